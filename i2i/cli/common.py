@@ -1,0 +1,37 @@
+"""Shared CLI pieces: option aliases, the console, and the not-yet-available placeholder.
+
+Nothing here imports torch: `i2i translate --help` must start fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False)
+
+DataRootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-root",
+        help="Where named datasets live and are fetched to (default: $I2I_DATA, else a per-user cache dir).",
+        show_default=False,
+    ),
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch commands).")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def not_yet_available(group: str) -> typer.Typer:
+    """A command group that exists in `--help` but is not built yet: it says so and exits 2."""
+    app = typer.Typer(help=f"{group} (not yet available).", invoke_without_command=True)
+
+    @app.callback(invoke_without_command=True)
+    def _placeholder(ctx: typer.Context) -> None:
+        console.print(f"[bold red]error:[/] `i2i {group}` is not yet available in this version of i2i.")
+        raise typer.Exit(2)
+
+    return app
