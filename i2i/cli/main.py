@@ -17,7 +17,7 @@ from i2i.errors import I2IError
 
 app = typer.Typer(
     name="i2i",
-    help="Image-to-image translation and style: train Pix2Pix/CycleGAN, export to ONNX, translate folders fast.",
+    help="Image-to-image translation and style: train Pix2Pix/CycleGAN, export to ONNX, translate fast.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -44,7 +44,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     if debug:
         os.environ["I2I_DEBUG"] = "1"

@@ -1,0 +1,31 @@
+"""Shared test fixtures: where ../shared is, and skips when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    """The workplace's shared folder: $I2I_SHARED, else ../shared beside the repository."""
+    return Path(os.environ.get("I2I_SHARED", REPO_ROOT.parent / "shared"))
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    path = shared_dir() / "fixtures" / "reference_networks"
+    if not path.is_dir():
+        pytest.skip(f"reference fixtures not found at {path} (set I2I_SHARED to the shared folder)")
+    return path
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    path = shared_dir() / "data"
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (set I2I_SHARED to the shared folder)")
+    return path
