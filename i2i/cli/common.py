@@ -35,3 +35,13 @@ def not_yet_available(group: str) -> typer.Typer:
         raise typer.Exit(2)
 
     return app
+
+
+def not_yet_available_command(name: str):
+    """A single command that exists in `--help` but is not built yet: it says so and exits 2."""
+
+    def _placeholder(ctx: typer.Context) -> None:
+        console.print(f"[bold red]error:[/] `i2i {name}` is not yet available in this version of i2i.")
+        raise typer.Exit(2)
+
+    return _placeholder

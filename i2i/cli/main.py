@@ -12,7 +12,14 @@ import typer
 
 from i2i import __version__
 from i2i.cli import data as data_cli
-from i2i.cli.common import console, not_yet_available
+from i2i.cli import dream as dream_cli
+from i2i.cli import eval as eval_cli
+from i2i.cli import export as export_cli
+from i2i.cli import models as models_cli
+from i2i.cli import stylize as stylize_cli
+from i2i.cli import train as train_cli
+from i2i.cli import translate as translate_cli
+from i2i.cli.common import console
 from i2i.errors import I2IError
 
 app = typer.Typer(
@@ -23,16 +30,14 @@ app = typer.Typer(
     add_completion=False,
 )
 
-app.add_typer(not_yet_available("train"), name="train", help="Train Pix2Pix, CycleGAN or fast-style models.")
-app.add_typer(not_yet_available("export"), name="export", help="Export a checkpoint to a verified ONNX file.")
-app.add_typer(
-    not_yet_available("translate"), name="translate", help="Translate images or folders with a model."
-)
-app.add_typer(not_yet_available("stylize"), name="stylize", help="Neural style transfer.")
-app.add_typer(not_yet_available("dream"), name="dream", help="DeepDream.")
-app.add_typer(not_yet_available("models"), name="models", help="Named models: list, show, import.")
+app.add_typer(train_cli.app, name="train", help="Train Pix2Pix, CycleGAN or fast-style models.")
+export_cli.register(app)
+translate_cli.register(app)
+stylize_cli.register(app)
+dream_cli.register(app)
+app.add_typer(models_cli.app, name="models", help="Named models: list, show, import.")
 app.add_typer(data_cli.app, name="data", help="Datasets: list the catalog, fetch by name.")
-app.add_typer(not_yet_available("eval"), name="eval", help="Evaluate models: L1/PSNR/SSIM, FID/KID, LPIPS.")
+app.add_typer(eval_cli.app, name="eval", help="Evaluate models: L1/PSNR/SSIM, FID/KID, LPIPS.")
 
 
 def _version(value: bool) -> None:
