@@ -1,0 +1,305 @@
+"""Torch-free image input/output: read to RGB, uint8 <-> float, pad to a multiple and crop back, atomic write.
+
+This module imports only numpy and Pillow, so the onnxruntime translate path can use it where torch is not
+installed (a test enforces that importing it leaves ``torch`` out of ``sys.modules``).
+
+Value ranges: :func:`to_float_chw` gives float32 (3, H, W) in [0, 1]; :func:`from_float_chw` takes the same
+range back to uint8. The [-1, 1] range networks use is the caller's conversion (``x * 2 - 1``), made once.
+
+Transparency: images with an alpha channel (RGBA, LA, palette with transparency) are composited on **white**
+before dropping alpha, so transparent areas become white rather than whatever colour the hidden pixels hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from i2i.errors import I2IError, ImageReadError
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "crop_to",
+    "from_float_chw",
+    "is_image_path",
+    "list_images",
+    "pad_to_multiple",
+    "read_image",
+    "to_float_chw",
+    "to_rgb",
+    "write_image_atomic",
+]
+
+#: File suffixes treated as images (lower case, with the dot); matching is case-insensitive.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+
+PadMode = str  # "reflect" | "symmetric" | "edge" | "constant"
+_PAD_MODES = ("reflect", "symmetric", "edge", "constant")
+
+
+def is_image_path(path: str | os.PathLike[str]) -> bool:
+    """True when the file name ends in one of :data:`IMAGE_EXTENSIONS` (any case)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return " ".join(text.split())
+
+
+def _high_depth_to_rgb(img: Image.Image) -> Image.Image:
+    """16-bit / 32-bit integer and float greyscale to 8-bit RGB (Pillow's convert would clip, not scale)."""
+    arr = np.asarray(img)
+    if img.mode.startswith("I;16") or (img.mode == "I" and arr.size and arr.max() > 255):
+        arr8 = np.clip(np.rint(arr.astype(np.float64) / 257.0), 0, 255)
+    elif img.mode == "F" and arr.size and float(np.nanmax(arr)) <= 1.0:
+        arr8 = np.clip(np.rint(np.nan_to_num(arr) * 255.0), 0, 255)
+    else:
+        arr8 = np.clip(np.rint(np.nan_to_num(arr.astype(np.float64))), 0, 255)
+    return Image.fromarray(arr8.astype(np.uint8), mode="L").convert("RGB")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to RGB. Alpha is composited on white; 16-bit greyscale is scaled, not clipped."""
+    if img.mode == "RGB":
+        return img
+    if img.mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if img.mode.startswith("I") or img.mode == "F":
+        return _high_depth_to_rgb(img)
+    return img.convert("RGB")
+
+
+def read_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Read an image file as a fully decoded RGB :class:`PIL.Image.Image`.
+
+    EXIF orientation is applied (a phone photo comes out upright), greyscale/palette/CMYK/16-bit are
+    converted to RGB, and alpha is composited on white. The whole file is decoded here, so a truncated or
+    corrupt file fails in this call, not later.
+
+    Raises:
+        ImageReadError: ``"<path>: <reason>"`` for a missing file, a folder, a file Pillow cannot identify,
+            or image data that cannot be decoded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImageReadError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageReadError(f"{path}: is a folder, not an image")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            img = ImageOps.exif_transpose(im)
+            if img is None:  # only when in_place=True; kept for type checkers
+                img = im.copy()
+            return to_rgb(img)
+    except ImageReadError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not a recognised image file") from None
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as err:
+        raise ImageReadError(f"{path}: cannot decode image ({_one_line(err)})") from None
+    except Exception as err:  # plugin bugs on hostile files (struct.error, IndexError, ...)
+        reason = f"{type(err).__name__}: {_one_line(err)}"
+        raise ImageReadError(f"{path}: cannot decode image ({reason})") from None
+
+
+def to_float_chw(img: Image.Image) -> np.ndarray:
+    """PIL image -> float32 array of shape (3, H, W) with values in [0, 1] (non-RGB input goes through
+    :func:`to_rgb` first)."""
+    arr = np.asarray(to_rgb(img), dtype=np.float32)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1)) / np.float32(255.0)
+
+
+def from_float_chw(arr: np.ndarray) -> Image.Image:
+    """Float array (3, H, W) or (1, H, W) or (H, W) in [0, 1] -> uint8 PIL image (RGB or L).
+
+    Values are clipped to [0, 1] and rounded to the nearest uint8 level; NaN becomes 0.
+    """
+    a = np.asarray(arr, dtype=np.float32)
+    if a.ndim == 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 3 and a.shape[0] == 3:
+        a = a.transpose(1, 2, 0)
+    elif a.ndim != 2:
+        raise ValueError(f"expected an array of shape (3, H, W), (1, H, W) or (H, W), got {a.shape}")
+    u8 = np.rint(np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(u8), mode="RGB" if u8.ndim == 3 else "L")
+
+
+def _pad_axis(arr: np.ndarray, axis: int, amount: int, mode: str) -> np.ndarray:
+    if amount <= 0:
+        return arr
+    side = arr.shape[axis]
+    widths = [(0, 0)] * arr.ndim
+    if mode == "reflect" and side < 2:
+        # Reflection needs two samples; a 1-pixel side can only be repeated.
+        mode = "edge"
+    if mode == "reflect":
+        # np.pad reflects at most (side - 1) samples per step; do it in steps so any pad size works on
+        # any numpy version and the result is the same as repeated reflection.
+        out = arr
+        remaining = amount
+        while remaining > 0:
+            step = min(remaining, out.shape[axis] - 1)
+            widths[axis] = (0, step)
+            out = np.pad(out, widths, mode="reflect")
+            remaining -= step
+        return out
+    widths[axis] = (0, amount)
+    if mode == "constant":
+        return np.pad(arr, widths, mode="constant", constant_values=0)
+    return np.pad(arr, widths, mode=mode)
+
+
+def pad_to_multiple(
+    arr: np.ndarray, multiple: int, mode: PadMode = "reflect"
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Pad the last two axes (H, W) at the bottom and right up to multiples of ``multiple``.
+
+    Works for (C, H, W), (N, C, H, W) or (H, W) arrays of any dtype. ``mode`` is ``"reflect"`` (default,
+    mirror without repeating the edge), ``"symmetric"``, ``"edge"`` or ``"constant"`` (zeros). Reflection
+    larger than the side is done by reflecting repeatedly; a 1-pixel side falls back to ``"edge"``.
+
+    Returns:
+        ``(padded, (orig_h, orig_w))``; undo with ``crop_to(padded, orig_h, orig_w)``.
+    """
+    if not isinstance(multiple, int) or multiple < 1:
+        raise ValueError(f"multiple must be a positive integer, got {multiple!r}")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad mode must be one of {', '.join(_PAD_MODES)}, got {mode!r}")
+    if arr.ndim < 2:
+        raise ValueError(f"expected an array with at least 2 dimensions (H, W), got shape {arr.shape}")
+    h, w = arr.shape[-2], arr.shape[-1]
+    if h == 0 or w == 0:
+        raise ValueError(f"cannot pad an empty image of shape {arr.shape}")
+    pad_h = (-h) % multiple
+    pad_w = (-w) % multiple
+    out = _pad_axis(arr, arr.ndim - 2, pad_h, mode)
+    out = _pad_axis(out, arr.ndim - 1, pad_w, mode)
+    return out, (h, w)
+
+
+def crop_to(arr: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The top-left ``h`` x ``w`` window of the last two axes (the inverse of :func:`pad_to_multiple`)."""
+    if h < 1 or w < 1 or h > arr.shape[-2] or w > arr.shape[-1]:
+        raise ValueError(f"cannot crop shape {arr.shape} to {h}x{w}")
+    return arr[..., :h, :w]
+
+
+def _format_for(path: Path, format: str | None) -> str:
+    if format is not None:
+        return format.upper()
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise I2IError(
+            f"{path}: cannot tell the image format from the suffix {path.suffix!r}; "
+            f"use one of {', '.join(sorted(IMAGE_EXTENSIONS))}"
+        )
+    return fmt
+
+
+def write_image_atomic(
+    img: Image.Image,
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    quality: int = 95,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``img`` to ``path`` so that readers never see a half-written file.
+
+    The image is written to a hidden temporary file in the same folder, flushed to disk, then moved into
+    place in one step (``os.link`` when not overwriting, so a file that appears meanwhile is not clobbered;
+    ``os.replace`` otherwise). The parent folder is created if needed. ``format`` defaults to the one the
+    suffix names; ``quality`` applies to JPEG and WebP. JPEG output drops alpha (composited on white).
+
+    Raises:
+        I2IError: the path exists and ``overwrite`` is False, or the suffix names no known format.
+    """
+    path = Path(path)
+    fmt = _format_for(path, format)
+    if path.exists() and not overwrite:
+        raise I2IError(f"{path}: already exists (pass overwrite=True / --overwrite to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
+        img = to_rgb(img)
+    params: dict[str, object] = {}
+    if fmt in ("JPEG", "WEBP"):
+        params["quality"] = int(quality)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, unlike mkstemp
+        with os.fdopen(fd, "wb") as fh:
+            img.save(fh, format=fmt, **params)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise I2IError(
+                    f"{path}: already exists (pass overwrite=True / --overwrite to replace it)"
+                ) from None
+            except OSError:  # filesystem without hard links
+                if path.exists():
+                    raise I2IError(
+                        f"{path}: already exists (pass overwrite=True / --overwrite to replace it)"
+                    ) from None
+                os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
+
+
+def list_images(
+    folder: str | os.PathLike[str], recursive: bool = True
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Image files under ``folder``, sorted by path, and the files skipped with a reason.
+
+    Files whose suffix is not in :data:`IMAGE_EXTENSIONS` are returned in ``skipped`` as
+    ``(path, reason)``; they are not opened, so a corrupt file with an image suffix is listed as an image
+    and fails later in :func:`read_image`. Hidden folders (``.name``) are not entered.
+
+    Raises:
+        I2IError: ``folder`` does not exist or is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise I2IError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise I2IError(f"{folder}: is a file, expected a folder of images")
+    images: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    if recursive:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                _classify(Path(dirpath) / name, images, skipped)
+    else:
+        for entry in folder.iterdir():
+            if entry.is_file():
+                _classify(entry, images, skipped)
+    images.sort(key=lambda p: p.as_posix())
+    skipped.sort(key=lambda item: item[0].as_posix())
+    return images, skipped
+
+
+def _classify(path: Path, images: list[Path], skipped: list[tuple[Path, str]]) -> None:
+    if is_image_path(path):
+        images.append(path)
+    else:
+        suffix = path.suffix.lower() or "no suffix"
+        skipped.append((path, f"not an image file extension ({suffix})"))
