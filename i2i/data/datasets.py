@@ -1,0 +1,259 @@
+"""Torch datasets for paired (pix2pix) and unpaired (CycleGAN) translation.
+
+Every dataset returns ``{"A": Tensor, "B": Tensor, "A_path": str, "B_path": str}`` where ``A`` and ``B`` are
+float32 tensors of shape (3, H, W) with values in [-1, 1] (REFERENCE §1), already resized/cropped/flipped by
+:mod:`i2i.data.transforms`. ``A`` is always the network's input side after ``direction`` is applied.
+
+Determinism (exact resume): every random choice in ``__getitem__(i)`` - crop, flip, and the random B of an
+unaligned pair - comes from ``example_rng(seed, epoch, i)``. The same ``(seed, epoch, index)`` gives the same
+sample in the main process, in any DataLoader worker, and after a resume; call :meth:`set_epoch` at the start
+of every epoch (before creating the epoch's iterator) to get new jitter. Shuffling the order of indices is the
+sampler's job, not the dataset's.
+
+Errors: files whose suffix is not an image type are skipped at construction and listed in
+``dataset.skipped`` as ``(path, reason)``. Files are not decoded at construction (that would be slow); a
+corrupt or truncated image is found when its example is loaded, and ``__getitem__`` raises
+:class:`~i2i.errors.ImageReadError` whose message starts with that file's path. An empty or missing folder
+raises :class:`~i2i.errors.I2IError` naming the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from i2i.data.transforms import TransformSpec, apply_paired, example_rng
+from i2i.errors import I2IError
+from i2i.imageio import list_images, read_image, to_float_chw
+
+__all__ = ["AlignedDataset", "PairedFolderDataset", "UnalignedDataset", "to_tensor_pm1"]
+
+Direction = Literal["AtoB", "BtoA"]
+Sample = dict[str, "torch.Tensor | str"]
+
+
+def to_tensor_pm1(img: Image.Image) -> torch.Tensor:
+    """RGB PIL image -> float32 tensor (3, H, W) in [-1, 1]."""
+    arr = to_float_chw(img)
+    return torch.from_numpy(arr * np.float32(2.0) - np.float32(1.0))
+
+
+def _check_direction(direction: str) -> None:
+    if direction not in ("AtoB", "BtoA"):
+        raise I2IError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+
+
+def _scan(folder: Path, what: str) -> tuple[list[Path], list[tuple[Path, str]]]:
+    images, skipped = list_images(folder, recursive=True)
+    if not images:
+        extra = f" ({len(skipped)} non-image files skipped)" if skipped else ""
+        raise I2IError(f"{folder}: no {what} images found{extra}")
+    return images, skipped
+
+
+class _TranslationDataset(Dataset):
+    """Shared state: transform spec, train/eval, seed and epoch."""
+
+    def __init__(self, spec: TransformSpec | None, train: bool, seed: int) -> None:
+        self.spec = spec if spec is not None else TransformSpec()
+        self.train = bool(train)
+        self.seed = int(seed)
+        self.epoch = 0
+        self.skipped: list[tuple[Path, str]] = []
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose jitter ``__getitem__`` draws (see the module docstring)."""
+        self.epoch = int(epoch)
+
+    def _rng(self, index: int) -> random.Random:
+        return example_rng(self.seed, self.epoch, index)
+
+    def _check_index(self, index: int) -> int:
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"index {index} out of range for a dataset of {n} examples")
+        return index
+
+    def _transform(
+        self, images: Sequence[Image.Image], rng: random.Random, paths: Sequence[Path]
+    ) -> list[Image.Image]:
+        try:
+            return apply_paired(images, self.spec, rng, train=self.train)
+        except I2IError as err:
+            raise I2IError(f"{', '.join(str(p) for p in dict.fromkeys(paths))}: {err}") from None
+
+    def __len__(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class AlignedDataset(_TranslationDataset):
+    """Pix2pix "AB" images: one file per example with A on the left half and B on the right half.
+
+    The file is split at ``width // 2``; for an odd width the last column is dropped so both halves have
+    the same size. Both halves get the same resize/crop/flip. ``direction="BtoA"`` swaps them (facades:
+    A = photo, B = labels, so labels -> photo is ``BtoA``).
+
+    Args:
+        root: folder of AB images (searched recursively), or a dataset folder when ``phase`` is given.
+        phase: optional sub-folder of ``root`` (``"train"``, ``"val"``, ``"test"``).
+        direction: ``"AtoB"`` or ``"BtoA"``.
+        spec: resize/crop/flip/pad settings; default :class:`TransformSpec` ().
+        train: random jitter when True; deterministic resize/pad when False.
+        seed: base seed of the per-example random streams.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        phase: str | None = None,
+        direction: Direction = "AtoB",
+        spec: TransformSpec | None = None,
+        train: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(spec, train, seed)
+        _check_direction(direction)
+        self.root = Path(root) / phase if phase else Path(root)
+        self.direction = direction
+        self.paths, self.skipped = _scan(self.root, "AB")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> Sample:
+        index = self._check_index(index)
+        path = self.paths[index]
+        ab = read_image(path)
+        w, h = ab.size
+        half = w // 2
+        if half < 1:
+            raise I2IError(f"{path}: image is {w}x{h}, too narrow to split into A|B halves")
+        a = ab.crop((0, 0, half, h))
+        b = ab.crop((half, 0, 2 * half, h))
+        a, b = self._transform([a, b], self._rng(index), [path])
+        if self.direction == "BtoA":
+            a, b = b, a
+        return {"A": to_tensor_pm1(a), "B": to_tensor_pm1(b), "A_path": str(path), "B_path": str(path)}
+
+
+class PairedFolderDataset(_TranslationDataset):
+    """Pairs from two folders, matched by file path without suffix (``a/x/1.png`` <-> ``b/x/1.jpg``).
+
+    Names present in only one folder are not used; they are listed in ``missing_in_a`` / ``missing_in_b``
+    and in ``skipped`` (with a reason), as are non-image files and duplicate names (``1.png`` and
+    ``1.jpg`` in one folder). A and B of a pair get the same crop/flip; with a mode other than
+    ``resize_and_crop`` they must have the same size.
+    """
+
+    def __init__(
+        self,
+        dir_a: str | os.PathLike[str],
+        dir_b: str | os.PathLike[str],
+        *,
+        direction: Direction = "AtoB",
+        spec: TransformSpec | None = None,
+        train: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(spec, train, seed)
+        _check_direction(direction)
+        self.dir_a, self.dir_b = Path(dir_a), Path(dir_b)
+        self.direction = direction
+        images_a, skipped_a = _scan(self.dir_a, "A")
+        images_b, skipped_b = _scan(self.dir_b, "B")
+        self.skipped = skipped_a + skipped_b
+        keyed_a = self._by_key(self.dir_a, images_a)
+        keyed_b = self._by_key(self.dir_b, images_b)
+        self.missing_in_b: list[Path] = [keyed_a[k] for k in sorted(keyed_a.keys() - keyed_b.keys())]
+        self.missing_in_a: list[Path] = [keyed_b[k] for k in sorted(keyed_b.keys() - keyed_a.keys())]
+        self.skipped += [(p, f"no matching file in {self.dir_b}") for p in self.missing_in_b]
+        self.skipped += [(p, f"no matching file in {self.dir_a}") for p in self.missing_in_a]
+        common = sorted(keyed_a.keys() & keyed_b.keys())
+        if not common:
+            raise I2IError(f"{self.dir_a} and {self.dir_b}: no file names in common, nothing to pair")
+        self.pairs: list[tuple[Path, Path]] = [(keyed_a[k], keyed_b[k]) for k in common]
+
+    def _by_key(self, folder: Path, images: list[Path]) -> dict[str, Path]:
+        keyed: dict[str, Path] = {}
+        for p in images:
+            key = p.relative_to(folder).with_suffix("").as_posix()
+            if key in keyed:
+                self.skipped.append((p, f"duplicate name: {keyed[key].name} has the same stem"))
+                continue
+            keyed[key] = p
+        return keyed
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> Sample:
+        index = self._check_index(index)
+        path_a, path_b = self.pairs[index]
+        a, b = self._transform([read_image(path_a), read_image(path_b)], self._rng(index), [path_a, path_b])
+        if self.direction == "BtoA":
+            a, b, path_a, path_b = b, a, path_b, path_a
+        return {"A": to_tensor_pm1(a), "B": to_tensor_pm1(b), "A_path": str(path_a), "B_path": str(path_b)}
+
+
+class UnalignedDataset(_TranslationDataset):
+    """CycleGAN data: ``<root>/<phase>A`` and ``<root>/<phase>B`` (e.g. ``trainA``/``trainB``), unpaired.
+
+    Length is ``max(len(A), len(B))``; example ``i`` uses A image ``i % len(A)`` and a B image drawn from
+    the example's random stream (so it is fixed for a given seed/epoch/index), or ``i % len(B)`` with
+    ``serial_batches=True``. A and B get independent crops/flips. ``direction="BtoA"`` swaps the folders.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        phase: str = "train",
+        direction: Direction = "AtoB",
+        spec: TransformSpec | None = None,
+        train: bool = True,
+        serial_batches: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(spec, train, seed)
+        _check_direction(direction)
+        self.root = Path(root)
+        self.phase = phase
+        self.direction = direction
+        self.serial_batches = bool(serial_batches)
+        dir_a, dir_b = self.root / f"{phase}A", self.root / f"{phase}B"
+        if direction == "BtoA":
+            dir_a, dir_b = dir_b, dir_a
+        self.dir_a, self.dir_b = dir_a, dir_b
+        self.paths_a, skipped_a = _scan(dir_a, "A")
+        self.paths_b, skipped_b = _scan(dir_b, "B")
+        self.skipped = skipped_a + skipped_b
+
+    def __len__(self) -> int:
+        return max(len(self.paths_a), len(self.paths_b))
+
+    def b_index(self, index: int) -> int:
+        """Which B image example ``index`` uses in the current epoch."""
+        if self.serial_batches:
+            return index % len(self.paths_b)
+        return self._rng(index).randrange(len(self.paths_b))
+
+    def __getitem__(self, index: int) -> Sample:
+        index = self._check_index(index)
+        rng = self._rng(index)
+        path_a = self.paths_a[index % len(self.paths_a)]
+        ib = index % len(self.paths_b) if self.serial_batches else rng.randrange(len(self.paths_b))
+        path_b = self.paths_b[ib]
+        (a,) = self._transform([read_image(path_a)], rng, [path_a])
+        (b,) = self._transform([read_image(path_b)], rng, [path_b])
+        return {"A": to_tensor_pm1(a), "B": to_tensor_pm1(b), "A_path": str(path_a), "B_path": str(path_b)}
