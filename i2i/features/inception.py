@@ -1,0 +1,116 @@
+"""Inception-v3 with named taps ``mixed0`` .. ``mixed10`` (Keras names), for DeepDream and FID.
+
+Two sources give the same architecture with different ImageNet weights:
+
+- the TensorFlow "inception-2015-12-05" graph as a TorchScript archive (REFERENCE §8; the network FID
+  is defined with). Its children are ``conv, conv_1, conv_2, pool0, conv_3, conv_4, pool1, mixed,
+  mixed_1 .. mixed_10, pool2``; ``mixed`` is Keras ``mixed0`` and ``mixed_k`` is ``mixedk``.
+- torchvision's ``inception_v3`` (``Mixed_5b`` .. ``Mixed_7c`` are ``mixed0`` .. ``mixed10``).
+
+Both expect RGB scaled to [-1, 1]; :class:`InceptionTaps` takes RGB in [0, 1] and does that itself.
+Only the stages up to the deepest requested tap are kept and run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from i2i.errors import I2IError
+
+TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
+
+_TORCHVISION_STAGES = (
+    ("Conv2d_1a_3x3", None),
+    ("Conv2d_2a_3x3", None),
+    ("Conv2d_2b_3x3", None),
+    ("maxpool1", None),
+    ("Conv2d_3b_1x1", None),
+    ("Conv2d_4a_3x3", None),
+    ("maxpool2", None),
+    ("Mixed_5b", "mixed0"),
+    ("Mixed_5c", "mixed1"),
+    ("Mixed_5d", "mixed2"),
+    ("Mixed_6a", "mixed3"),
+    ("Mixed_6b", "mixed4"),
+    ("Mixed_6c", "mixed5"),
+    ("Mixed_6d", "mixed6"),
+    ("Mixed_6e", "mixed7"),
+    ("Mixed_7a", "mixed8"),
+    ("Mixed_7b", "mixed9"),
+    ("Mixed_7c", "mixed10"),
+)
+
+
+def check_taps(taps: Sequence[str]) -> list[str]:
+    """Validate tap names; raises I2IError listing the valid ones."""
+    bad = [t for t in taps if t not in TAPS]
+    if bad:
+        raise I2IError(f"unknown Inception-v3 layer(s) {', '.join(bad)}; valid: {', '.join(TAPS)}")
+    if not taps:
+        raise I2IError(f"no layers given; valid: {', '.join(TAPS)}")
+    return list(taps)
+
+
+def _keras_name(torchscript_child: str) -> str | None:
+    if torchscript_child == "mixed":
+        return "mixed0"
+    if torchscript_child.startswith("mixed_"):
+        return "mixed" + torchscript_child.removeprefix("mixed_")
+    return None
+
+
+class InceptionTaps(nn.Module):
+    """Frozen Inception-v3 stages returning the activations of the requested taps.
+
+    Input: (N, 3, H, W) RGB in [0, 1], any H, W >= 75. Output: dict tap -> (N, C_tap, H_tap, W_tap).
+    Parameters never require gradients; gradients flow to the input only.
+    """
+
+    def __init__(self, stages: Sequence[tuple[nn.Module, str | None]], taps: Sequence[str]) -> None:
+        super().__init__()
+        self.taps = check_taps(taps)
+        deepest = max(TAPS.index(t) for t in self.taps)
+        kept: list[nn.Module] = []
+        names: list[str | None] = []
+        for module, tap in stages:
+            kept.append(module)
+            names.append(tap)
+            if tap == TAPS[deepest]:
+                break
+        self.stages = nn.ModuleList(kept)
+        self.stage_taps = names
+        self.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> InceptionTaps:  # frozen: always eval
+        return super().train(False)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = x * 2 - 1
+        out: dict[str, torch.Tensor] = {}
+        for stage, tap in zip(self.stages, self.stage_taps, strict=True):
+            h = stage(h)
+            if tap in self.taps:
+                out[tap] = h
+        return out
+
+
+def from_torchscript(path: str | Path, taps: Sequence[str]) -> InceptionTaps:
+    """Taps over the TorchScript FID Inception archive member (``default_1.pt``; verify its sha256 first)."""
+    try:
+        scripted = torch.jit.load(str(path), map_location="cpu")
+        children = list(scripted.net.layers.named_children())
+    except Exception as err:  # a file that is not that archive
+        raise I2IError(f"{path}: not the TorchScript Inception-v3 archive ({type(err).__name__})") from None
+    stages = [(module, _keras_name(name)) for name, module in children if name != "pool2"]
+    return InceptionTaps(stages, taps)
+
+
+def from_torchvision(model: nn.Module, taps: Sequence[str]) -> InceptionTaps:
+    """Taps over a torchvision ``inception_v3`` (its ``transform_input`` is bypassed: we feed [-1, 1])."""
+    stages = [(getattr(model, name), tap) for name, tap in _TORCHVISION_STAGES]
+    return InceptionTaps(stages, taps)
