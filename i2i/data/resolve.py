@@ -1,0 +1,69 @@
+"""Turn a dataset argument (a folder or a catalog name) into a folder on disk. Does not import torch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from i2i.data.catalog import CATALOG
+from i2i.data.fetch import WarningHandler, fetch_dataset
+from i2i.errors import I2IError
+
+__all__ = ["DATA_ENV", "default_data_root", "resolve_dataset"]
+
+DATA_ENV = "I2I_DATA"
+
+
+def default_data_root() -> Path:
+    """``$I2I_DATA`` if set, else the per-user cache ``$XDG_CACHE_HOME/i2i/datasets``
+    (``~/.cache/i2i/datasets`` when ``XDG_CACHE_HOME`` is unset or not absolute, as the XDG spec says)."""
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return cache / "i2i" / "datasets"
+
+
+def _looks_like_path(value: str) -> bool:
+    return any(sep in value for sep in ("/", "\\")) or value.startswith(("~", "."))
+
+
+def resolve_dataset(
+    name_or_path: str | os.PathLike[str],
+    data_root: str | os.PathLike[str] | None = None,
+    fetch: bool = True,
+    *,
+    base_url: str | None = None,
+    progress: bool = True,
+    on_warning: WarningHandler | None = None,
+) -> Path:
+    """Find a dataset folder, in this order:
+
+    1. ``name_or_path`` is an existing folder: that folder.
+    2. ``<data_root>/<name>`` exists (``data_root`` defaults to :func:`default_data_root`): that folder.
+    3. ``name`` is in the catalog: fetch it into ``<data_root>/<name>`` (when ``fetch`` is True).
+
+    Raises:
+        I2IError: a path that does not exist, a file instead of a folder, a catalog dataset that is absent
+            with ``fetch=False``, or an unknown name (the message lists the catalog).
+    """
+    raw = os.fspath(name_or_path)
+    candidate = Path(raw).expanduser()
+    if candidate.exists():
+        if not candidate.is_dir():
+            raise I2IError(f"{candidate}: is a file, expected a dataset folder")
+        return candidate
+    if _looks_like_path(raw):
+        raise I2IError(f"{candidate}: no such folder")
+    root = Path(data_root).expanduser() if data_root is not None else default_data_root()
+    local = root / raw
+    if local.is_dir():
+        return local
+    if raw in CATALOG:
+        if not fetch:
+            raise I2IError(f"dataset {raw!r} is not under {root}; run `i2i data fetch {raw}` to download it")
+        return fetch_dataset(raw, root, base_url=base_url, progress=progress, on_warning=on_warning)
+    raise I2IError(
+        f"{raw!r} is neither a folder nor a dataset under {root}; known datasets: {', '.join(CATALOG)}"
+    )
