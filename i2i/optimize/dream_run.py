@@ -1,0 +1,136 @@
+"""Runs DeepDream over a list of files for the CLI: backbone, resizing, progress, atomic writes, failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from i2i.errors import I2IError
+from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
+from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
+from i2i.output_paths import plan_outputs
+
+
+@dataclass(frozen=True)
+class DreamJob:
+    """Everything `i2i dream` was asked to do."""
+
+    inputs: tuple[Path, ...]
+    output: Path | None = None
+    preset: str = "chollet"
+    layers: str | None = None
+    octaves: int = 4
+    octave_scale: float = 1.4
+    steps: int = 20
+    step_size: float = 0.01
+    max_loss: float | None = None
+    jitter: int = 32
+    tile: int | None = None
+    size: int | None = None
+    backbone: str = "inception_v3"
+    backbone_weights: Path | None = None
+    seed: int = 0
+    device: str = "auto"
+    overwrite: bool = False
+
+
+def pick_device(name: str) -> torch.device:
+    """auto -> cuda when available, else cpu; cuda without a GPU is an I2IError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise I2IError("--device cuda asked for, but no CUDA device is available")
+    if name not in ("cpu", "cuda"):
+        raise I2IError(f"unknown device {name!r}; valid: auto, cpu, cuda")
+    return torch.device(name)
+
+
+def layer_weights(job: DreamJob) -> dict[str, float]:
+    if job.layers:
+        return parse_layers(job.layers)
+    if job.preset not in PRESETS:
+        raise I2IError(f"unknown preset {job.preset!r}; valid: {', '.join(PRESETS)}")
+    return dict(PRESETS[job.preset])
+
+
+def _load_input(path: Path, size: int | None) -> torch.Tensor:
+    img = read_image(path)
+    if size is not None:
+        scale = size / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), resample=3)
+    return torch.from_numpy(to_float_chw(img)).unsqueeze(0)
+
+
+def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
+    """Dream on every input; returns the (path, reason) of each input that failed."""
+    from i2i.optimize.dream_backbones import load_dream_features
+
+    weights = layer_weights(job)
+    config = DreamConfig(
+        layers=weights,
+        octaves=job.octaves,
+        octave_scale=job.octave_scale,
+        steps=job.steps,
+        step_size=job.step_size,
+        max_loss=job.max_loss,
+        jitter=job.jitter,
+        tile=job.tile,
+    )
+    device = pick_device(job.device)
+    targets = plan_outputs(job.inputs, job.output, "dream", job.overwrite)
+    features = load_dream_features(job.backbone, list(weights), job.backbone_weights, console).to(device)
+    layer_text = ", ".join(f"{k}:{v:g}" for k, v in weights.items())
+    console.print(f"dreaming with {job.backbone} layers {layer_text} on {device}")
+
+    failures: list[tuple[Path, str]] = []
+    for source, target in zip(job.inputs, targets, strict=True):
+        try:
+            image = _load_input(source, job.size).to(device)
+        except I2IError as err:
+            failures.append((source, str(err)))
+            console.print(f"[red]skipped[/] {err}")
+            continue
+        sizes = octave_sizes(*image.shape[-2:], config.octaves, config.octave_scale)
+        total = len(sizes) * config.steps
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(source.name, total=total, loss=0.0)
+
+            def on_step(
+                octave: int, step: int, loss: float, task=task, name=source.name, n=len(sizes)
+            ) -> None:
+                progress.update(
+                    task,
+                    completed=octave * config.steps + step + 1,
+                    loss=loss,
+                    description=f"{name} octave {octave + 1}/{n}",
+                )
+
+            generator = torch.Generator().manual_seed(job.seed)
+            result = dream(features, image, config, generator, on_step)
+        write_image_atomic(from_float_chw(result[0].cpu().numpy()), target, overwrite=job.overwrite)
+        console.print(f"wrote {target}")
+    if failures:
+        console.print(f"[red]{len(failures)} of {len(job.inputs)} inputs failed:[/]")
+        for path, reason in failures:
+            console.print(f"  {path}: {reason}")
+    return failures
