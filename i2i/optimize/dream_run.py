@@ -57,8 +57,12 @@ def pick_device(name: str) -> torch.device:
 
 
 def layer_weights(job: DreamJob) -> dict[str, float]:
+    from i2i.optimize.dream_backbones import VGG_DEFAULT_LAYERS
+
     if job.layers:
         return parse_layers(job.layers)
+    if job.backbone.startswith("vgg"):
+        return dict(VGG_DEFAULT_LAYERS)
     if job.preset not in PRESETS:
         raise I2IError(f"unknown preset {job.preset!r}; valid: {', '.join(PRESETS)}")
     return dict(PRESETS[job.preset])
