@@ -55,7 +55,8 @@ def frechet_distance(a: GaussianStats, b: GaussianStats) -> float:
     middle = root_a @ b.sigma @ root_a
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
     diff = a.mu - b.mu
-    return float(diff @ diff + np.trace(a.sigma) + np.trace(b.sigma) - 2 * trace_sqrt)
+    value = float(diff @ diff + np.trace(a.sigma) + np.trace(b.sigma) - 2 * trace_sqrt)
+    return max(value, 0.0)  # a distance: anything below 0 is round-off
 
 
 def fid(real: np.ndarray, fake: np.ndarray) -> float:
