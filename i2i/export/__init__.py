@@ -1,0 +1,119 @@
+"""Export a checkpoint to a self-describing, self-verified ONNX file.
+
+The exported graph takes float32 (N, C_in, H, W) in [0, 1] (N, H, W dynamic; H, W multiples of the
+architecture's size multiple) and returns float32 (N, C_out, H, W) in [0, 1]. Batch norm is converted to
+per-image instance statistics, dropout removed, and the checkpoint header copied into ``metadata_props``
+(see :mod:`i2i.runtime.metadata`). Every export is checked against torch before it is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+from torch import nn
+
+from i2i.errors import I2IError
+from i2i.export.onnx_export import export_graph
+from i2i.export.verify import Verification, verify_export
+from i2i.export.wrapper import ExportWrapper, inference_copy
+from i2i.runtime.metadata import metadata_entries
+
+__all__ = ["ExportResult", "ExportWrapper", "export_checkpoint", "export_generator", "inference_copy"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The written file, its node count and size, and the verification that let it through."""
+
+    path: Path
+    nodes: int
+    bytes: int
+    verification: Verification
+
+
+def default_output(checkpoint: Path, fp16: bool = False) -> Path:
+    """``model.pt`` -> ``model.onnx`` (``model.fp16.onnx`` with ``fp16``)."""
+    return checkpoint.with_suffix(".fp16.onnx" if fp16 else ".onnx")
+
+
+def export_generator(
+    generator: nn.Module,
+    header_json: str,
+    out: Path,
+    *,
+    value_range: tuple[float, float],
+    multiple: int,
+    in_channels: int = 3,
+    fp16: bool = False,
+    opset: int | None = None,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Export, verify, then atomically write ``out``; nothing is written if verification fails.
+
+    Raises:
+        I2IError: ``out`` exists (without ``overwrite``), export failed, or onnxruntime differs from torch
+            by more than the tolerance (the message lists the worst difference).
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise I2IError(f"{out}: already exists (use --overwrite to replace it)")
+    wrapper = ExportWrapper(inference_copy(generator), value_range).eval()
+    model = export_graph(wrapper, multiple, in_channels, opset)
+    precision = "fp16" if fp16 else "fp32"
+    if fp16:
+        from i2i.export.fp16 import to_fp16
+
+        model = to_fp16(model)
+    for key, value in metadata_entries(header_json, precision).items():
+        model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
+    model.doc_string = "i2i export: float32 NCHW image in [0, 1] -> translated image in [0, 1]"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        onnx.save_model(model, str(tmp))
+        result = verify_export(tmp, wrapper, multiple, in_channels, precision)
+        if not result.passed:
+            worst = max(result.checks, key=lambda c: c.max_abs_diff)
+            raise I2IError(
+                f"export verification failed: onnxruntime differs from torch by {worst.max_abs_diff:.3g} "
+                f"(tolerance {result.tolerance:g}, {worst.kind} input {worst.shape}); nothing written"
+            )
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return ExportResult(out, len(model.graph.node), out.stat().st_size, result)
+
+
+def export_checkpoint(
+    checkpoint: str | Path,
+    out: str | Path | None = None,
+    *,
+    fp16: bool = False,
+    opset: int | None = None,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Export the generator checkpoint at ``checkpoint`` (see :func:`export_generator`)."""
+    from i2i import checkpoint as ckpt
+
+    checkpoint = Path(checkpoint)
+    loaded = ckpt.load(checkpoint)
+    header = loaded.header
+    if header.role != "generator":
+        raise I2IError(f"{checkpoint}: is a {header.role}; only generators can be exported for translation")
+    return export_generator(
+        loaded.module,
+        header.to_json(),
+        Path(out) if out is not None else default_output(checkpoint, fp16),
+        value_range=header.io.value_range,
+        multiple=header.io.size_multiple,
+        in_channels=header.io.in_channels,
+        fp16=fp16,
+        opset=opset,
+        overwrite=overwrite,
+    )

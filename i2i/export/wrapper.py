@@ -1,0 +1,54 @@
+"""The module that gets exported: a generator with its value-range conversion inside.
+
+Input float32 (N, C_in, H, W) in [0, 1] -> output float32 (N, C_out, H, W) in [0, 1], whatever range
+the network itself uses (``header.io.value_range``, [-1, 1] for tanh generators).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from i2i.nn.layers import batchnorm_to_instancenorm
+
+
+def _drop_dropout(module: nn.Module) -> nn.Module:
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Dropout | nn.Dropout2d):
+            setattr(module, name, nn.Identity())
+        else:
+            _drop_dropout(child)
+    return module
+
+
+def inference_copy(generator: nn.Module) -> nn.Module:
+    """A CPU float32 eval-mode copy of ``generator`` as it should run at inference.
+
+    BatchNorm2d becomes InstanceNorm2d(affine) with the same scale/shift (pix2pix normalises each image
+    with its own statistics, REFERENCE §3) and dropout layers become identities. The original is untouched.
+    """
+    module = copy.deepcopy(generator).to("cpu", torch.float32)
+    batchnorm_to_instancenorm(module)
+    _drop_dropout(module)
+    return module.eval()
+
+
+class ExportWrapper(nn.Module):
+    """``generator`` between [0, 1] <-> ``value_range`` conversions.
+
+    forward: (N, C_in, H, W) in [0, 1] -> (N, C_out, H, W) in [0, 1] (not clipped: tanh keeps it there).
+    """
+
+    def __init__(self, generator: nn.Module, value_range: tuple[float, float] = (-1.0, 1.0)) -> None:
+        super().__init__()
+        self.generator = generator
+        lo, hi = (float(v) for v in value_range)
+        if hi <= lo:
+            raise ValueError(f"value_range must be increasing, got {value_range}")
+        self.lo, self.span = lo, hi - lo
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        out = self.generator(image * self.span + self.lo)
+        return (out - self.lo) / self.span

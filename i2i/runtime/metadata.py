@@ -1,0 +1,112 @@
+"""What an i2i ONNX file says about itself, read back from its ``metadata_props`` (torch-free).
+
+:func:`metadata_entries` (used by the exporter) and :func:`model_info_from_metadata` (used by the runtime)
+are the two halves of one format: the full checkpoint header as JSON under :data:`HEADER_KEY`, plus a few
+flat keys that tools such as Netron show directly.
+
+The exported graph's own boundary is fixed: input float32 (N, C_in, H, W) in [0, 1], output float32
+(N, C_out, H, W) in [0, 1]; the network's internal range (usually [-1, 1]) is converted inside the graph.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from i2i.config import IOSpec
+from i2i.errors import I2IError
+
+FORMAT = "i2i.onnx"
+FORMAT_VERSION = 1
+
+HEADER_KEY = "i2i.header"
+FORMAT_KEY = "i2i.format"
+FORMAT_VERSION_KEY = "i2i.format_version"
+NAME_KEY = "i2i.name"
+TASK_KEY = "i2i.task"
+DIRECTION_KEY = "i2i.direction"
+ARCH_KEY = "i2i.arch"
+SIZE_MULTIPLE_KEY = "i2i.size_multiple"
+IO_RANGE_KEY = "i2i.io_range"
+PRECISION_KEY = "i2i.precision"
+
+#: Value range of the exported graph's input and output tensors.
+IO_RANGE = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """An exported model's description.
+
+    ``io``: the network's IO spec from the checkpoint (``io.value_range`` is the network's internal range;
+    the ONNX graph itself always takes and returns [0, 1]). ``precision``: ``fp32`` or ``fp16`` (weights
+    and arithmetic; the graph's inputs and outputs stay float32 either way).
+    """
+
+    arch: str
+    io: IOSpec
+    task: str
+    direction: str | None
+    name: str | None
+    domains: tuple[str, str] | None
+    precision: str
+    header: dict[str, Any]
+
+    @property
+    def size_multiple(self) -> int:
+        return self.io.size_multiple
+
+    def describe(self) -> str:
+        """One line: ``apple2orange (cyclegan, AtoB) resnet_9blocks fp32, sides multiple of 4``."""
+        label = self.name or "unnamed"
+        task = ", ".join(x for x in (self.task, self.direction) if x)
+        return f"{label} ({task}) {self.arch} {self.precision}, sides multiple of {self.size_multiple}"
+
+
+def metadata_entries(header_json: str, precision: str = "fp32") -> dict[str, str]:
+    """The ``metadata_props`` key/value strings for an export of a model with this header JSON."""
+    header = json.loads(header_json)
+    io = header.get("io", {})
+    return {
+        FORMAT_KEY: FORMAT,
+        FORMAT_VERSION_KEY: str(FORMAT_VERSION),
+        HEADER_KEY: header_json,
+        NAME_KEY: str(header.get("name") or ""),
+        TASK_KEY: str(header.get("task") or ""),
+        DIRECTION_KEY: str(header.get("direction") or ""),
+        ARCH_KEY: str(header.get("arch", {}).get("name", "")),
+        SIZE_MULTIPLE_KEY: str(io.get("size_multiple", 1)),
+        IO_RANGE_KEY: f"{IO_RANGE[0]:g},{IO_RANGE[1]:g}",
+        PRECISION_KEY: precision,
+    }
+
+
+def model_info_from_metadata(props: dict[str, str], source: str = "model") -> ModelInfo:
+    """Parse ``metadata_props`` (as a dict) of an i2i export; I2IError if it is not one."""
+    if props.get(FORMAT_KEY) != FORMAT or HEADER_KEY not in props:
+        raise I2IError(
+            f"{source}: not an i2i ONNX export (no '{HEADER_KEY}' metadata); create one with `i2i export`"
+        )
+    version = props.get(FORMAT_VERSION_KEY, "")
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise I2IError(
+            f"{source}: i2i ONNX format version {version or '?'} is newer than this i2i supports "
+            f"({FORMAT_VERSION}); upgrade i2i"
+        )
+    try:
+        header = json.loads(props[HEADER_KEY])
+        io = IOSpec.from_dict(header["io"])
+        domains = header.get("domains")
+        return ModelInfo(
+            arch=str(header["arch"]["name"]),
+            io=io,
+            task=str(header.get("task") or "unknown"),
+            direction=header.get("direction"),
+            name=header.get("name"),
+            domains=(str(domains[0]), str(domains[1])) if domains else None,
+            precision=props.get(PRECISION_KEY, "fp32"),
+            header=header,
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise I2IError(f"{source}: i2i metadata is malformed ({err})") from None
