@@ -1,0 +1,301 @@
+"""Neural style transfer by optimisation (Gatys, Ecker and Bethge 2016, "Image Style Transfer Using
+Convolutional Neural Networks", CVPR).
+
+The output image x (RGB, (1, 3, H, W), optimised in [0, 1] pixel space, clamped at the end) minimises::
+
+    L(x) = alpha * mean((F_c(x) - F_c(p))^2)                       content, layer c (relu4_2)
+         + beta  * sum_l w_l * mean((G_l(x) - A_l)^2)                style, layers l (relu1_1 .. relu5_1)
+         + gamma * TV(x)                                             smoothness
+
+with F the frozen VGG activations (ImageNet-normalised inside the feature module), G_l = F_l F_l^T / (C H W)
+the Gram matrix of layer l, p the content photo and A_l = sum_k b_k G_l(a_k) the blend of the style images'
+Grams (blend weights b_k sum to 1). Naming key, code vs paper: ``content_weight`` = alpha,
+``style_weight`` = beta, ``tv_weight`` = gamma, ``layer_weights`` = w_l.
+
+Multi-resolution: the image is optimised at each long side in ``scales`` (smallest first); each scale
+starts from the previous result upsampled, and the content target and style Grams are recomputed once per
+scale (style images are resized to ``style_scale`` times the content's long side). The feature network is
+never updated: its parameters do not require grad and only x is given to the optimiser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from i2i.errors import I2IError
+from i2i.optimize.color import match_color, transfer_luminance
+from i2i.style_losses import content_loss, gram, style_loss, tv_loss
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+OPTIMIZERS = ("lbfgs", "adam")
+PRESERVE_COLOR = ("luminance", "histogram")
+
+
+@dataclass(frozen=True)
+class NeuralStyleConfig:
+    """Gatys settings. Weights are for [0, 1] images and ImageNet-normalised VGG features.
+
+    ``scales``: long sides in pixels, smallest first (the last is the output size). ``iterations``: per
+    scale. ``lr``: None means 1.0 for L-BFGS and 0.02 for Adam. ``init``: ``content`` or ``noise`` (an
+    explicit init image is passed to :func:`stylize`). ``style_blend``: one weight per style image
+    (normalised to sum 1; None = equal). ``preserve_color``: None, ``luminance`` or ``histogram``.
+    """
+
+    content_layer: str = "relu4_2"
+    layer_weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(STYLE_LAYERS, 1.0))
+    content_weight: float = 1.0
+    style_weight: float = 1e6
+    tv_weight: float = 0.0
+    optimizer: str = "lbfgs"
+    iterations: int = 300
+    lr: float | None = None
+    scales: tuple[int, ...] = (512,)
+    style_scale: float = 1.0
+    init: str = "content"
+    style_blend: tuple[float, ...] | None = None
+    preserve_color: str | None = None
+    save_every: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise I2IError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+        if self.preserve_color not in (None, *PRESERVE_COLOR):
+            raise I2IError(f"unknown --preserve-color {self.preserve_color!r}; valid: luminance, histogram")
+        if self.init not in ("content", "noise"):
+            raise I2IError(f"unknown init {self.init!r}; valid: content, noise, or an image path")
+        if not self.scales or any(s < 16 for s in self.scales):
+            raise I2IError(f"sizes must be at least 16 px, got {list(self.scales)}")
+        if list(self.scales) != sorted(self.scales):
+            raise I2IError(f"--scales must go from small to large, got {list(self.scales)}")
+        if self.iterations < 1:
+            raise I2IError("--iterations must be at least 1")
+        if self.style_scale <= 0:
+            raise I2IError("--style-scale must be positive")
+        if not self.layer_weights:
+            raise I2IError("no style layers given")
+
+    @property
+    def taps(self) -> list[str]:
+        """Every feature tap the objective reads: the content layer then the style layers."""
+        return list(dict.fromkeys([self.content_layer, *self.layer_weights]))
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One optimisation step: ``scale`` index, its long side ``size``, ``iteration`` within the scale
+    (1-based), the global ``step`` and the weighted loss terms (``total``, ``content``, ``style``, ``tv``)."""
+
+    scale: int
+    size: int
+    iteration: int
+    step: int
+    losses: dict[str, float]
+
+
+@dataclass
+class StyleResult:
+    """``image``: (3, H, W) in [0, 1] on the CPU; ``history``: one :class:`StepInfo` per step."""
+
+    image: torch.Tensor
+    history: list[StepInfo]
+
+
+def parse_layer_weights(spec: str) -> dict[str, float]:
+    """``"relu1_1:2,relu2_1"`` -> {"relu1_1": 2.0, "relu2_1": 1.0}."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, weight = part.partition(":")
+        try:
+            out[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise I2IError(f"bad layer weight in {part!r}: expected NAME or NAME:WEIGHT") from None
+    if not out:
+        raise I2IError("no style layers given: use NAME[:WEIGHT],... (e.g. relu1_1,relu2_1:0.5)")
+    return out
+
+
+def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(h, w) with the longer side equal to ``long_side`` and the aspect ratio kept (each side >= 1)."""
+    scale = long_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(C, H, W) or (N, C, H, W) in [0, 1] -> same at ``size`` (antialiased bicubic, clamped)."""
+    batched = image if image.dim() == 4 else image.unsqueeze(0)
+    if tuple(batched.shape[-2:]) != size:
+        batched = F.interpolate(batched, size=size, mode="bicubic", antialias=True, align_corners=False)
+    batched = batched.clamp(0, 1)
+    return batched if image.dim() == 4 else batched[0]
+
+
+def _blend(n_styles: int, blend: Sequence[float] | None) -> list[float]:
+    if blend is None:
+        return [1.0 / n_styles] * n_styles
+    if len(blend) != n_styles:
+        raise I2IError(f"--style-blend has {len(blend)} weights for {n_styles} style images")
+    if any(b < 0 for b in blend) or sum(blend) <= 0:
+        raise I2IError("--style-blend weights must be non-negative and not all zero")
+    total = float(sum(blend))
+    return [b / total for b in blend]
+
+
+@torch.no_grad()
+def style_targets(
+    features: nn.Module,
+    styles: Sequence[torch.Tensor],
+    blend: Sequence[float],
+    layers: Sequence[str],
+) -> dict[str, torch.Tensor]:
+    """Blended target Grams {layer: (1, C, C)} from style images (each (3, h, w) in [0, 1])."""
+    targets: dict[str, torch.Tensor] = {}
+    for style, b in zip(styles, blend, strict=True):
+        feats = features(style.unsqueeze(0))
+        for layer in layers:
+            g = gram(feats[layer]) * b
+            targets[layer] = targets[layer] + g if layer in targets else g
+    return targets
+
+
+def _device_of(module: nn.Module) -> torch.device:
+    for tensor in [*module.parameters(), *module.buffers()]:
+        return tensor.device
+    return torch.device("cpu")
+
+
+def stylize(
+    features: nn.Module,
+    content: torch.Tensor,
+    styles: Sequence[torch.Tensor],
+    config: NeuralStyleConfig,
+    *,
+    init_image: torch.Tensor | None = None,
+    on_step: Callable[[StepInfo], None] | None = None,
+    on_save: Callable[[StepInfo, torch.Tensor], None] | None = None,
+) -> StyleResult:
+    """Optimise an image with ``content``'s layout and the ``styles``' textures.
+
+    ``features``: frozen module mapping (N, 3, H, W) in [0, 1] to a dict with every tap in
+    ``config.taps`` (its device is used). ``content``: (3, H, W) in [0, 1], any size (resized to each
+    scale). ``styles``: one or more (3, h, w) in [0, 1]. ``init_image``: (3, h, w) in [0, 1] to start
+    from instead of ``config.init``. ``on_step`` is called after every step; ``on_save`` every
+    ``config.save_every`` steps with the current image (3, H_s, W_s) in [0, 1] (colour-preserved if
+    asked). Returns the final image at the last scale's size, on the CPU.
+    """
+    if not styles:
+        raise I2IError("at least one style image is needed")
+    if content.dim() != 3 or content.shape[0] != 3:
+        raise I2IError(f"content must be (3, H, W), got {tuple(content.shape)}")
+    if any(p.requires_grad for p in features.parameters()):
+        raise ValueError("the feature network must be frozen (requires_grad False)")
+    device = _device_of(features)
+    blend = _blend(len(styles), config.style_blend)
+    gen = torch.Generator().manual_seed(config.seed)
+    history: list[StepInfo] = []
+    styles = [s.to(device) for s in styles]
+    content = content.to(device)
+    x: torch.Tensor | None = None
+    step = 0
+    for scale_index, long_side in enumerate(config.scales):
+        size = fit_long_side(content.shape[1], content.shape[2], long_side)
+        content_s = resize(content, size)
+        style_side = max(16, round(long_side * config.style_scale))
+        styles_s = [resize(s, fit_long_side(s.shape[1], s.shape[2], style_side)) for s in styles]
+        if config.preserve_color == "histogram":
+            styles_s = [match_color(s, content_s) for s in styles_s]
+        targets = style_targets(features, styles_s, blend, list(config.layer_weights))
+        with torch.no_grad():
+            content_target = features(content_s.unsqueeze(0))[config.content_layer]
+        if x is not None:
+            start = resize(x, size)
+        elif init_image is not None:
+            start = resize(init_image.to(device), size)
+        elif config.init == "noise":
+            start = torch.rand((3, *size), generator=gen).to(device)
+        else:
+            start = content_s
+        x, step = _optimise_scale(
+            features, start, content_s, content_target, targets, config, scale_index, step, history,
+            on_step, on_save,
+        )  # fmt: skip
+    assert x is not None
+    final = _finish(x, resize(content, tuple(x.shape[-2:])), config)
+    return StyleResult(final.cpu(), history)
+
+
+def _objective(
+    features: nn.Module,
+    image: torch.Tensor,
+    content_target: torch.Tensor,
+    targets: Mapping[str, torch.Tensor],
+    config: NeuralStyleConfig,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The weighted loss of a (1, 3, H, W) image and its terms as floats."""
+    feats = features(image)
+    c = config.content_weight * content_loss(feats[config.content_layer], content_target)
+    s = config.style_weight * style_loss(feats, targets, config.layer_weights)
+    t = config.tv_weight * tv_loss(image) if config.tv_weight else image.new_zeros(())
+    total = c + s + t
+    return total, {"total": total.item(), "content": c.item(), "style": s.item(), "tv": t.item()}
+
+
+def _optimise_scale(
+    features: nn.Module,
+    start: torch.Tensor,
+    content_s: torch.Tensor,
+    content_target: torch.Tensor,
+    targets: Mapping[str, torch.Tensor],
+    config: NeuralStyleConfig,
+    scale_index: int,
+    step: int,
+    history: list[StepInfo],
+    on_step: Callable[[StepInfo], None] | None,
+    on_save: Callable[[StepInfo, torch.Tensor], None] | None,
+) -> tuple[torch.Tensor, int]:
+    """Run ``config.iterations`` steps from ``start`` (3, H, W); returns the image (3, H, W) and the step."""
+    x = start.detach().clone().unsqueeze(0).requires_grad_(True)
+    terms_box: dict[str, float] = {}
+    if config.optimizer == "lbfgs":  # one iteration per step() call; state (history) persists
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [x], lr=config.lr or 1.0, max_iter=1, history_size=100, tolerance_grad=-1.0, tolerance_change=-1.0
+        )
+    else:
+        opt = torch.optim.Adam([x], lr=config.lr or 0.02)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        total, terms = _objective(features, x, content_target, targets, config)
+        total.backward()
+        terms_box.update(terms)
+        return total
+
+    long_side = config.scales[scale_index]
+    for iteration in range(1, config.iterations + 1):
+        opt.step(closure)
+        if config.optimizer == "adam":
+            with torch.no_grad():
+                x.clamp_(0, 1)
+        step += 1
+        if not all(math.isfinite(v) for v in terms_box.values()):
+            raise I2IError(f"loss became {terms_box['total']} at step {step}; lower --lr or the weights")
+        info = StepInfo(scale_index, long_side, iteration, step, dict(terms_box))
+        history.append(info)
+        if on_step is not None:
+            on_step(info)
+        if on_save is not None and config.save_every and step % config.save_every == 0:
+            on_save(info, _finish(x.detach()[0], content_s, config))
+    return x.detach()[0].clamp(0, 1), step
+
+
+def _finish(x: torch.Tensor, content: torch.Tensor, config: NeuralStyleConfig) -> torch.Tensor:
+    x = x.clamp(0, 1)
+    if config.preserve_color == "luminance":
+        x = transfer_luminance(x, content)
+    return x
