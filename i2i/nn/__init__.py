@@ -12,6 +12,7 @@ from torch import nn
 from i2i.nn.layers import init_weights
 from i2i.nn.patchgan import NLayerDiscriminator, PixelDiscriminator
 from i2i.nn.resnet import ResnetGenerator
+from i2i.nn.transformer import TransformerNet
 from i2i.nn.unet import UnetGenerator
 from i2i.registry import Registry
 
@@ -47,6 +48,11 @@ def unet_128(norm: str = "batch", **kwargs: Any) -> UnetGenerator:
 @GENERATORS.register("unet_256")
 def unet_256(norm: str = "batch", **kwargs: Any) -> UnetGenerator:
     return UnetGenerator(num_downs=8, norm=norm, **kwargs)
+
+
+@GENERATORS.register("johnson")
+def johnson(**kwargs: Any) -> TransformerNet:
+    return TransformerNet(**kwargs)
 
 
 @DISCRIMINATORS.register("basic")

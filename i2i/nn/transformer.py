@@ -1,0 +1,64 @@
+"""Johnson transformer network for fast style transfer (Johnson, Alahi and Fei-Fei 2016, "Perceptual
+Losses for Real-Time Style Transfer and Super-Resolution"; decoder as in Odena et al. 2016,
+"Deconvolution and Checkerboard Artifacts").
+
+Layers (REFERENCE §2): 9x9 conv 32, 3x3 stride-2 conv 64, 3x3 stride-2 conv 128, 5 residual blocks of
+128, two (nearest x2 upsample, 3x3 conv) stages to 64 and 32, 9x9 conv to 3, tanh. Reflection padding,
+instance norm with affine parameters (the learned scale and shift carry much of the style), ReLU.
+1,679,235 parameters with the defaults.
+
+Input and output: (N, 3, H, W) in [-1, 1]; H and W must be multiples of 4 for the output to have the
+input's size (``size_multiple``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _conv(
+    cin: int, cout: int, kernel: int, stride: int = 1, norm: bool = True, relu: bool = True
+) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.ReflectionPad2d(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
+    if norm:
+        layers.append(nn.InstanceNorm2d(cout, affine=True))
+    if relu:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """``x + (conv3x3, IN, ReLU, conv3x3, IN)(x)``; shape-preserving."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(_conv(channels, channels, 3), _conv(channels, channels, 3, relu=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TransformerNet(nn.Module):
+    """Johnson's image transformation network: (N, in_channels, H, W) -> (N, out_channels, H, W), both in
+    [-1, 1]. ``ngf`` is the first stage's width (32), ``n_blocks`` the residual blocks (5)."""
+
+    size_multiple = 4
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 32, n_blocks: int = 5) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(
+            _conv(in_channels, ngf, 9), _conv(ngf, ngf * 2, 3, stride=2), _conv(ngf * 2, ngf * 4, 3, stride=2)
+        )
+        self.residual = nn.Sequential(*(ResidualBlock(ngf * 4) for _ in range(n_blocks)))
+        self.decoder = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            _conv(ngf * 4, ngf * 2, 3),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            _conv(ngf * 2, ngf, 3),
+            _conv(ngf, out_channels, 9, norm=False, relu=False),
+            nn.Tanh(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.residual(self.encoder(x)))
