@@ -1,14 +1,156 @@
-"""`i2i translate` (not yet available)."""
+"""`i2i translate`: run an exported model over files and folders with onnxruntime.
+
+Imports nothing that imports torch (a test checks `sys.modules`), so it starts fast and runs where only
+onnxruntime is installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from i2i.cli.common import not_yet_available_command
+from i2i.cli.common import console
+from i2i.errors import I2IError
 
 
 def register(app: typer.Typer) -> None:
     """Add the `translate` command to the top-level app."""
-    app.command(
-        "translate",
-        help="Translate images or folders with a model (not yet available).",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )(not_yet_available_command("translate"))
+    app.command("translate")(translate_command)
+
+
+def translate_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="INPUTS... OUT_DIR: image files, folders, or '-' (paths on stdin), then the output folder.",
+            show_default=False,
+            metavar="INPUTS... OUT_DIR",
+        ),
+    ],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="Model name or an .onnx file from `i2i export`.", show_default=False
+        ),
+    ],
+    direction: Annotated[
+        str | None,
+        typer.Option("--direction", help="AtoB | BtoA: which model when a name has two.", show_default=False),
+    ] = None,
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            "--glob",
+            help="Only images in folders matching this pattern ('*.jpg', 'day/*').",
+            show_default=False,
+        ),
+    ] = None,
+    recursive: Annotated[
+        bool, typer.Option("--recursive/--no-recursive", help="Search folders recursively.")
+    ] = True,
+    fmt: Annotated[str, typer.Option("--format", help="Output format: same | png | jpg | webp.")] = "same",
+    quality: Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")] = 95,
+    resize: Annotated[
+        int | None,
+        typer.Option(
+            "--resize",
+            min=1,
+            help="Scale so the long side is this many pixels (default: never resize).",
+            show_default=False,
+        ),
+    ] = None,
+    tile: Annotated[
+        int | None,
+        typer.Option("--tile", min=1, help="Infer in tiles of this size (large images).", show_default=False),
+    ] = None,
+    overlap: Annotated[
+        int, typer.Option("--overlap", min=0, help="Tile overlap in pixels (feathered).")
+    ] = 64,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Images of the same size per model call.")] = 1,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | tensorrt.")] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="onnxruntime CPU threads (default: all cores).", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Decode threads and encode threads.")] = 2,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace existing outputs (default: skip).")
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Translate images with an exported model, keeping relative paths. Exit 1 if any image failed."""
+    from i2i.runtime import (
+        TranslateOptions,
+        TranslatorSession,
+        collect_sources,
+        plan_jobs,
+        resolve_model,
+        translate_jobs,
+    )
+    from i2i.runtime.progress import translate_progress
+
+    if len(paths) < 2:
+        raise I2IError(
+            "give at least one input and the output folder: i2i translate -m MODEL INPUTS... OUT_DIR"
+        )
+    *inputs, out = paths
+    if out == "-":
+        raise I2IError("the last argument is the output folder; '-' only stands for inputs")
+    out_dir = Path(out)
+    stdin_lines = sys.stdin if "-" in inputs else None
+    sources, problems = collect_sources(inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines)
+    jobs, collisions = plan_jobs(sources, out_dir, fmt)
+    problems += collisions
+    if not jobs and not problems:
+        raise I2IError(f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else ""))
+    session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
+    info = session.info
+    if direction and info.direction and direction != info.direction:
+        raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
+    console.print(
+        f"model: {info.describe()} on [bold]{session.provider}[/] ({', '.join(session.providers)})",
+        soft_wrap=True,
+    )
+    for problem in problems:
+        console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
+    options = TranslateOptions(
+        batch=batch,
+        tile=tile,
+        overlap=overlap,
+        resize=resize,
+        quality=quality,
+        overwrite=overwrite,
+        workers=workers,
+    )
+    with translate_progress(console, enabled=progress and bool(jobs)) as bar:
+        task = bar.add_task("translating", total=len(jobs))
+
+        def on_result(job, status: str, reason: str) -> None:
+            if status == "failed":
+                bar.console.print(f"[red]failed:[/] {job.source}: {reason}", soft_wrap=True)
+            bar.advance(task)
+
+        summary = translate_jobs(
+            session,
+            jobs,
+            multiple=info.size_multiple,
+            in_channels=info.io.in_channels,
+            options=options,
+            on_result=on_result,
+        )
+    failed = len(summary.failures) + len(problems)
+    skipped = f"{summary.skipped} skipped" + (
+        " (exist; --overwrite replaces them)" if summary.skipped else ""
+    )
+    console.print(
+        f"{summary.done} translated, {skipped}, {failed} failed -> {out_dir} "
+        f"[{summary.images_per_second:.2f} img/s on {session.provider}]",
+        soft_wrap=True,
+    )
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,141 @@
+"""What to translate and where each result goes (torch-free).
+
+Inputs are image files, folders (searched recursively, optionally filtered by a glob), or ``-`` for a
+list of paths on stdin, one per line. Each source keeps a relative path: its path below the folder it was
+found in, its own name for a file given directly, or the path as listed on stdin when that is relative
+and stays below the current folder. Results go to ``out_dir / relative path`` with the suffix of the
+chosen output format.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from i2i.errors import I2IError
+from i2i.imageio import list_images
+
+#: Output formats by option value -> file suffix; ``same`` keeps each input's suffix.
+FORMATS = {"same": None, "png": ".png", "jpg": ".jpg", "webp": ".webp"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input image and the relative path its result keeps."""
+
+    path: Path
+    relative: PurePath
+
+
+@dataclass(frozen=True)
+class Job:
+    """Translate ``source`` into ``target``."""
+
+    source: Path
+    target: Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A path that could not be used, and why (one line)."""
+
+    path: Path
+    reason: str
+
+
+def _match_parts(parts: Sequence[str], pattern: Sequence[str]) -> bool:
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_match_parts(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match_parts(parts[1:], pattern[1:])
+
+
+def _matches(relative: PurePath, pattern: str) -> bool:
+    """``*.jpg`` matches names at any depth; a pattern with ``/`` matches the whole relative path segment by
+    segment (``*`` stays within one folder, ``**`` spans any number)."""
+    if "/" not in pattern:
+        return fnmatch.fnmatchcase(relative.name, pattern)
+    return _match_parts(relative.parts, pattern.strip("/").split("/"))
+
+
+def _stdin_relative(path: Path) -> PurePath:
+    if not path.is_absolute() and ".." not in path.parts:
+        return PurePath(path)
+    return PurePath(path.name)
+
+
+def collect_sources(
+    inputs: Sequence[str],
+    glob: str | None = None,
+    recursive: bool = True,
+    stdin_lines: Iterable[str] | None = None,
+) -> tuple[list[Source], list[Problem]]:
+    """Expand ``inputs`` into sources (in the given order; folders sorted) and problems (missing paths).
+
+    ``glob`` filters images found in folders: a pattern without ``/`` matches file names (``*.jpg``), one
+    with ``/`` matches the path below the folder (``day/*.png``). Files named directly are always taken.
+    ``stdin_lines`` supplies the list for ``-``.
+    """
+    sources: list[Source] = []
+    problems: list[Problem] = []
+    for item in inputs:
+        if item == "-":
+            if stdin_lines is None:
+                raise I2IError("'-' given but no list of paths on stdin")
+            for line in stdin_lines:
+                text = line.strip()
+                if text:
+                    path = Path(text)
+                    if path.is_file():
+                        sources.append(Source(path, _stdin_relative(path)))
+                    else:
+                        problems.append(Problem(path, "no such file" if not path.exists() else "not a file"))
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found, _ = list_images(path, recursive=recursive)
+            for image in found:
+                relative = PurePath(image.relative_to(path))
+                if glob is None or _matches(relative, glob):
+                    sources.append(Source(image, relative))
+        elif path.is_file():
+            sources.append(Source(path, PurePath(path.name)))
+        else:
+            problems.append(Problem(path, "no such file or folder"))
+    return sources, problems
+
+
+def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tuple[list[Job], list[Problem]]:
+    """One job per source: ``out_dir / relative`` with the format's suffix.
+
+    Two sources mapping to one target: the later one is a problem (nothing is silently overwritten).
+
+    Raises:
+        I2IError: unknown format, ``out_dir`` is a file, or a target is one of the inputs.
+    """
+    if fmt not in FORMATS:
+        raise I2IError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise I2IError(f"{out_dir}: output folder is an existing file")
+    suffix = FORMATS[fmt]
+    inputs = {s.path.resolve() for s in sources}
+    jobs: list[Job] = []
+    problems: list[Problem] = []
+    seen: dict[Path, Path] = {}
+    for source in sources:
+        relative = source.relative.with_suffix(suffix) if suffix else source.relative
+        target = out_dir / relative
+        key = target.resolve()
+        if key in inputs:
+            raise I2IError(
+                f"{target}: output would overwrite an input; choose another output folder or format"
+            )
+        if key in seen:
+            problems.append(Problem(source.path, f"output {target} is already the result of {seen[key]}"))
+            continue
+        seen[key] = source.path
+        jobs.append(Job(source.path, target))
+    return jobs, problems

@@ -1,0 +1,240 @@
+"""The translate pipeline: decode, infer and encode overlap on threads (torch-free).
+
+Decoding (Pillow) and encoding + atomic writes run on two small thread pools while the calling thread
+feeds the model; onnxruntime releases the GIL while it computes, so the three stages overlap. Images of
+the same padded size are grouped into batches of up to ``batch``. A file that cannot be read, inferred or
+written is reported as a failure with its reason and the rest carry on; existing outputs are skipped
+unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from i2i.errors import I2IError
+from i2i.imageio import crop_to, from_float_chw, pad_to_multiple, read_image, to_float_chw, write_image_atomic
+from i2i.runtime.inputs import Job, Problem
+from i2i.runtime.tiling import Infer, translate_tiled
+
+#: ``on_result(job, status, reason)`` with status ``done`` | ``skipped`` | ``failed``.
+ResultCallback = Callable[[Job, str, str], None]
+
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TranslateOptions:
+    """How to run a folder.
+
+    ``batch``: images of one padded size per model call (tiles per call when tiling). ``tile``/``overlap``:
+    tiled inference in pixels (None: whole images). ``resize``: scale each image so its long side is this
+    many pixels first (None: never resize). ``quality``: JPEG/WebP quality. ``workers``: threads for
+    decoding and, separately, for encoding.
+    """
+
+    batch: int = 1
+    tile: int | None = None
+    overlap: int = 32
+    resize: int | None = None
+    quality: int = 95
+    overwrite: bool = False
+    workers: int = 2
+
+
+@dataclass
+class Summary:
+    """What a run did; ``failures`` lists each failed input with its reason."""
+
+    done: int = 0
+    skipped: int = 0
+    failures: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+def model_input(image: Image.Image, in_channels: int, resize: int | None = None) -> np.ndarray:
+    """A decoded RGB image -> float32 (in_channels, H, W) in [0, 1] (luma for 1-channel models).
+
+    ``resize``: scale (Lanczos) so the long side is ``resize`` pixels, aspect kept.
+    """
+    if resize is not None and max(image.size) != resize:
+        scale = resize / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    arr = to_float_chw(image)
+    if in_channels == 1:
+        arr = np.tensordot(_LUMA, arr, axes=1)[None].astype(np.float32)
+    elif in_channels != 3:
+        raise I2IError(f"models with {in_channels} input channels cannot take images")
+    return arr
+
+
+@dataclass
+class _Decoded:
+    job: Job
+    padded: np.ndarray | None = None  # (C, Hp, Wp) float32 [0, 1]
+    size: tuple[int, int] = (0, 0)
+    image: np.ndarray | None = None  # unpadded (tiling only)
+    error: str | None = None
+
+
+class _Run:
+    """State of one call to :func:`translate_jobs`."""
+
+    def __init__(
+        self, infer: Infer, multiple: int, in_channels: int, options: TranslateOptions, on_result
+    ) -> None:
+        self.infer, self.multiple, self.in_channels = infer, multiple, in_channels
+        self.options, self.on_result = options, on_result
+        self.summary = Summary()
+        self.lock = threading.Lock()
+        self.writes: deque[Future[None]] = deque()
+
+    def report(self, job: Job, status: str, reason: str = "") -> None:
+        with self.lock:
+            if status == "done":
+                self.summary.done += 1
+            elif status == "skipped":
+                self.summary.skipped += 1
+            else:
+                self.summary.failures.append(Problem(job.source, reason))
+            if self.on_result is not None:
+                self.on_result(job, status, reason)
+
+    def decode(self, job: Job) -> _Decoded:
+        try:
+            arr = model_input(read_image(job.source), self.in_channels, self.options.resize)
+        except I2IError as err:
+            return _Decoded(job, error=_reason(err, job.source))
+        except Exception as err:  # a decoder bug must not stop the batch
+            return _Decoded(job, error=f"{type(err).__name__}: {err}")
+        if self.options.tile:
+            return _Decoded(job, image=arr, size=arr.shape[-2:])
+        padded, size = pad_to_multiple(arr, self.multiple)
+        return _Decoded(job, padded=padded, size=size)
+
+    def write(self, job: Job, out: np.ndarray) -> None:
+        try:
+            write_image_atomic(
+                from_float_chw(out),
+                job.target,
+                quality=self.options.quality,
+                overwrite=self.options.overwrite,
+            )
+        except I2IError as err:
+            self.report(job, "failed", _reason(err, job.target))
+        except Exception as err:  # disk full, permissions, encoder errors
+            self.report(job, "failed", f"cannot write {job.target}: {type(err).__name__}: {err}")
+        else:
+            self.report(job, "done")
+
+    def run_batch(self, items: list[_Decoded], writer: ThreadPoolExecutor) -> None:
+        try:
+            if self.options.tile:
+                (item,) = items
+                assert item.image is not None
+                outs = [
+                    translate_tiled(
+                        self.infer,
+                        item.image,
+                        self.multiple,
+                        self.options.tile,
+                        self.options.overlap,
+                        self.options.batch,
+                    )
+                ]
+            else:
+                result = self.infer(np.stack([item.padded for item in items]))
+                outs = [crop_to(o, *item.size) for o, item in zip(result, items, strict=True)]
+        except Exception as err:  # e.g. out of memory for one very large image
+            reason = f"inference failed: {' '.join(str(err).split())[:300]}"
+            for item in items:
+                self.report(item.job, "failed", reason)
+            return
+        for item, out in zip(items, outs, strict=True):
+            self.writes.append(writer.submit(self.write, item.job, out))
+        while len(self.writes) > 4 * max(self.options.workers, self.options.batch):
+            self.writes.popleft().result()
+
+
+def _reason(err: Exception, path: Path) -> str:
+    text = str(err)
+    prefix = f"{path}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def translate_jobs(
+    infer: Infer,
+    jobs: Sequence[Job],
+    *,
+    multiple: int,
+    in_channels: int = 3,
+    options: TranslateOptions | None = None,
+    on_result: ResultCallback | None = None,
+) -> Summary:
+    """Translate every job; never raises for a bad image (it becomes a failure in the summary).
+
+    ``infer``: float32 (N, in_channels, h, w) in [0, 1], h and w multiples of ``multiple`` -> (N, C, h, w)
+    in [0, 1]. ``on_result`` is called once per job (from worker threads, serialised by a lock).
+    """
+    options = options or TranslateOptions()
+    run = _Run(infer, multiple, in_channels, options, on_result)
+    start = time.perf_counter()
+    todo: list[Job] = []
+    for job in jobs:
+        if job.target.exists() and not options.overwrite:
+            run.report(job, "skipped", "output exists")
+        else:
+            todo.append(job)
+    batch = 1 if options.tile else max(1, options.batch)
+    window = max(2 * options.workers, 2 * batch)
+    with (
+        ThreadPoolExecutor(max(1, options.workers), thread_name_prefix="i2i-decode") as reader,
+        ThreadPoolExecutor(max(1, options.workers), thread_name_prefix="i2i-encode") as writer,
+    ):
+        pending: deque[Future[_Decoded]] = deque()
+        queue = iter(todo)
+        for job in queue:
+            pending.append(reader.submit(run.decode, job))
+            if len(pending) >= window:
+                break
+        buckets: dict[tuple[int, ...], list[_Decoded]] = {}
+        waiting = 0
+        while pending:
+            item = pending.popleft().result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(reader.submit(run.decode, nxt))
+            if item.error is not None:
+                run.report(item.job, "failed", item.error)
+                continue
+            key = item.image.shape if item.image is not None else item.padded.shape
+            bucket = buckets.setdefault(key, [])
+            bucket.append(item)
+            waiting += 1
+            if len(bucket) >= batch:
+                run.run_batch(buckets.pop(key), writer)
+                waiting -= len(bucket)
+            elif waiting > 2 * batch:  # many sizes: flush the fullest group to bound memory
+                key = max(buckets, key=lambda k: len(buckets[k]))
+                group = buckets.pop(key)
+                run.run_batch(group, writer)
+                waiting -= len(group)
+        for group in buckets.values():
+            run.run_batch(group, writer)
+        for future in run.writes:
+            future.result()
+    run.summary.seconds = time.perf_counter() - start
+    return run.summary

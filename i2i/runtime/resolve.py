@@ -1,0 +1,48 @@
+"""``--model NAME|FILE.onnx`` -> an ONNX file (torch-free).
+
+A path is used as is. A bare name goes to :func:`resolve_named_model`, the hook the weights registry fills
+in (``weights/registry.toml``: name -> file, sha256, direction); until then names are unknown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from i2i.errors import I2IError
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
+def resolve_named_model(name: str, direction: str | None = None) -> Path:
+    """The ONNX file of the named model (``direction`` picks AtoB/BtoA when a name has two).
+
+    Hook for the weights registry; this version ships no named models.
+    """
+    raise I2IError(
+        f"unknown model {name!r}: named models come with the weights registry, which this version of i2i "
+        "does not have yet; pass an .onnx file made by `i2i export CHECKPOINT`"
+    )
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "\\" in text or Path(text).suffix != ""
+
+
+def resolve_model(name_or_path: str, direction: str | None = None) -> Path:
+    """An existing ONNX file for ``name_or_path``.
+
+    Raises:
+        I2IError: missing file, a training checkpoint instead of an export, or an unknown name.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        raise I2IError(
+            f"{path}: is a training checkpoint; export it first with `i2i export {path}` and pass the .onnx"
+        )
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise I2IError(f"{path}: is a folder; pass an .onnx file or a model name")
+    if _looks_like_path(name_or_path):
+        raise I2IError(f"{path}: no such model file")
+    return resolve_named_model(name_or_path, direction)

@@ -1,0 +1,75 @@
+"""An onnxruntime session around an i2i export: float32 [0, 1] NCHW in, [0, 1] NCHW out (torch-free)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from i2i.errors import I2IError
+from i2i.runtime.metadata import ModelInfo, model_info_from_metadata
+from i2i.runtime.providers import SHORT_NAMES, check_provider, requested_providers
+
+
+def session_options(threads: int | None = None):  # -> onnxruntime.SessionOptions
+    """All graph optimisations, quiet logging, ``threads`` intra-op threads (None: onnxruntime's default,
+    one per physical core)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.log_severity_level = 3  # errors only: fallbacks are reported by us, not by a wall of warnings
+    if threads:
+        so.intra_op_num_threads = int(threads)
+    return so
+
+
+class TranslatorSession:
+    """A loaded i2i ONNX model.
+
+    ``session(batch)`` takes float32 (N, C_in, H, W) in [0, 1] with H, W multiples of
+    ``info.size_multiple`` and returns float32 (N, C_out, H, W) clipped to [0, 1].
+    ``provider`` is the provider onnxruntime actually uses (``cpu``, ``cuda`` or ``tensorrt``).
+    """
+
+    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise I2IError(f"{self.path}: no such model file")
+        providers = requested_providers(device)
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path),
+                sess_options=session_options(threads),
+                providers=[name for name, _ in providers],
+                provider_options=[opts for _, opts in providers],
+            )
+        except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph/... types
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise I2IError(f"{self.path}: onnxruntime cannot load this model ({first})") from None
+        self.providers: list[str] = list(self._session.get_providers())
+        check_provider(device, self.providers)
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.info: ModelInfo = model_info_from_metadata(dict(meta), source=str(self.path))
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
+
+    @property
+    def provider(self) -> str:
+        """Short name of the provider that runs the model (the first one onnxruntime kept)."""
+        return SHORT_NAMES.get(self.providers[0], self.providers[0])
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        m = self.info.size_multiple
+        if batch.ndim != 4 or batch.shape[1] != self.info.io.in_channels:
+            raise ValueError(
+                f"expected (N, {self.info.io.in_channels}, H, W) float32 in [0, 1], got {batch.shape}"
+            )
+        if batch.shape[2] % m or batch.shape[3] % m:
+            raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
+        feed = np.ascontiguousarray(batch, dtype=np.float32)
+        (out,) = self._session.run([self._output], {self._input: feed})
+        return np.clip(out, 0.0, 1.0, out=out)
