@@ -1,14 +1,155 @@
-"""`i2i stylize` (not yet available)."""
+"""`i2i stylize`: neural style transfer by optimisation (Gatys) or with a trained fast-style model.
+
+``i2i stylize --style starry.jpg photo.jpg`` writes ``photo.starry.png`` beside the photo (``-1``, ``-2``
+... when that exists) and prints the path. ``--style`` takes a file or a bundled painting's name.
+``i2i stylize --model NAME|FILE.onnx INPUTS... OUT_DIR`` runs a fast-style model through the onnxruntime
+translate pipeline instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from i2i.cli.common import not_yet_available_command
+from i2i.cli.common import DeviceOption, SeedOption, console
+from i2i.errors import I2IError
 
 
 def register(app: typer.Typer) -> None:
     """Add the `stylize` command to the top-level app."""
-    app.command(
-        "stylize",
-        help="Neural style transfer (not yet available).",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )(not_yet_available_command("stylize"))
+    app.command("stylize")(stylize_command)
+
+
+def _floats(spec: str | None, what: str) -> tuple[float, ...] | None:
+    if spec is None:
+        return None
+    try:
+        return tuple(float(v) for v in spec.split(",") if v.strip())
+    except ValueError:
+        raise I2IError(f"{what}: expected comma-separated numbers, got {spec!r}") from None
+
+
+def stylize_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Content images (with --model: inputs then the output folder).", show_default=False
+        ),
+    ],
+    style: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--style", "-s", help="Style image file or bundled name (repeat to blend).", show_default=False
+        ),
+    ] = None,
+    style_blend: Annotated[
+        str | None, typer.Option(help="Blend weights, one per --style, e.g. 0.7,0.3.", show_default=False)
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Fast-style model (registry NAME or FILE.onnx) instead of --style.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Output file (one input) or folder. Default: NAME.STYLE.png beside each input.",
+            show_default=False,
+        ),
+    ] = None,
+    size: Annotated[int, typer.Option(help="Output long side in pixels.")] = 512,
+    scales: Annotated[
+        str | None,
+        typer.Option(
+            help="Multi-resolution long sides, small to large, e.g. 256,512 (overrides --size).",
+            show_default=False,
+        ),
+    ] = None,
+    iterations: Annotated[int, typer.Option(help="Optimiser iterations per scale.")] = 300,
+    optimizer: Annotated[str, typer.Option(help="lbfgs | adam.")] = "lbfgs",
+    lr: Annotated[
+        float | None, typer.Option(help="Step size (default 1.0 L-BFGS, 0.02 Adam).", show_default=False)
+    ] = None,
+    content_weight: Annotated[float, typer.Option(help="alpha (images in [0, 1]).")] = 1.0,
+    style_weight: Annotated[float, typer.Option(help="beta (Grams F F^T / CHW).")] = 1e6,
+    tv_weight: Annotated[float, typer.Option(help="Total variation weight (try 10-100).")] = 0.0,
+    content_layer: Annotated[str, typer.Option(help="Content tap.")] = "relu4_2",
+    style_layers: Annotated[
+        str, typer.Option(help="Style taps with optional weights, NAME[:W],...")
+    ] = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+    style_scale: Annotated[float, typer.Option(help="Style long side relative to the content's.")] = 1.0,
+    init: Annotated[str, typer.Option(help="content | noise | PATH to an image.")] = "content",
+    preserve_color: Annotated[
+        str | None, typer.Option(help="luminance | histogram.", show_default=False)
+    ] = None,
+    save_every: Annotated[int, typer.Option(help="Save NAME.iterNNNN.png every N steps (0: never).")] = 0,
+    backbone: Annotated[str, typer.Option(help="vgg19 (falls back to vgg16) | vgg16.")] = "vgg19",
+    backbone_weights: Annotated[
+        Path | None, typer.Option(help="VGG weights file (skips the resolver).", show_default=False)
+    ] = None,
+    pool: Annotated[str, typer.Option(help="max | avg pooling in VGG.")] = "max",
+    losses_csv: Annotated[
+        Path | None, typer.Option(help="Write the per-step loss terms to this CSV.", show_default=False)
+    ] = None,
+    seed: SeedOption = 0,
+    device: DeviceOption = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+) -> None:
+    """Neural style transfer: repaint content images in the style of a painting."""
+    if model is not None:
+        if style:
+            raise I2IError("give either --style (optimisation) or --model (fast style), not both")
+        _run_model(model, inputs, output, overwrite, device)
+        return
+    if not style:
+        raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
+    from i2i.optimize.neural_style import NeuralStyleConfig, parse_layer_weights
+    from i2i.optimize.stylize_run import StylizeJob, run_stylize_job
+
+    sizes = _floats(scales, "--scales")
+    init_path = None if init in ("content", "noise") else Path(init)
+    config = NeuralStyleConfig(
+        content_layer=content_layer,
+        layer_weights=parse_layer_weights(style_layers),
+        content_weight=content_weight,
+        style_weight=style_weight,
+        tv_weight=tv_weight,
+        optimizer=optimizer,
+        iterations=iterations,
+        lr=lr,
+        scales=tuple(int(s) for s in sizes) if sizes else (size,),
+        style_scale=style_scale,
+        init="content" if init_path is not None else init,
+        style_blend=_floats(style_blend, "--style-blend"),
+        preserve_color=preserve_color,
+        save_every=save_every,
+        seed=seed,
+    )
+    job = StylizeJob(
+        inputs=tuple(inputs),
+        styles=tuple(style),
+        config=config,
+        output=output,
+        init_path=init_path,
+        backbone=backbone,
+        backbone_weights=backbone_weights,
+        pool=pool,
+        device=device,
+        overwrite=overwrite,
+        losses_csv=losses_csv,
+    )
+    if run_stylize_job(job, console):
+        raise typer.Exit(1)
+
+
+def _run_model(model: str, inputs: list[Path], output: Path | None, overwrite: bool, device: str) -> None:
+    """Fast style through the torch-free translate pipeline: ``INPUTS... OUT_DIR`` (or ``-o OUT_DIR``)."""
+    raise I2IError(
+        "`i2i stylize --model` is not yet available: the onnxruntime translate pipeline has not landed; "
+        "use `i2i translate --model ...` once it has"
+    )

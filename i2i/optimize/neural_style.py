@@ -82,6 +82,12 @@ class NeuralStyleConfig:
             raise I2IError("no style layers given")
 
     @property
+    def min_side(self) -> int:
+        """Smallest image side the taps allow: VGG block b is reached after b - 1 poolings."""
+        blocks = [int(t[4]) for t in self.taps if len(t) > 4 and t.startswith("relu") and t[4].isdigit()]
+        return 2 ** (max(blocks) - 1) if blocks else 1
+
+    @property
     def taps(self) -> list[str]:
         """Every feature tap the objective reads: the content layer then the style layers."""
         return list(dict.fromkeys([self.content_layer, *self.layer_weights]))
@@ -205,6 +211,11 @@ def stylize(
     step = 0
     for scale_index, long_side in enumerate(config.scales):
         size = fit_long_side(content.shape[1], content.shape[2], long_side)
+        if min(size) < config.min_side:
+            raise I2IError(
+                f"at {long_side} px the image is {size[1]}x{size[0]}: layers down to "
+                f"{config.taps[-1]} need sides of at least {config.min_side} px; use a larger size"
+            )
         content_s = resize(content, size)
         style_side = max(16, round(long_side * config.style_scale))
         styles_s = [resize(s, fit_long_side(s.shape[1], s.shape[2], style_side)) for s in styles]

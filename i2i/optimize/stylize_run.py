@@ -1,0 +1,141 @@
+"""Runs Gatys style transfer over content files for the CLI: styles by path or bundled name, feature
+network with fallback, per-image progress with the loss terms, intermediate saves, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from i2i.errors import I2IError
+from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
+from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, stylize
+from i2i.optimize.style_images import resolve_style
+from i2i.output_paths import plan_outputs
+
+
+@dataclass(frozen=True)
+class StylizeJob:
+    """Everything `i2i stylize --style ...` was asked to do (``config`` holds the method's settings)."""
+
+    inputs: tuple[Path, ...]
+    styles: tuple[str, ...]
+    config: NeuralStyleConfig
+    output: Path | None = None
+    init_path: Path | None = None
+    backbone: str = "vgg19"
+    backbone_weights: Path | None = None
+    pool: str = "max"
+    device: str = "auto"
+    overwrite: bool = False
+    losses_csv: Path | None = None
+
+
+def load_tensor(path: Path, long_side: int | None = None) -> torch.Tensor:
+    """Image file -> (3, H, W) float in [0, 1]; resized (Lanczos) so the long side is ``long_side``."""
+    img = read_image(path)
+    if long_side is not None and max(img.size) != long_side:
+        h, w = fit_long_side(img.height, img.width, long_side)
+        img = img.resize((w, h), resample=1)  # LANCZOS
+    return torch.from_numpy(to_float_chw(img))
+
+
+def _intermediate_path(target: Path, step: int) -> Path:
+    return target.with_name(f"{target.stem}.iter{step:04d}{target.suffix}")
+
+
+def _write_losses(path: Path, history: list[StepInfo]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["step", "scale", "size", "iteration", "total", "content", "style", "tv"])
+        for h in history:
+            row = [h.step, h.scale, h.size, h.iteration]
+            writer.writerow(row + [f"{h.losses[k]:.6g}" for k in ("total", "content", "style", "tv")])
+
+
+def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]:
+    """Stylise every input; returns the (path, reason) of each input that failed."""
+    from i2i.features.vgg import load_vgg
+    from i2i.optimize.dream_run import pick_device
+
+    config = job.config
+    resolved = [resolve_style(s) for s in job.styles]
+    tag = "+".join(t for _, t in resolved)
+    targets = plan_outputs(job.inputs, job.output, tag, job.overwrite)
+    device = pick_device(job.device)
+    styles = [load_tensor(path) for path, _ in resolved]
+    init_image = load_tensor(job.init_path) if job.init_path is not None else None
+
+    def log(message: str) -> None:
+        console.print(f"[dim]weights:[/] {message}", soft_wrap=True)
+
+    features = load_vgg(job.backbone, config.taps, job.backbone_weights, pool=job.pool, log=log).to(device)
+    styles_text = ", ".join(str(p) for p, _ in resolved)
+    console.print(
+        f"stylizing with {styles_text} on {features.arch} ({device}); content {config.content_layer}, "
+        f"style {', '.join(f'{k}:{v:g}' for k, v in config.layer_weights.items())}; "
+        f"{config.optimizer} x {config.iterations} at {', '.join(map(str, config.scales))} px",
+        soft_wrap=True,
+    )
+    failures: list[tuple[Path, str]] = []
+    for source, target in zip(job.inputs, targets, strict=True):
+        try:
+            content = load_tensor(source)
+        except I2IError as err:
+            failures.append((source, str(err)))
+            console.print(f"[red]skipped[/] {err}")
+            continue
+        total = config.iterations * len(config.scales)
+        t0 = time.perf_counter()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[losses]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(source.name, total=total, losses="")
+
+            def on_step(info: StepInfo, task=task, name=source.name) -> None:
+                terms = " ".join(f"{k} {v:.3g}" for k, v in info.losses.items() if k != "tv" or v)
+                progress.update(task, completed=info.step, losses=terms, description=f"{name} {info.size}px")
+
+            def on_save(info: StepInfo, image: torch.Tensor, target=target) -> None:
+                path = _intermediate_path(target, info.step)
+                write_image_atomic(from_float_chw(image.cpu().numpy()), path, overwrite=True)
+                progress.console.print(f"saved {path}")
+
+            result = stylize(
+                features, content, styles, config, init_image=init_image, on_step=on_step, on_save=on_save
+            )
+        write_image_atomic(from_float_chw(result.image.numpy()), target, overwrite=job.overwrite)
+        last = result.history[-1].losses
+        elapsed = time.perf_counter() - t0
+        console.print(
+            f"{total} steps in {elapsed:.1f} s; final loss {last['total']:.4g} "
+            f"(content {last['content']:.4g}, style {last['style']:.4g})"
+        )
+        if job.losses_csv is not None:
+            _write_losses(job.losses_csv, result.history)
+        print(target)  # the path, on stdout, for scripts
+    if failures:
+        console.print(f"[red]{len(failures)} of {len(job.inputs)} inputs failed:[/]")
+        for path, reason in failures:
+            console.print(f"  {path}: {reason}")
+    return failures

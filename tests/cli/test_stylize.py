@@ -1,0 +1,98 @@
+"""`i2i stylize` end to end on a random VGG16 (explicit weights, no network): naming beside the input
+without overwriting, printed path, output size, bundled styles, and one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from i2i.cli.main import app
+from i2i.errors import I2IError
+from i2i.features.vgg import VGGFeatures
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def random_vgg16(tmp_path_factory):
+    torch.manual_seed(0)
+    state = VGGFeatures("vgg16", ["relu5_3"]).features.state_dict()
+    path = tmp_path_factory.mktemp("w") / "vgg16_random.pt"
+    torch.save({f"features.{k}": v for k, v in state.items()}, path)  # torchvision's layout
+    return path
+
+
+def _image(path, size=(48, 36)):
+    Image.effect_mandelbrot(size, (-2, -1.2, 1, 1.2), 40).convert("RGB").save(path)
+    return path
+
+
+def _fast(weights) -> list[str]:
+    return ["--size", "32", "--iterations", "2", "--backbone-weights", str(weights)]
+
+
+def test_card_command_writes_beside_the_input_and_never_overwrites(tmp_path, random_vgg16):
+    photo = _image(tmp_path / "photo.jpg")
+    style = _image(tmp_path / "starry.jpg", (40, 40))
+    before = photo.read_bytes()
+    for expected in ("photo.starry.png", "photo.starry-1.png", "photo.starry-2.png"):
+        result = runner.invoke(app, ["stylize", "--style", str(style), str(photo), *_fast(random_vgg16)])
+        assert result.exit_code == 0, result.output
+        out = tmp_path / expected
+        assert out.is_file() and str(out) in result.stdout
+        assert Image.open(out).size == (32, 24)  # long side = --size, aspect kept
+    assert photo.read_bytes() == before
+
+
+def test_bundled_style_name_explicit_output_and_options(tmp_path, random_vgg16):
+    photo = _image(tmp_path / "photo.png", (30, 60))
+    out = tmp_path / "out" / "result.png"
+    csv = tmp_path / "losses.csv"
+    args = ["stylize", "-s", "starry", "-s", "scream", "--style-blend", "0.7,0.3", str(photo), "-o", str(out)]
+    args += [
+        "--scales",
+        "32,40",
+        "--preserve-color",
+        "luminance",
+        "--save-every",
+        "3",
+        "--losses-csv",
+        str(csv),
+    ]
+    args += ["--iterations", "2", "--backbone-weights", str(random_vgg16), "--optimizer", "adam"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (20, 40)
+    assert (tmp_path / "out" / "result.iter0003.png").is_file()
+    assert len(csv.read_text().splitlines()) == 1 + 4
+    beside = runner.invoke(app, ["stylize", "-s", "starry", str(photo), *_fast(random_vgg16)])
+    assert beside.exit_code == 0 and (tmp_path / "photo.starry.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--style", "monet"], "unknown style 'monet'"),
+        (["--style", "starry", "--optimizer", "sgd"], "unknown optimizer"),
+        (["--style", "starry", "--style-blend", "1,2"], "--style-blend has 2 weights for 1 style"),
+        ([], "no style given"),
+        (["--style", "starry", "--style-layers", "relu9_9"], "unknown vgg16 layer"),
+    ],
+)
+def test_bad_input_is_one_clear_error(tmp_path, random_vgg16, extra, message):
+    photo = _image(tmp_path / "photo.jpg")
+    result = runner.invoke(app, ["stylize", *extra, str(photo), *_fast(random_vgg16)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, I2IError) and message in str(result.exception)
+    assert not (tmp_path / "photo.starry.png").exists()
+
+
+def test_unreadable_content_fails_that_input_only(tmp_path, random_vgg16):
+    good = _image(tmp_path / "a.jpg")
+    bad = tmp_path / "b.jpg"
+    bad.write_bytes(b"not an image")
+    result = runner.invoke(app, ["stylize", "-s", "starry", str(bad), str(good), *_fast(random_vgg16)])
+    assert result.exit_code == 1
+    assert (tmp_path / "a.starry.png").is_file() and not (tmp_path / "b.starry.png").exists()
