@@ -2,8 +2,9 @@
 
 ``i2i stylize --style starry.jpg photo.jpg`` writes ``photo.starry.png`` beside the photo (``-1``, ``-2``
 ... when that exists) and prints the path. ``--style`` takes a file or a bundled painting's name.
-``i2i stylize --model NAME|FILE.onnx INPUTS... OUT_DIR`` runs a fast-style model through the onnxruntime
-translate pipeline instead.
+``i2i stylize --model NAME|FILE.onnx INPUTS... OUT_DIR`` runs a fast-style model (exported with
+``i2i export``) through the same torch-free onnxruntime pipeline as ``i2i translate`` (batching, folders,
+tiling, per-file failures, atomic writes).
 """
 
 from __future__ import annotations
@@ -99,12 +100,16 @@ def stylize_command(
     seed: SeedOption = 0,
     device: DeviceOption = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+    tile: Annotated[
+        int | None, typer.Option(help="--model: infer in tiles of this size.", show_default=False)
+    ] = None,
+    batch: Annotated[int, typer.Option(help="--model: images of the same size per model call.")] = 1,
 ) -> None:
     """Neural style transfer: repaint content images in the style of a painting."""
     if model is not None:
         if style:
             raise I2IError("give either --style (optimisation) or --model (fast style), not both")
-        _run_model(model, inputs, output, overwrite, device)
+        _run_model(model, inputs, output, overwrite, device, tile, batch)
         return
     if not style:
         raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
@@ -147,9 +152,19 @@ def stylize_command(
         raise typer.Exit(1)
 
 
-def _run_model(model: str, inputs: list[Path], output: Path | None, overwrite: bool, device: str) -> None:
+def _run_model(
+    model: str,
+    inputs: list[Path],
+    output: Path | None,
+    overwrite: bool,
+    device: str,
+    tile: int | None,
+    batch: int,
+) -> None:
     """Fast style through the torch-free translate pipeline: ``INPUTS... OUT_DIR`` (or ``-o OUT_DIR``)."""
-    raise I2IError(
-        "`i2i stylize --model` is not yet available: the onnxruntime translate pipeline has not landed; "
-        "use `i2i translate --model ...` once it has"
-    )
+    from i2i.cli.translate import translate_command
+
+    paths = [str(p) for p in inputs] + ([str(output)] if output is not None else [])
+    if len(paths) < 2:
+        raise I2IError("with --model give the inputs and then the output folder: INPUTS... OUT_DIR")
+    translate_command(paths=paths, model=model, tile=tile, batch=batch, overwrite=overwrite, device=device)

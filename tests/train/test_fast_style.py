@@ -1,0 +1,95 @@
+"""Fast style: a 2-step run on generated photos gives a loadable self-describing checkpoint, a resumable
+state, samples; it exports to ONNX and `i2i stylize --model` runs it through the translate pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from i2i import checkpoint
+from i2i.cli.main import app as main_app
+from i2i.cli.train_style import register
+from i2i.errors import I2IError
+from i2i.features.vgg import VGGFeatures
+from i2i.train.fast_style import FastStyleConfig, train
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fast")
+    torch.manual_seed(0)
+    weights = root / "vgg16_random.pt"
+    torch.save(VGGFeatures("vgg16", ["relu5_3"]).features.state_dict(), weights)
+    photos = root / "photos"
+    photos.mkdir()
+    for i, size in enumerate([(40, 30), (36, 48), (50, 50)]):
+        Image.effect_mandelbrot(size, (-2 + i * 0.1, -1.2, 1, 1.2), 30).convert("RGB").save(
+            photos / f"{i}.jpg"
+        )
+    return root, weights, photos
+
+
+def _app() -> typer.Typer:
+    app, train_app = typer.Typer(), typer.Typer()
+
+    @train_app.callback()
+    def _group() -> None:
+        pass
+
+    register(train_app)
+    app.add_typer(train_app, name="train")
+    return app
+
+
+def test_two_steps_give_a_loadable_checkpoint_and_it_stylizes_via_onnx(setup, tmp_path):
+    _, weights, photos = setup
+    run = tmp_path / "run"
+    args = ["train", "style", "--style", "starry", "--data", str(photos), "--out", str(run)]
+    args += ["--max-steps", "2", "--batch-size", "2", "--size", "32", "--style-size", "64"]
+    args += ["--backbone-weights", str(weights), "--sample-every", "1"]
+    result = runner.invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    model = run / "model.pt"
+    assert str(model) in result.stdout
+    loaded = checkpoint.load(model)
+    assert loaded.header.task == "fast_style" and loaded.header.name == "starry"
+    assert loaded.header.arch.name == "johnson" and loaded.header.recipe["steps"] == 2
+    assert (run / "last.pt").is_file() and (run / "samples" / "step_000002.png").is_file()
+    out = loaded.module(torch.rand(1, 3, 32, 32) * 2 - 1)
+    assert out.shape == (1, 3, 32, 32)
+
+    from i2i.export import export_checkpoint
+
+    onnx_path = export_checkpoint(model).path
+    out_dir = tmp_path / "styled"
+    photo = photos / "0.jpg"
+    result = runner.invoke(main_app, ["stylize", "--model", str(onnx_path), str(photo), str(out_dir)])
+    assert result.exit_code == 0, result.output
+    styled = out_dir / "0.jpg"
+    assert styled.is_file() and Image.open(styled).size == (40, 30)
+
+
+def test_resume_continues_from_the_saved_step(setup, tmp_path):
+    _, weights, photos = setup
+    cfg = FastStyleConfig(
+        style="starry", data=str(photos), out=str(tmp_path / "r"), max_steps=1, batch_size=2, size=32,
+        style_size=64, backbone_weights=str(weights), sample_every=5,
+    )  # fmt: skip
+    first = train(cfg)
+    assert first.step == 1 and first.stopped == "max_steps"
+    with pytest.raises(I2IError, match="already holds a run"):
+        train(cfg)
+    second = train(replace(cfg, max_steps=2), resume=True)
+    assert second.step == 2
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    with pytest.raises(I2IError, match="multiple of 4"):
+        FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=30)
