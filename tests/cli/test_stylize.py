@@ -96,3 +96,23 @@ def test_unreadable_content_fails_that_input_only(tmp_path, random_vgg16):
     result = runner.invoke(app, ["stylize", "-s", "starry", str(bad), str(good), *_fast(random_vgg16)])
     assert result.exit_code == 1
     assert (tmp_path / "a.starry.png").is_file() and not (tmp_path / "b.starry.png").exists()
+
+
+def test_fetch_backbones_reports_cached_and_unavailable(tmp_path, monkeypatch):
+    import hashlib
+    import json
+
+    monkeypatch.setenv("I2I_FEATURES_CACHE", str(tmp_path))
+    monkeypatch.setenv("I2I_OFFLINE", "1")
+    cached = tmp_path / "vgg16_features.pt"
+    cached.write_bytes(b"pretend")
+    (tmp_path / "vgg16_features.pt.json").write_text(
+        json.dumps({"sha256": hashlib.sha256(b"pretend").hexdigest()})
+    )
+    ok = runner.invoke(app, ["models", "fetch-backbones", "vgg16"])
+    assert ok.exit_code == 0, ok.output
+    assert "(cache)" in ok.output
+    missing = runner.invoke(app, ["models", "fetch-backbones", "vgg16", "vgg19"])
+    assert missing.exit_code == 1 and "1 of 2 backbones unavailable" in missing.output
+    bad = runner.invoke(app, ["models", "fetch-backbones", "alexnet"])
+    assert bad.exit_code == 1 and "valid: vgg16, vgg19" in str(bad.exception)
