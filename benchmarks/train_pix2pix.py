@@ -1,0 +1,114 @@
+"""Pix2Pix training speed, side by side in one run: optimizer steps per second (batch 1 by default).
+
+Every variant trains its own copy of the same freshly initialised unet_256 + 70x70 PatchGAN on the same
+random 256x256 pairs with the recipe's real step (:func:`i2i.train.pix2pix.train_step`: D update, then G
+update). Variants are timed interleaved, step by step, so load from other processes hits all of them alike;
+the reported rate is 1 / median step time.
+
+Variants: ``eager`` (float32, NCHW), ``channels_last``, ``bf16`` (autocast), ``bf16+channels_last``,
+``fp16`` (autocast + loss scaling; CUDA only by default) and, with ``--compile``, ``compile``
+(``torch.compile`` of G and D; slow to warm up on CPU).
+
+    python benchmarks/train_pix2pix.py                      # unet_256 at 256, 5 timed steps per variant
+    python benchmarks/train_pix2pix.py --steps 3 --variants eager channels_last
+    python benchmarks/train_pix2pix.py --netG unet_128 --size 128 --ngf 32 --ndf 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import torch
+
+from i2i.nn import build_discriminator, build_generator
+from i2i.train.pix2pix import Pix2PixConfig, train_step
+from i2i.train.runtime import Precision, select_device
+
+VARIANTS = {
+    "eager": ("none", False),
+    "channels_last": ("none", True),
+    "bf16": ("bf16", False),
+    "bf16+channels_last": ("bf16", True),
+    "fp16": ("fp16", False),
+    "compile": ("none", False),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--netG", default="unet_256")
+    parser.add_argument("--netD", default="basic")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--ndf", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per variant")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps per variant first")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS))
+    parser.add_argument("--compile", action="store_true", help="add the torch.compile variant")
+    args = parser.parse_args()
+
+    device = select_device(args.device)
+    names = args.variants or ["eager", "channels_last", "bf16", "bf16+channels_last"]
+    if args.variants is None and device.type == "cuda":
+        names.append("fp16")
+    if args.compile and "compile" not in names:
+        names.append("compile")
+
+    torch.manual_seed(0)
+    G0 = build_generator(args.netG, ngf=args.ngf)
+    D0 = build_discriminator(args.netD, in_channels=6, ndf=args.ndf)
+    cfg = Pix2PixConfig(data="-", netG=args.netG, netD=args.netD, ngf=args.ngf, ndf=args.ndf)
+    shape = (args.batch_size, 3, args.size, args.size)
+    real_A, real_B = torch.rand(shape) * 2 - 1, torch.rand(shape) * 2 - 1
+
+    runs = {}
+    for name in names:
+        amp, channels_last = VARIANTS[name]
+        prec = Precision(device, amp, channels_last)
+        G, D = prec.prepare_model(copy.deepcopy(G0)).train(), prec.prepare_model(copy.deepcopy(D0)).train()
+        opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        if name == "compile":
+            G, D = torch.compile(G), torch.compile(D)
+        runs[name] = (G, D, opt_G, opt_D, (prec.grad_scaler(), prec.grad_scaler()), prec)
+
+    def one_step(name: str) -> float:
+        G, D, opt_G, opt_D, scalers, prec = runs[name]
+        a, b = prec.prepare_input(real_A), prec.prepare_input(real_B)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        train_step(G, D, opt_G, opt_D, scalers, a, b, cfg, prec)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    for name in names:
+        for _ in range(args.warmup):
+            one_step(name)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for _ in range(args.steps):
+        for name in names:
+            times[name].append(one_step(name))
+
+    print(
+        f"pix2pix training: {args.netG} (ngf {args.ngf}) + {args.netD} (ndf {args.ndf}), "
+        f"{args.size}x{args.size}, batch {args.batch_size}, device {device}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, {args.steps} timed steps per variant (interleaved)"
+    )
+    base = 1.0 / statistics.median(times[names[0]])
+    print(f"{'variant':<22}{'it/s':>8}{'s/step':>9}{'vs ' + names[0]:>14}")
+    for name in names:
+        med = statistics.median(times[name])
+        print(f"{name:<22}{1 / med:>8.3f}{med:>9.3f}{(1 / med) / base:>13.2f}x")
+
+
+if __name__ == "__main__":
+    main()
