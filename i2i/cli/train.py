@@ -229,3 +229,130 @@ def pix2pix(
         save_every=save_every,
     )
     recipe.train(cfg, console=console)
+
+
+# ------------------------------------------------------------------------------------------- cyclegan
+@app.command("cyclegan")
+def cyclegan(
+    data: DataOption = None,
+    out: OutOption = None,
+    resume: ResumeOption = None,
+    data_root: DataRootOption = None,
+    direction: Annotated[
+        str, typer.Option("--direction", help="AtoB trains trainA -> trainB as G; BtoA swaps the folders.")
+    ] = "AtoB",
+    net_g: Annotated[
+        str, typer.Option("--netG", help="resnet_9blocks | resnet_6blocks | unet_256 | unet_128.")
+    ] = "resnet_9blocks",
+    net_d: Annotated[
+        str, typer.Option("--netD", help="basic (70x70 PatchGAN) | n_layers | pixel.")
+    ] = "basic",
+    n_layers_d: Annotated[int, typer.Option("--n-layers-D", help="Depth of --netD n_layers.")] = 3,
+    ngf: NgfOption = 64,
+    ndf: NdfOption = 64,
+    norm: Annotated[str, typer.Option("--norm", help="instance | batch | none.")] = "instance",
+    dropout: Annotated[
+        bool, typer.Option("--dropout/--no-dropout", help="Dropout in the generators.")
+    ] = False,
+    gan_mode: Annotated[str, typer.Option("--gan-mode", help="lsgan | vanilla | wgangp | hinge.")] = "lsgan",
+    lambda_a: Annotated[float, typer.Option("--lambda-A", help="Weight of the A -> B -> A cycle.")] = 10.0,
+    lambda_b: Annotated[float, typer.Option("--lambda-B", help="Weight of the B -> A -> B cycle.")] = 10.0,
+    lambda_identity: Annotated[
+        float, typer.Option("--lambda-identity", help="Identity weight, relative to the cycle weights.")
+    ] = 0.5,
+    pool_size: Annotated[int, typer.Option("--pool-size", help="Past fakes kept per discriminator.")] = 50,
+    lr: LrOption = 2e-4,
+    beta1: Beta1Option = 0.5,
+    batch_size: BatchSizeOption = 1,
+    load_size: LoadSizeOption = None,
+    crop_size: CropSizeOption = None,
+    image_size: ImageSizeOption = None,
+    preprocess: PreprocessOption = "resize_and_crop",
+    flip: FlipOption = True,
+    serial_batches: Annotated[
+        bool, typer.Option("--serial-batches", help="Pair A[i] with B[i] instead of a random B.")
+    ] = False,
+    epochs: EpochsOption = 100,
+    epochs_decay: EpochsDecayOption = 100,
+    lr_policy: LrPolicyOption = "linear",
+    lr_step_epochs: LrStepOption = 50,
+    max_steps: MaxStepsOption = None,
+    max_minutes: MaxMinutesOption = None,
+    seed: SeedOption = 0,
+    device: DeviceOption = None,
+    workers: WorkersOption = None,
+    amp: AmpOption = "none",
+    channels_last: ChannelsLastOption = False,
+    log_every: LogEveryOption = 50,
+    sample_every: SampleEveryOption = 500,
+    state_every: StateEveryOption = 1000,
+    save_every: SaveEveryOption = 5,
+) -> None:
+    """Train CycleGAN on unpaired folders trainA/ and trainB/ (defaults are the paper's).
+
+    Example: `i2i train cyclegan --data apple2orange`. Bounded CPU run at 128 px:
+    `i2i train cyclegan --data apple2orange --netG resnet_6blocks --ngf 32 --image-size 128 --max-minutes 60`.
+    """
+    from i2i.train import cyclegan as recipe
+
+    if resume is not None:
+        cfg = recipe.load_config(resume, **_resume_overrides(max_steps, max_minutes, workers, device))
+        recipe.train(cfg, run_dir=resume, resume=True, console=console)
+        return
+    if data is None:
+        raise I2IError(
+            "--data is required (a catalog name such as `apple2orange`, or a folder), or --resume RUN_DIR"
+        )
+    load, crop = sizes(image_size, load_size, crop_size)
+    cfg = recipe.CycleGANConfig(
+        data=data,
+        data_root=str(data_root) if data_root is not None else None,
+        out=str(out) if out is not None else None,
+        direction=direction,
+        netG=net_g,
+        netD=net_d,
+        n_layers_D=n_layers_d,
+        ngf=ngf,
+        ndf=ndf,
+        norm=norm,
+        dropout=dropout,
+        gan_mode=gan_mode,
+        lambda_A=lambda_a,
+        lambda_B=lambda_b,
+        lambda_identity=lambda_identity,
+        pool_size=pool_size,
+        lr=lr,
+        beta1=beta1,
+        batch_size=batch_size,
+        epochs=epochs,
+        epochs_decay=epochs_decay,
+        lr_policy=lr_policy,
+        lr_step_epochs=lr_step_epochs,
+        load_size=load,
+        crop_size=crop,
+        preprocess=preprocess,
+        flip=flip,
+        serial_batches=serial_batches,
+        workers=4 if workers is None else workers,
+        max_steps=max_steps,
+        max_minutes=max_minutes,
+        seed=seed,
+        device=device or "auto",
+        amp=amp,
+        channels_last=channels_last,
+        log_every=log_every,
+        sample_every=sample_every,
+        state_every=state_every,
+        save_every=save_every,
+    )
+    recipe.train(cfg, console=console)
+
+
+# ------------------------------------------------------------------------------------- other recipes
+def _register_other_recipes() -> None:
+    from i2i.cli import train_style
+
+    train_style.register(app)
+
+
+_register_other_recipes()
