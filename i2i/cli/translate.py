@@ -83,7 +83,12 @@ def translate_command(
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
-    """Translate images with an exported model, keeping relative paths. Exit 1 if any image failed."""
+    """Translate images with an exported model, keeping relative paths. Exit 1 if any image failed.
+
+    Images keep their size (reflect-padded to the model's size multiple and cropped back) unless --resize is
+    given; EXIF orientation is applied; greyscale and palette images are translated as RGB and transparent
+    areas are composited on white. Existing outputs are skipped unless --overwrite.
+    """
     from i2i.runtime import (
         TranslateOptions,
         TranslatorSession,
@@ -99,6 +104,8 @@ def translate_command(
             "give at least one input and the output folder: i2i translate -m MODEL INPUTS... OUT_DIR"
         )
     *inputs, out = paths
+    if tile is not None and overlap >= tile:
+        raise I2IError(f"--overlap {overlap} must be smaller than --tile {tile}")
     if out == "-":
         raise I2IError("the last argument is the output folder; '-' only stands for inputs")
     out_dir = Path(out)

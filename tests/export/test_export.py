@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import torch
 from i2i import checkpoint as ckpt
 from i2i.config import ArchSpec
 from i2i.errors import I2IError
-from i2i.export import export_checkpoint, inference_copy
+from i2i.export import export_checkpoint, export_generator, inference_copy
 from i2i.export import verify as verify_mod
 from i2i.nn import build_generator
 from i2i.runtime.metadata import HEADER_KEY, model_info_from_metadata
@@ -100,11 +99,12 @@ def test_unet_batchnorm_export_is_per_image(tmp_path):
 
 
 def test_failed_verification_raises_and_writes_nothing(tmp_path, monkeypatch):
-    path, _ = _checkpoint(tmp_path, "resnet_6blocks", ngf=4)
     monkeypatch.setitem(verify_mod.TOLERANCE, "fp32", -1.0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.Tanh())
+    header = '{"arch": {"name": "conv", "kwargs": {}}, "io": {}}'
     with pytest.raises(I2IError, match=r"verification failed.*nothing written"):
-        export_checkpoint(path, tmp_path / "out.onnx")
-    assert not any(p.suffix in (".onnx", ".tmp") for p in tmp_path.iterdir())
+        export_generator(net, header, tmp_path / "out.onnx", value_range=(-1, 1), multiple=1)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_output_is_refused(resnet_export):
@@ -113,17 +113,28 @@ def test_existing_output_is_refused(resnet_export):
         export_checkpoint(result.path.with_suffix(".pt"), result.path)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from i2i.cli.main import run; sys.argv = ['i2i', *sys.argv[1:]]; run()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+def _cli(capsys, monkeypatch, *args: str) -> tuple[int, str]:
+    """Run the `i2i` entry point in this process; returns (exit code, stderr)."""
+    from i2i.cli.main import run
+
+    monkeypatch.setattr(sys, "argv", ["i2i", *args])
+    monkeypatch.setenv("COLUMNS", "400")
+    code = 0
+    try:
+        run()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
 
 
-def test_cli_fp16_export(resnet_export, tmp_path):
+def test_cli_fp16_export(resnet_export, tmp_path, capsys, monkeypatch):
     result, module = resnet_export
     out = tmp_path / "tiny.fp16.onnx"
-    proc = _cli("export", str(result.path.with_suffix(".pt")), "--fp16", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    assert "verified" in proc.stderr and "fp16" in proc.stderr
+    code, err = _cli(
+        capsys, monkeypatch, "export", str(result.path.with_suffix(".pt")), "--fp16", "-o", str(out)
+    )
+    assert code == 0, err
+    assert "verified" in err and "fp16" in err
     model = onnx.load(str(out))
     weights = [t for t in model.graph.initializer if np.prod(t.dims) > 16]
     assert weights and all(t.data_type == onnx.TensorProto.FLOAT16 for t in weights)
@@ -134,7 +145,7 @@ def test_cli_fp16_export(resnet_export, tmp_path):
     np.testing.assert_allclose(got, _torch_01(module, x), atol=1e-2, rtol=0)
 
 
-def test_cli_export_missing_checkpoint_is_one_line_error(tmp_path):
-    proc = _cli("export", str(tmp_path / "nope.pt"))
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope.pt'}: checkpoint not found"]
+def test_cli_export_missing_checkpoint_is_one_line_error(tmp_path, capsys, monkeypatch):
+    code, err = _cli(capsys, monkeypatch, "export", str(tmp_path / "nope.pt"))
+    assert code == 1
+    assert err.strip().splitlines() == [f"error: {tmp_path / 'nope.pt'}: checkpoint not found"]

@@ -68,6 +68,10 @@ def test_user_errors_are_one_line_with_exit_1(tmp_path, tiny_model, make_image):
         (["-m", str(tiny_model.path), str(image), str(tmp_path)], "output would overwrite an input"),
         (["-m", str(tiny_model.path), str(tmp_path / "empty"), str(tmp_path / "o")], "failed:"),
         (["-m", str(tiny_model.path), str(image)], "give at least one input and the output folder"),
+        (
+            ["-m", str(tiny_model.path), "--tile", "32", str(image), str(tmp_path / "o")],
+            "smaller than --tile",
+        ),
         (["-m", str(tiny_model.path), "--direction", "BtoA", str(image), str(tmp_path / "o")], "not BtoA"),
     ]
     for args, message in cases:

@@ -1,0 +1,145 @@
+"""Translate throughput, side by side in one run: torch eager vs onnxruntime, and folder-run efficiency.
+
+For each architecture and size, on the same (randomly initialised, full-width) generator and the same
+images, batch 1:
+
+- torch eager images/s (the exported module itself: [0,1] wrapper, BN->IN, no dropout; inference mode),
+- onnxruntime fp32 images/s on the bare session (arrays already in memory),
+- onnxruntime fp16 images/s when a GPU provider is in use,
+- folder run images/s (`translate_jobs`: decode PNG, pad, infer, crop, encode PNG, atomic write, threads)
+  and its efficiency = folder / bare session (issue target >= 85%).
+
+Torch and onnxruntime are timed interleaved, image by image, so load from other processes hits both alike.
+
+    python benchmarks/translate.py                       # resnet_9blocks, unet_256 at 256 and 512
+    python benchmarks/translate.py --sizes 256 --iters 3 # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from i2i import checkpoint as ckpt
+from i2i.config import ArchSpec
+from i2i.export import ExportWrapper, export_generator, inference_copy
+from i2i.export.verify import smooth_image
+from i2i.nn import build_generator, size_multiple
+from i2i.runtime import TranslateOptions, TranslatorSession, collect_sources, plan_jobs, translate_jobs
+
+
+def _export(arch: str, ngf: int, tmp: Path, fp16: bool) -> tuple[torch.nn.Module, dict[str, Path]]:
+    torch.manual_seed(0)
+    module = build_generator(arch, ngf=ngf)
+    header = ckpt.make_header(ArchSpec(arch, {"ngf": ngf}), module, task="benchmark", name=arch)
+    paths = {}
+    for precision in ("fp32", "fp16") if fp16 else ("fp32",):
+        path = tmp / f"{arch}.{precision}.onnx"
+        export_generator(
+            module,
+            header.to_json(),
+            path,
+            value_range=header.io.value_range,
+            multiple=size_multiple(module),
+            fp16=precision == "fp16",
+        )
+        paths[precision] = path
+    return module, paths
+
+
+def _rate(times: list[float]) -> float:
+    return len(times) / sum(times)
+
+
+def _time_interleaved(fns: dict[str, object], images: list[np.ndarray], warmup: int) -> dict[str, float]:
+    for fn in fns.values():
+        for img in images[:warmup]:
+            fn(img[None])
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for img in images:
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn(img[None])
+            times[name].append(time.perf_counter() - start)
+    return {name: _rate(t) for name, t in times.items()}
+
+
+def _folder_rate(session: TranslatorSession, images: list[np.ndarray], tmp: Path, workers: int) -> float:
+    src, out = tmp / "in", tmp / "out"
+    src.mkdir(parents=True, exist_ok=True)
+    for i, img in enumerate(images):
+        u8 = np.rint(img.transpose(1, 2, 0) * 255).astype(np.uint8)
+        Image.fromarray(u8).save(src / f"{i:04d}.png")
+    sources, _ = collect_sources([str(src)])
+    jobs, _ = plan_jobs(sources, out, "png")
+    options = TranslateOptions(batch=1, overwrite=True, workers=workers)
+    translate_jobs(session, jobs[:1], multiple=session.info.size_multiple, options=options)  # warm-up
+    summary = translate_jobs(session, jobs, multiple=session.info.size_multiple, options=options)
+    assert not summary.failures, summary.failures
+    return summary.images_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--archs", nargs="+", default=["resnet_9blocks", "unet_256"])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[256, 512])
+    parser.add_argument("--iters", type=int, default=8, help="timed images per measurement")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--device", default="auto", help="onnxruntime device: auto | cpu | cuda | tensorrt")
+    parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
+    parser.add_argument("--workers", type=int, default=2, help="folder run decode/encode threads")
+    args = parser.parse_args()
+
+    rows = []
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch 1; {args.iters} images each")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for arch in args.archs:
+            gpu = args.device != "cpu" and _has_gpu(args.device)
+            module, paths = _export(arch, args.ngf, tmp, fp16=gpu)
+            eager = ExportWrapper(inference_copy(module)).eval()
+            sessions = {p: TranslatorSession(path, args.device, args.threads) for p, path in paths.items()}
+            provider = sessions["fp32"].provider
+            for size in args.sizes:
+                rng = np.random.default_rng(size)
+                images = [smooth_image(3, size, size, rng) for _ in range(args.iters)]
+
+                def torch_fn(x: np.ndarray, eager: torch.nn.Module = eager) -> np.ndarray:
+                    with torch.inference_mode():
+                        return eager(torch.from_numpy(x)).numpy()
+
+                fns = {"torch": torch_fn, **{f"ort_{p}": s for p, s in sessions.items()}}
+                rates = _time_interleaved(fns, images, args.warmup)
+                folder = _folder_rate(sessions["fp32"], images, tmp / f"{arch}_{size}", args.workers)
+                rows.append((arch, size, provider, rates, folder))
+                _print_row(*rows[-1])
+
+
+def _has_gpu(device: str) -> bool:
+    from i2i.runtime.providers import CPU, requested_providers
+
+    return any(name != CPU for name, _ in requested_providers(device))
+
+
+def _print_row(arch: str, size: int, provider: str, rates: dict[str, float], folder: float) -> None:
+    ort32 = rates["ort_fp32"]
+    fp16 = f"  ort fp16 {rates['ort_fp16']:7.2f} img/s" if "ort_fp16" in rates else ""
+    print(
+        f"{arch:15s} {size:4d}px  torch eager {rates['torch']:7.2f} img/s  ort fp32 ({provider}) "
+        f"{ort32:7.2f} img/s = {ort32 / rates['torch']:.2f}x{fp16}  folder run {folder:7.2f} img/s = "
+        f"{100 * folder / ort32:.0f}% of bare session",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
