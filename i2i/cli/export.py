@@ -44,9 +44,11 @@ def export_command(
     v = result.verification
     sizes = sorted({f"{c.shape[2]}x{c.shape[3]}" for c in v.checks})
     console.print(
-        f"[green]wrote[/] {result.path} ({result.bytes / 1e6:.1f} MB, {result.nodes} nodes, {v.precision})"
+        f"[green]wrote[/] {result.path} ({result.bytes / 1e6:.1f} MB, {result.nodes} nodes, {v.precision})",
+        soft_wrap=True,
     )
     console.print(
         f"verified: onnxruntime vs torch max abs diff {v.max_abs_diff:.2e} <= {v.tolerance:g} "
-        f"on noise and smooth images at {', '.join(sizes)}"
+        f"on noise and smooth images at {', '.join(sizes)}",
+        soft_wrap=True,
     )

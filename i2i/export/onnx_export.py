@@ -24,6 +24,8 @@ INPUT_NAME = "image"
 OUTPUT_NAME = "translated"
 #: Largest side declared to the exporter (pixels).
 MAX_SIDE = 65536
+#: Lowest opset the dynamo exporter implements (it would silently keep 18 for a lower request).
+MIN_OPSET = 18
 
 
 def example_side(multiple: int) -> int:
@@ -39,6 +41,8 @@ def export_graph(
     Raises:
         I2IError: the exporter failed (its first message line is included).
     """
+    if opset is not None and opset < MIN_OPSET:
+        raise I2IError(f"--opset {opset}: the exporter needs opset {MIN_OPSET} or newer")
     side = example_side(multiple)
     example = torch.rand(2, in_channels, side, side)
     batch = torch.export.Dim("batch", min=1, max=4096)
@@ -68,4 +72,8 @@ def export_graph(
         raise I2IError(f"ONNX export failed: {first}") from err
     if program is None:  # only when exporting to a file, which we do not do
         raise I2IError("ONNX export produced no program")
-    return program.model_proto
+    model = program.model_proto
+    got = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if opset is not None and got != opset:
+        raise I2IError(f"--opset {opset}: the exporter produced opset {got} instead")
+    return model

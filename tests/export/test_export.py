@@ -149,3 +149,9 @@ def test_cli_export_missing_checkpoint_is_one_line_error(tmp_path, capsys, monke
     code, err = _cli(capsys, monkeypatch, "export", str(tmp_path / "nope.pt"))
     assert code == 1
     assert err.strip().splitlines() == [f"error: {tmp_path / 'nope.pt'}: checkpoint not found"]
+
+
+def test_opset_below_18_is_refused(resnet_export, tmp_path):
+    result, _ = resnet_export
+    with pytest.raises(I2IError, match="opset 18 or newer"):
+        export_checkpoint(result.path.with_suffix(".pt"), tmp_path / "x.onnx", opset=17)
