@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from i2i.cli.common import DataRootOption, console
+from i2i.cli.train_style import register as register_style
 from i2i.errors import I2IError
 
 app = typer.Typer(no_args_is_help=True, help="Train Pix2Pix, CycleGAN or fast-style models.")
@@ -356,3 +357,7 @@ def _register_other_recipes() -> None:
 
 
 _register_other_recipes()
+
+
+# ------------------------------------------------------------------------------------------- style
+register_style(app)
