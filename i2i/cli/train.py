@@ -1,4 +1,4 @@
-"""`i2i train`: training recipes. `i2i train pix2pix` (later `cyclegan`, `style`).
+"""`i2i train`: training recipes: `pix2pix`, `cyclegan`, and `style` (registered from train_style).
 
 The options every recipe shares (data, schedule, bounds, runtime, outputs) are `Annotated` aliases defined
 here once; each command adds its recipe's own. Torch is imported only when a command runs.
@@ -347,16 +347,6 @@ def cyclegan(
         save_every=save_every,
     )
     recipe.train(cfg, console=console)
-
-
-# ------------------------------------------------------------------------------------- other recipes
-def _register_other_recipes() -> None:
-    from i2i.cli import train_style
-
-    train_style.register(app)
-
-
-_register_other_recipes()
 
 
 # ------------------------------------------------------------------------------------------- style
