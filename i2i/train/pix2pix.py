@@ -23,7 +23,6 @@ Entry point: :func:`train` with a :class:`Pix2PixConfig`; ``i2i train pix2pix`` 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -53,6 +52,7 @@ from i2i.train.loop import (
     inference_copy,
     make_loader,
     module_state,
+    nan_guard,
     set_requires_grad,
 )
 from i2i.train.monitor import DominanceMonitor, collapse_warning
@@ -557,7 +557,9 @@ def train(
 
     with (
         StopControl(cfg.max_minutes) as stop,
-        TrainProgress(log_out, total_steps, step, total_epochs, enabled=ctx.is_main) as bar,
+        TrainProgress(
+            log_out, total_steps, step, total_epochs, enabled=ctx.is_main, max_minutes=cfg.max_minutes
+        ) as bar,
     ):
         while epoch < total_epochs and stopped == "done":
             if step >= total_steps:
@@ -661,10 +663,3 @@ def _plateau_metric(
         return float(last_val["val_L1"])
     outputs = sample_outputs(inference_copy(unwrap(G)), samples, prec)
     return float(metrics.l1((outputs + 1) / 2, (samples["B"] + 1) / 2))
-
-
-def nan_guard(values: dict[str, float]) -> None:
-    """Stop with a clear message when a loss became NaN or infinite."""
-    bad = [k for k, v in values.items() if not math.isfinite(v)]
-    if bad:
-        raise I2IError(f"training diverged: {', '.join(bad)} became NaN/inf (try a lower --lr or --amp none)")

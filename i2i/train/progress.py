@@ -30,7 +30,8 @@ class TrainProgress:
     """A context manager around ``rich.progress.Progress`` showing one task: the run's optimizer steps.
 
     ``enabled=False`` (non-zero ranks) shows nothing. When the console is not a terminal (a background run
-    writing to a file), a plain line is printed at most every ``plain_every_s`` seconds instead.
+    writing to a file), a plain line is printed at most every ``plain_every_s`` seconds instead; its ETA is
+    capped by the time limit ``max_minutes`` when there is one.
     """
 
     def __init__(
@@ -42,6 +43,7 @@ class TrainProgress:
         *,
         enabled: bool = True,
         plain_every_s: float = 30.0,
+        max_minutes: float | None = None,
     ) -> None:
         self.console = console
         self.enabled = enabled
@@ -49,6 +51,7 @@ class TrainProgress:
         self.total_steps = total_steps
         self.live = enabled and console.is_terminal
         self.plain_every_s = plain_every_s
+        self.max_seconds = None if max_minutes is None else max_minutes * 60.0
         self._last_plain = 0.0
         self._t0 = time.perf_counter()
         self._start_step = start_step
@@ -93,6 +96,8 @@ class TrainProgress:
         if not self.live and time.perf_counter() - self._last_plain >= self.plain_every_s:
             self._last_plain = time.perf_counter()
             remaining = (self.total_steps - step) / rate if rate > 0 else float("nan")
+            if self.max_seconds is not None:  # a time-bounded run ends at its limit
+                remaining = min(remaining, max(0.0, self.max_seconds - elapsed))
             eta = time.strftime("%H:%M:%S", time.gmtime(remaining)) if remaining == remaining else "?"
             self.console.print(
                 f"epoch {epoch + 1}/{self.total_epochs} step {step}/{self.total_steps} "
