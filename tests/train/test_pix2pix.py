@@ -137,26 +137,16 @@ def test_bad_inputs_are_one_line_errors(tiny_ab, tmp_path):
         pix2pix.train(tiny_config(tiny_ab, max_steps=1), run_dir=run)
 
 
-def test_cli_trains_and_resumes(tiny_ab, tmp_path):
+def test_cli_trains_into_the_default_run_dir_and_resumes(tiny_ab, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    run = tmp_path / "cli_run"
-    args = [
-        "train",
-        "pix2pix",
-        "--data",
-        str(tiny_ab),
-        "--out",
-        str(run),
-        "--netG",
-        "unet",
-        "--num-downs",
-        "5",
-    ]
+    args = ["train", "pix2pix", "--data", str(tiny_ab), "--netG", "unet", "--num-downs", "5"]
     args += ["--ngf", "4", "--ndf", "4", "--image-size", "32", "--max-steps", "1", "--workers", "0"]
     args += ["--device", "cpu", "--direction", "BtoA"]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
-    assert "writing run in" in res.output and str(run) in res.output.replace("\n", "")
+    (run,) = (tmp_path / "runs").glob("pix2pix-tiny-*")  # runs/pix2pix-<data name>-<timestamp>
+    assert f"writing run in runs/{run.name}" in res.output.replace("\n", "")
     cfg = json.loads((run / "config.json").read_text())["config"]
     assert (cfg["load_size"], cfg["crop_size"], cfg["direction"]) == (36, 32, "BtoA")
     res = runner.invoke(app, ["train", "pix2pix", "--resume", str(run), "--max-steps", "2"])
