@@ -1,0 +1,16 @@
+"""`i2i serve`: an HTTP service for translation and fast style, with a small web page (torch-free).
+
+The service is FastAPI on uvicorn. Models are loaded once into a :class:`~i2i.serve.pool.ModelPool` and
+shared by every request; inference runs on a bounded worker pool with a bounded queue
+(:class:`~i2i.serve.limits.WorkPool`), so load beyond capacity is refused with 503 + Retry-After instead
+of growing memory. Nothing here imports torch (a test checks the server process).
+
+Modules: ``settings`` (the frozen configuration), ``pool`` (loaded models by name and direction),
+``limits`` (work pool, body-size limit, HTTP errors), ``auth`` (optional bearer token), ``imaging``
+(request bytes -> model -> response bytes, the same steps as ``i2i translate``), ``app`` (the FastAPI app
+factory), ``run`` (uvicorn).
+"""
+
+from i2i.serve.settings import ServeSettings
+
+__all__ = ["ServeSettings"]

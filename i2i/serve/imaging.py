@@ -1,0 +1,117 @@
+"""Request bytes -> model -> response bytes, by the same steps ``i2i translate`` takes for one file.
+
+Decoding mirrors :func:`i2i.imageio.read_image` (full decode, EXIF orientation, RGB with alpha composited
+on white), the model input is :func:`i2i.runtime.model_input`, inference is
+:func:`i2i.runtime.translate_whole` (reflect-pad to the size multiple, one batch of one, crop back), and
+encoding matches :func:`i2i.imageio.write_image_atomic` (same format rules and quality). So the service
+returns the same bytes as ``i2i translate`` writes for the same input, model and output format.
+
+Before any pixel is decoded the header's size is checked against the pixel limit, so a small file that
+would decompress to gigabytes (a decompression bomb) is refused without being expanded.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from i2i.imageio import from_float_chw, to_rgb
+from i2i.runtime import model_input, translate_whole
+from i2i.serve.limits import ServeError
+
+#: Pillow decoders the service accepts (the formats ``i2i translate`` reads by suffix).
+INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")
+#: Output format option -> Pillow format (``same``: the input's format).
+OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpg": "JPEG", "webp": "WEBP"}
+MEDIA_TYPES = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif"}
+_ACCEPTED = "PNG, JPEG, WebP, BMP or TIFF"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An encoded output image."""
+
+    data: bytes
+    format: str  # Pillow format name
+    size: tuple[int, int]  # (width, height)
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format]
+
+
+def decode_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    """Image file bytes -> (fully decoded RGB image, Pillow format name), as ``read_image`` decodes files.
+
+    Raises:
+        ServeError: 415 for an empty body, data that is not one of the accepted formats, or data that
+            cannot be decoded; 413 when width x height exceeds ``max_pixels``.
+    """
+    if not data:
+        raise ServeError(415, f"empty body: send an image ({_ACCEPTED})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
+            im = Image.open(io.BytesIO(data), formats=INPUT_FORMATS)
+    except Image.DecompressionBombError as err:
+        raise ServeError(413, f"image too large: {err}") from None
+    except Image.UnidentifiedImageError:
+        raise ServeError(415, f"not an image: the body is not {_ACCEPTED} data") from None
+    with im:
+        width, height = im.size
+        if width * height > max_pixels:
+            raise ServeError(
+                413,
+                f"image too large: {width}x{height} = {width * height:,} pixels; "
+                f"this server accepts at most {max_pixels:,}",
+            )
+        fmt = "JPEG" if im.format == "MPO" else str(im.format)  # multi-picture JPEG: first frame
+        try:
+            im.load()
+            img = ImageOps.exif_transpose(im) or im.copy()
+            return to_rgb(img), fmt
+        except Exception as err:  # truncated/corrupt data; plugin errors on hostile files
+            reason = " ".join((str(err) or type(err).__name__).split())
+            raise ServeError(415, f"cannot decode image ({reason})") from None
+
+
+def encode_image(img: Image.Image, fmt: str, quality: int) -> Encoded:
+    """Encode like ``write_image_atomic``: JPEG drops alpha, ``quality`` applies to JPEG and WebP."""
+    if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
+        img = to_rgb(img)
+    params: dict[str, object] = {"quality": int(quality)} if fmt in ("JPEG", "WEBP") else {}
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **params)
+    return Encoded(buffer.getvalue(), fmt, img.size)
+
+
+def run_model(session, image: Image.Image) -> Image.Image:
+    """One decoded RGB image through a loaded model (``session(batch)`` with an ``info``), whole-image,
+    size kept: the steps ``i2i translate`` takes without ``--resize``/``--tile``."""
+    info = session.info
+    arr = model_input(image, info.io.in_channels)
+    return from_float_chw(translate_whole(session, arr, info.size_multiple))
+
+
+def translate_bytes(session, data: bytes, output: str, quality: int, max_pixels: int) -> Encoded:
+    """Image file bytes -> translated image file bytes (``output``: a key of :data:`OUTPUT_FORMATS`).
+
+    Runs on a worker thread: decoding, inference and encoding all stay off the event loop.
+    """
+    image, in_format = decode_image(data, max_pixels)
+    fmt = OUTPUT_FORMATS[output] or in_format
+    return encode_image(run_model(session, image), fmt, quality)

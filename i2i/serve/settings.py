@@ -1,0 +1,56 @@
+"""The service's configuration: one frozen dataclass built by the CLI (or a test) and never mutated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from i2i.errors import I2IError
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How ``i2i serve`` runs.
+
+    ``models``: model names or .onnx paths (``NAME:BtoA`` picks a direction of a named model).
+    ``token``: when set, every request except ``/health`` and the static web page needs
+    ``Authorization: Bearer <token>``. ``workers``: inference threads; ``queue``: requests that may wait
+    for a worker (more than ``workers + queue`` at once get 503). ``max_bytes``: largest request body;
+    ``max_pixels``: largest decoded image (width x height); ``timeout``: seconds from admission to the
+    response (504 after). ``device``/``threads``: onnxruntime provider and intra-op threads per session.
+    ``quality``: JPEG/WebP output quality (the CLI's default, so outputs match ``i2i translate``).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    models: tuple[str, ...] = ()
+    token: str | None = None
+    workers: int = 2
+    queue: int = 8
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 16_000_000
+    timeout: float = 60.0
+    device: str = "auto"
+    threads: int | None = None
+    quality: int = 95
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.queue < 0:
+            raise I2IError(f"--workers must be >= 1 and --queue >= 0 (got {self.workers}, {self.queue})")
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.timeout <= 0:
+            raise I2IError("--max-bytes, --max-pixels and --timeout must be positive")
+        if self.token is not None and not self.token.strip():
+            raise I2IError("--token must not be empty")
+        if not 1 <= self.quality <= 100:
+            raise I2IError(f"--quality must be in 1..100 (got {self.quality})")
+
+    @property
+    def capacity(self) -> int:
+        """Requests admitted at once: running plus waiting."""
+        return self.workers + self.queue
+
+    @property
+    def loopback(self) -> bool:
+        """True when the service is reachable only from this machine."""
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
