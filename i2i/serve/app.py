@@ -182,6 +182,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
                     output,
                     settings.quality,
                     settings.max_pixels,
+                    limit=settings.timeout,
                 )
             except (ServeError, I2IError):
                 raise

@@ -95,11 +95,14 @@ class WorkPool:
             with self._lock:
                 self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
 
-    async def run(self, ticket: Ticket, timeout: float, fn: Callable[..., T], *args: Any) -> T:
+    async def run(
+        self, ticket: Ticket, timeout: float, fn: Callable[..., T], *args: Any, limit: float | None = None
+    ) -> T:
         """Run ``fn(*args)`` on a worker and await it; the ticket is released when the job ends.
 
         Raises:
-            ServeError: 504 when ``timeout`` seconds pass first (a waiting job is cancelled).
+            ServeError: 504 when ``timeout`` seconds pass first (a waiting job is cancelled); the message
+                names ``limit`` (the request's whole time limit) when given.
         """
         future: Future[T] = self._executor.submit(self._timed, fn, *args)
         ticket.submitted = True
@@ -108,7 +111,8 @@ class WorkPool:
             return await asyncio.wait_for(asyncio.wrap_future(future), max(timeout, 0.0))
         except TimeoutError:
             future.cancel()  # frees the slot now if the job had not started
-            raise ServeError(504, f"timed out: no result within {timeout:g} s") from None
+            limit = timeout if limit is None else limit
+            raise ServeError(504, f"timed out: no result within {limit:g} s") from None
 
     def shutdown(self) -> None:
         """Stop taking jobs; cancel waiting ones (running ones finish)."""
