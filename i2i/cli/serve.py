@@ -59,8 +59,9 @@ def serve_command(
 ) -> None:
     """Serve models over HTTP: a web page at /, the API under /v1 (schema at /openapi.json, docs at /docs).
 
-    Each model is loaded once and shared. Inference runs on --workers threads with room for --queue more
-    requests; beyond that the answer is 503 with Retry-After.
+    Each model is loaded once and shared.
+
+    Inference runs on --workers threads and --queue more requests may wait; beyond that: 503, Retry-After.
     """
     from i2i.serve.pool import ModelPool
     from i2i.serve.run import make_server
