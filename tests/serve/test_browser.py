@@ -187,3 +187,21 @@ def _save_small_png(png: bytes, target: Path, limit: int = 300_000) -> None:
     img.save(target, optimize=True)
     if target.stat().st_size > limit:
         img.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).save(target, optimize=True)
+
+
+def test_page_with_token_asks_for_it_then_works(browser, pool, tmp_path):
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (24, 16), (255, 0, 0)).save(photo)
+    with running(ServeSettings(port=0, token="page-token"), pool) as url:
+        browser.cmd("POST", "/url", {"url": url + "/"})
+        message = browser.wait_for(
+            "const s = document.getElementById('status').textContent; return s.includes('token') && s"
+        )
+        assert message == "This server needs a token: enter it above."
+        assert browser.script("return document.getElementById('tokenbox').hidden") is False
+        browser.cmd("POST", f"/element/{browser.element('#token')}/value", {"text": "page-token"})
+        browser.cmd("POST", f"/element/{browser.element('#save-token')}/click", {})
+        browser.wait_for("return document.body.dataset.ready === '1'")
+        browser.cmd("POST", f"/element/{browser.element('#file')}/value", {"text": str(photo)})
+        assert browser.wait_for("return window.i2i.status") == 200
+        assert browser.script("return window.i2i.output.size") > 0
