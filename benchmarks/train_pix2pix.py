@@ -18,23 +18,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
-import time
 
 import torch
+from _timing import VARIANTS, default_variants, interleaved, print_table, time_step
 
 from i2i.nn import build_discriminator, build_generator
 from i2i.train.pix2pix import Pix2PixConfig, train_step
 from i2i.train.runtime import Precision, select_device
-
-VARIANTS = {
-    "eager": ("none", False),
-    "channels_last": ("none", True),
-    "bf16": ("bf16", False),
-    "bf16+channels_last": ("bf16", True),
-    "fp16": ("fp16", False),
-    "compile": ("none", False),
-}
 
 
 def main() -> None:
@@ -55,11 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     device = select_device(args.device)
-    names = args.variants or ["eager", "channels_last", "bf16", "bf16+channels_last"]
-    if args.variants is None and device.type == "cuda":
-        names.append("fp16")
-    if args.compile and "compile" not in names:
-        names.append("compile")
+    names = default_variants(device, args.variants, args.compile)
 
     torch.manual_seed(0)
     G0 = build_generator(args.netG, ngf=args.ngf)
@@ -82,32 +68,16 @@ def main() -> None:
     def one_step(name: str) -> float:
         G, D, opt_G, opt_D, scalers, prec = runs[name]
         a, b = prec.prepare_input(real_A), prec.prepare_input(real_B)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        train_step(G, D, opt_G, opt_D, scalers, a, b, cfg, prec)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
+        return time_step(lambda: train_step(G, D, opt_G, opt_D, scalers, a, b, cfg, prec), device)
 
-    for name in names:
-        for _ in range(args.warmup):
-            one_step(name)
-    times: dict[str, list[float]] = {n: [] for n in names}
-    for _ in range(args.steps):
-        for name in names:
-            times[name].append(one_step(name))
+    times = interleaved(names, one_step, args.steps, args.warmup)
 
     print(
         f"pix2pix training: {args.netG} (ngf {args.ngf}) + {args.netD} (ndf {args.ndf}), "
         f"{args.size}x{args.size}, batch {args.batch_size}, device {device}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, {args.steps} timed steps per variant (interleaved)"
     )
-    base = 1.0 / statistics.median(times[names[0]])
-    print(f"{'variant':<22}{'it/s':>8}{'s/step':>9}{'vs ' + names[0]:>14}")
-    for name in names:
-        med = statistics.median(times[name])
-        print(f"{name:<22}{1 / med:>8.3f}{med:>9.3f}{(1 / med) / base:>13.2f}x")
+    print_table(times)
 
 
 if __name__ == "__main__":
