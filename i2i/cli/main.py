@@ -16,6 +16,7 @@ from i2i.cli import dream as dream_cli
 from i2i.cli import eval as eval_cli
 from i2i.cli import export as export_cli
 from i2i.cli import models as models_cli
+from i2i.cli import serve as serve_cli
 from i2i.cli import stylize as stylize_cli
 from i2i.cli import train as train_cli
 from i2i.cli import translate as translate_cli
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.add_typer(train_cli.app, name="train", help="Train Pix2Pix, CycleGAN or fast-style models.")
 export_cli.register(app)
 translate_cli.register(app)
+serve_cli.register(app)
 stylize_cli.register(app)
 dream_cli.register(app)
 app.add_typer(models_cli.app, name="models", help="Named models: list, show, import.")
