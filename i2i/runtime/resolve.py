@@ -1,7 +1,7 @@
 """``--model NAME|FILE.onnx`` -> an ONNX file (torch-free).
 
-A path is used as is. A bare name goes to :func:`resolve_named_model`, the hook the weights registry fills
-in (``weights/registry.toml``: name -> file, sha256, direction); until then names are unknown.
+A path is used as is. A bare name goes to :func:`resolve_named_model`, which looks it up in the weights
+registry (:mod:`i2i.zoo`: ``weights/registry.toml`` and the per-user registry) and verifies its sha256.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
 def resolve_named_model(name: str, direction: str | None = None) -> Path:
-    """The ONNX file of the named model (``direction`` picks AtoB/BtoA when a name has two).
+    """The verified ONNX file of the named model (``direction`` picks AtoB/BtoA when a name has two).
 
-    Hook for the weights registry; this version ships no named models.
+    Names come from the shipped registry (``weights/registry.toml``) and the per-user registry
+    (``i2i models add``); see :mod:`i2i.zoo`. The file's sha256 is checked (cached per file version).
+
+    Raises:
+        I2IError: unknown name, no partner for ``direction``, missing file or sha256 mismatch.
     """
-    raise I2IError(
-        f"unknown model {name!r}: named models come with the weights registry, which this version of i2i "
-        "does not have yet; pass an .onnx file made by `i2i export CHECKPOINT`"
-    )
+    from i2i.zoo.store import resolve_path
+
+    return resolve_path(name, direction)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -64,7 +64,7 @@ def test_translate_folder_without_torch_and_nonzero_exit_on_bad_file(tmp_path, t
 def test_user_errors_are_one_line_with_exit_1(tmp_path, tiny_model, make_image):
     image = make_image(tmp_path / "x.png", (8, 8))
     cases = [
-        (["-m", "apple2orange", str(image), str(tmp_path / "o")], "error: unknown model 'apple2orange'"),
+        (["-m", "no_such_model", str(image), str(tmp_path / "o")], "error: unknown model 'no_such_model'"),
         (["-m", str(tiny_model.path), str(image), str(tmp_path)], "output would overwrite an input"),
         (["-m", str(tiny_model.path), str(tmp_path / "empty"), str(tmp_path / "o")], "failed:"),
         (["-m", str(tiny_model.path), str(image)], "give at least one input and the output folder"),

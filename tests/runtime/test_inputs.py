@@ -74,8 +74,8 @@ def test_resolve_model(tmp_path):
     model = tmp_path / "m.onnx"
     model.write_bytes(b"")
     assert resolve_model(str(model)) == model
-    with pytest.raises(I2IError, match="named models come with the weights registry"):
-        resolve_model("apple2orange", "AtoB")
+    with pytest.raises(I2IError, match="unknown model 'no_such_model'"):
+        resolve_model("no_such_model", "AtoB")
     with pytest.raises(I2IError, match="export it first"):
         resolve_model(str(tmp_path / "g.pt"))
     with pytest.raises(I2IError, match="no such model file"):

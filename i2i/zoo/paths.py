@@ -1,0 +1,58 @@
+"""Where named models live (torch-free).
+
+* Shipped models: ``weights/`` beside the package in a source checkout
+  (``Path(i2i.__file__).parents[1] / "weights"``), overridable with ``$I2I_WEIGHTS_DIR``. Wheel installs do
+  not carry ``weights/`` yet, so there they have no shipped models unless the variable points at a copy.
+* User models: ``$I2I_MODELS_DIR``, else ``$XDG_DATA_HOME/i2i/models`` (``~/.local/share/i2i/models``).
+* The sha256 verification cache: ``$XDG_CACHE_HOME/i2i/verified-models.json`` (``~/.cache/...``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import i2i
+
+WEIGHTS_ENV = "I2I_WEIGHTS_DIR"
+MODELS_ENV = "I2I_MODELS_DIR"
+REGISTRY_FILE = "registry.toml"
+USER_REGISTRY_FILE = "models.json"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    value = os.environ.get(var, "").strip()
+    return Path(value) if value and Path(value).is_absolute() else Path.home() / fallback
+
+
+def weights_dir() -> Path:
+    """The shipped-models folder (may not exist: a wheel install has none)."""
+    override = os.environ.get(WEIGHTS_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(i2i.__file__).resolve().parents[1] / "weights"
+
+
+def shipped_registry_path() -> Path:
+    return weights_dir() / REGISTRY_FILE
+
+
+def user_models_dir() -> Path:
+    """Per-user models folder (``NAME.onnx`` files plus ``models.json``)."""
+    override = os.environ.get(MODELS_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return _xdg("XDG_DATA_HOME", ".local/share") / "i2i" / "models"
+
+
+def user_registry_path() -> Path:
+    return user_models_dir() / USER_REGISTRY_FILE
+
+
+def verify_cache_path() -> Path:
+    return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "verified-models.json"
+
+
+def samples_dir() -> Path:
+    """The bundled sample images (``i2i/assets/samples/<set>/``)."""
+    return Path(i2i.__file__).resolve().parent / "assets" / "samples"
