@@ -1,7 +1,10 @@
-"""`i2i models`: named models and pretrained backbones. Today: `fetch-backbones`."""
+"""`i2i models`: named models (list, show, add, remove, import, fetch-official, official, ship) and
+pretrained backbones (`fetch-backbones`). Bodies call :mod:`i2i.zoo` (torch-free) and, for checkpoints,
+:mod:`i2i.models_import`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,3 +44,345 @@ def fetch_backbones(
     if failed:
         console.print(f"[red]{len(failed)} of {len(wanted)} backbones unavailable:[/] {', '.join(failed)}")
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------ named models (weights/)
+
+DirectionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        help="AtoB | BtoA (default: from the model / the official catalog).",
+        show_default=False,
+    ),
+]
+
+
+def _stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _size(path) -> str:
+    try:
+        return f"{path.stat().st_size / 1e6:.1f} MB"
+    except OSError:
+        return "[red]missing[/]"
+
+
+def _translation(entry) -> str:
+    parts = [entry.direction or ""]
+    if entry.domains:
+        parts.append(f"{entry.domains[0]} -> {entry.domains[1]}")
+    return " ".join(p for p in parts if p) or "-"
+
+
+@app.command("list")
+def list_models() -> None:
+    """Named models: shipped with i2i (weights/registry.toml) and your own (`i2i models add`)."""
+    from rich.table import Table
+
+    from i2i.zoo import load_zoo, shipped_registry_path, user_models_dir
+
+    zoo = load_zoo()
+    table = Table(title="named models", title_justify="left")
+    for column in ("name", "origin", "task", "direction / domains", "arch", "size", "licence"):
+        table.add_column(column, overflow="fold")
+    for entry in zoo.entries():
+        table.add_row(
+            entry.name,
+            entry.origin,
+            entry.task,
+            _translation(entry),
+            entry.arch,
+            _size(entry.path),
+            entry.licence,
+        )
+    out = _stdout()
+    if zoo.entries():
+        out.print(table)
+    else:
+        out.print("no named models installed")
+    out.print(f"shipped registry: {shipped_registry_path()}  user models: {user_models_dir()}")
+    for name in zoo.shadowed():
+        console.print(f"[yellow]warning:[/] user model {name!r} is hidden by the shipped model of that name")
+
+
+@app.command("show")
+def show_model(name: Annotated[str, typer.Argument(help="Model name.", show_default=False)]) -> None:
+    """Everything the registry records about one model, and whether its file passes the sha256 check."""
+    from rich.table import Table
+
+    from i2i.errors import I2IError
+    from i2i.zoo import load_zoo
+    from i2i.zoo.verify import verify_file
+
+    entry = load_zoo().get(name)
+    try:
+        verify_file(entry.path, entry.sha256, entry.name)
+        status = "[green]ok[/]"
+    except I2IError as err:
+        status = f"[red]{err}[/]"
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    rows = [
+        ("name", entry.name),
+        ("origin", entry.origin),
+        ("task", entry.task),
+        ("direction", entry.direction or "-"),
+        ("domains", " -> ".join(entry.domains) if entry.domains else "-"),
+        ("pair", entry.pair or "-"),
+        ("arch", f"{entry.arch} {entry.arch_kwargs}" if entry.arch_kwargs else entry.arch),
+        ("size multiple", str(entry.size_multiple)),
+        ("precision", entry.precision),
+        ("licence", entry.licence),
+        ("description", entry.description or "-"),
+        ("samples", entry.samples or "-"),
+        ("file", f"{entry.path} ({_size(entry.path)})"),
+        ("checkpoint", str(entry.checkpoint_path) if entry.checkpoint_path else "-"),
+        ("sha256", entry.sha256),
+        ("verified", status),
+    ]
+    rows += [(f"provenance.{k}", str(v)) for k, v in entry.provenance.to_dict().items()]
+    rows += [(f"quality.{k}", str(v)) for k, v in entry.quality.items()]
+    for key, value in rows:
+        grid.add_row(key, value)
+    _stdout().print(grid)
+
+
+@app.command("add")
+def add_model(
+    name: Annotated[str, typer.Argument(help="Name to register the model under.", show_default=False)],
+    model: Annotated[
+        Path, typer.Argument(help="An i2i checkpoint (.pt) or an ONNX export (.onnx).", show_default=False)
+    ],
+    direction: DirectionOption = None,
+    pair: Annotated[
+        str | None,
+        typer.Option(
+            "--pair", help="Pair label shared with the model of the other direction.", show_default=False
+        ),
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Override the header's task.", show_default=False)
+    ] = None,
+    licence: Annotated[str, typer.Option("--licence", help="Licence of the weights.")] = "unspecified",
+    description: Annotated[str, typer.Option("--description", help="One line about the model.")] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
+) -> None:
+    """Register a model of yours (copied into the per-user models folder; the package is never touched)."""
+    fields = {
+        "direction": direction,
+        "pair": pair,
+        "task": task,
+        "licence": licence,
+        "description": description,
+    }
+    if model.suffix.lower() == ".onnx":
+        from i2i.zoo.manage import add_user_onnx
+
+        entry = add_user_onnx(name, model, replace=replace, **fields)
+    else:
+        from i2i.models_import import add_user_checkpoint
+
+        console.print(f"exporting {model} to ONNX (verified against torch) ...")
+        entry = add_user_checkpoint(name, model, replace=replace, **fields)
+    console.print(f"[green]added[/] {entry.name}: {entry.path} ({entry.task}, {_translation(entry)})")
+
+
+@app.command("remove")
+def remove_model(name: Annotated[str, typer.Argument(help="Your model's name.", show_default=False)]) -> None:
+    """Unregister one of your models and delete its files from the user models folder."""
+    from i2i.zoo.manage import remove_user
+
+    entry = remove_user(name)
+    console.print(f"removed {entry.name} ({entry.path})")
+
+
+def _import_report(entry) -> None:
+    console.print(
+        f"[green]imported[/] {entry.name}: {entry.path} (+ checkpoint {entry.checkpoint_path}); "
+        f"try: i2i translate -m {entry.name} INPUTS... OUT_DIR",
+        soft_wrap=True,
+    )
+
+
+@app.command("import")
+def import_model(
+    pth: Annotated[
+        Path, typer.Argument(help="A generator .pth of the reference implementation.", show_default=False)
+    ],
+    arch: Annotated[
+        str,
+        typer.Option(
+            "--arch", help="resnet_9blocks | resnet_6blocks | unet_256 | unet_128 ...", show_default=False
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help="Name to register it under.", show_default=False)],
+    ngf: Annotated[int, typer.Option("--ngf", min=1, help="Generator width (reference --ngf).")] = 64,
+    norm: Annotated[
+        str | None,
+        typer.Option(
+            "--norm",
+            help="instance | batch (default: instance for resnet, batch for unet).",
+            show_default=False,
+        ),
+    ] = None,
+    dropout: Annotated[
+        bool | None,
+        typer.Option(
+            "--dropout/--no-dropout",
+            help="Dropout layers (no weights; default as the reference).",
+            show_default=False,
+        ),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="cyclegan | pix2pix (default from --arch).", show_default=False),
+    ] = None,
+    direction: DirectionOption = "AtoB",
+    pair: Annotated[
+        str | None, typer.Option("--pair", help="Pair label (see `models add`).", show_default=False)
+    ] = None,
+    licence: Annotated[str, typer.Option("--licence", help="Licence of the weights.")] = "unspecified",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
+) -> None:
+    """Convert an official pretrained generator into an i2i checkpoint + verified ONNX, as a user model."""
+    from i2i.models_import import import_reference
+
+    console.print(f"converting {pth} ({arch}, ngf {ngf}) and exporting to ONNX ...")
+    entry = import_reference(
+        pth,
+        name=name,
+        arch=arch,
+        ngf=ngf,
+        norm=norm,
+        dropout=dropout,
+        task=task,
+        direction=direction,
+        pair=pair,
+        licence=licence,
+        replace=replace,
+    )
+    _import_report(entry)
+
+
+@app.command("fetch-official")
+def fetch_official_command(
+    official: Annotated[
+        str,
+        typer.Argument(
+            help="Published name (apple2orange, horse2zebra, style_monet, map2sat ...).", show_default=False
+        ),
+    ],
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="cyclegan | pix2pix (for names published by both).", show_default=False),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Name to register (default: OFFICIAL-TASK).", show_default=False),
+    ] = None,
+    ngf: Annotated[int, typer.Option("--ngf", min=1, help="Generator width of the published file.")] = 64,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Download a pretrained generator from the reference authors' server and import it as a user model.
+
+    The server is http://efrosgans.eecs.berkeley.edu ($I2I_OFFICIAL_BASE_URL overrides it); downloads resume.
+    """
+    from i2i.models_import import fetch_official
+    from i2i.zoo.official import find_official
+
+    model = find_official(official, task)
+    console.print(f"fetching {model.url()} ...", soft_wrap=True)
+    _import_report(fetch_official(model, name=name, ngf=ngf, progress=progress, replace=replace))
+
+
+@app.command("official")
+def list_official() -> None:
+    """The pretrained generators `fetch-official` can download."""
+    from rich.table import Table
+
+    from i2i.zoo.official import CATALOG
+
+    table = Table(title="official pretrained generators (reference implementation)", title_justify="left")
+    for column in ("name", "task", "domains", "arch", "default user name"):
+        table.add_column(column)
+    for m in CATALOG:
+        table.add_row(m.name, m.task, f"{m.domains[0]} -> {m.domains[1]}", m.arch, m.default_user_name)
+    _stdout().print(table)
+
+
+def _quality_pairs(items: list[str]) -> dict[str, float | str]:
+    from i2i.errors import I2IError
+
+    out: dict[str, float | str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise I2IError(f"--quality {item!r}: use METRIC=VALUE")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+@app.command("ship")
+def ship_model(
+    name: Annotated[str, typer.Argument(help="Name of the shipped model.", show_default=False)],
+    model: Annotated[Path, typer.Argument(help="The i2i ONNX export to ship.", show_default=False)],
+    licence: Annotated[str, typer.Option("--licence", help="Licence of the weights.", show_default=False)],
+    command: Annotated[
+        str, typer.Option("--command", help="The exact training command (to retrain it).", show_default=False)
+    ],
+    hardware: Annotated[str, typer.Option("--hardware", help="What it was trained on.", show_default=False)],
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Default: the header's data name.", show_default=False)
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Default: the header's step count.", show_default=False)
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Default: the export's date.", show_default=False)
+    ] = None,
+    pair: Annotated[str | None, typer.Option("--pair", help="Pair label.", show_default=False)] = None,
+    samples: Annotated[
+        str | None,
+        typer.Option(
+            "--samples", help="Bundled sample folder it translates (used by `i2i demo`).", show_default=False
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option("--description", help="One line about the model.")] = "",
+    quality: Annotated[
+        list[str] | None, typer.Option("--quality", help="METRIC=VALUE (repeatable).", show_default=False)
+    ] = None,
+    notes: Annotated[
+        str | None, typer.Option("--notes", help="Provenance notes.", show_default=False)
+    ] = None,
+) -> None:
+    """Maintainers: copy an export into weights/ as NAME.onnx and add its entry to weights/registry.toml."""
+    from i2i.zoo.manage import ship_onnx
+
+    provenance = {
+        "command": command,
+        "hardware": hardware,
+        "dataset": dataset,
+        "steps": steps,
+        "date": date,
+        "notes": notes,
+    }
+    entry = ship_onnx(
+        name,
+        model,
+        licence=licence,
+        provenance={k: v for k, v in provenance.items() if v is not None},
+        quality=_quality_pairs(quality or []),
+        pair=pair,
+        samples=samples,
+        description=description,
+    )
+    console.print(f"[green]shipped[/] {entry.name}: {entry.path} sha256 {entry.sha256}", soft_wrap=True)

@@ -21,7 +21,13 @@ from i2i.errors import I2IError
 from i2i.runtime.metadata import ModelInfo
 from i2i.zoo.entry import ModelEntry, Provenance, check_name, parse_entry
 from i2i.zoo.onnx_info import read_model_info
-from i2i.zoo.paths import shipped_registry_path, user_models_dir, user_registry_path, weights_dir
+from i2i.zoo.paths import (
+    samples_dir,
+    shipped_registry_path,
+    user_models_dir,
+    user_registry_path,
+    weights_dir,
+)
 from i2i.zoo.store import SCHEMA_VERSION, USER_FORMAT, load_shipped, load_user, parse_shipped
 from i2i.zoo.toml_write import entry_toml
 from i2i.zoo.verify import sha256_file
@@ -165,7 +171,7 @@ def add_user_onnx(
     info = read_model_info(onnx_path)
     folder = user_models_dir()
     dest = folder / f"{name}.onnx"
-    prov = provenance_from_info(info, source=str(onnx_path.resolve()), **(provenance or {}))
+    prov = provenance_from_info(info, **{"source": str(onnx_path.resolve()), **(provenance or {})})
     # validate before touching the folder
     build_entry(
         name,
@@ -231,6 +237,9 @@ def ship_onnx(
     before anything is copied or written.
     """
     check_name(name)
+    samples = fields.get("samples")
+    if samples is not None and not (samples_dir() / samples).is_dir():
+        raise I2IError(f"--samples {samples!r}: no bundled sample folder {samples_dir() / samples}")
     registry = shipped_registry_path()
     existing = load_shipped(registry)
     if name in existing:

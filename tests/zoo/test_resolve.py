@@ -11,8 +11,7 @@ from i2i.errors import I2IError
 from i2i.zoo import load_zoo, resolve_entry, resolve_path
 from i2i.zoo.manage import add_user_onnx, remove_user, ship_onnx
 from i2i.zoo.store import load_shipped
-
-from .conftest import PROVENANCE
+from tests.zoo.helpers import PROVENANCE
 
 
 def _ship_pair(tiny, samples=None):

@@ -1,0 +1,190 @@
+"""The torch side of named models: export checkpoints for ``i2i models add`` and import generators saved
+by the widely used pix2pix/CycleGAN reference implementation (``i2i models import`` / ``fetch-official``).
+
+An imported generator becomes an i2i checkpoint (``NAME.pt``: weights + header) and a verified ONNX export
+(``NAME.onnx``: float32 (N, 3, H, W) in [0, 1] -> [0, 1]) in the user models folder, registered as a user
+model. The reference layout is converted by :mod:`i2i.nn.reference` (the one place that knows it). Batch
+norm (pix2pix) is exported with per-image statistics, as the reference test script runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from i2i import checkpoint as ckpt
+from i2i.config import ArchSpec
+from i2i.errors import I2IError
+from i2i.zoo.entry import ModelEntry
+from i2i.zoo.manage import add_user_onnx, check_user_name, today
+from i2i.zoo.official import LICENCE, OfficialModel
+from i2i.zoo.paths import user_models_dir
+
+#: Reference defaults per architecture family: (norm, use_dropout, task).
+FAMILY_DEFAULTS = {"resnet": ("instance", False, "cyclegan"), "unet": ("batch", True, "pix2pix")}
+
+
+def add_user_checkpoint(name: str, checkpoint: Path, *, replace: bool = False, **fields: Any) -> ModelEntry:
+    """Export an i2i generator checkpoint (verified) and register the ONNX as user model ``name``."""
+    from i2i.export import export_checkpoint
+
+    check_user_name(name, replace)
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.{secrets.token_hex(4)}.onnx"
+    try:
+        export_checkpoint(checkpoint, tmp, overwrite=True)
+        prov = {"source": str(Path(checkpoint).resolve()), **fields.pop("provenance", {})}
+        return add_user_onnx(name, tmp, move=True, replace=replace, provenance=prov, **fields)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_reference_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a reference ``.pth`` (a plain state dict, or a dict holding one under
+    ``state_dict``), loaded with ``weights_only=True`` so no pickled code runs."""
+    if not Path(path).is_file():
+        raise I2IError(f"{path}: no such file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for foreign, truncated or unsafe files
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise I2IError(f"{path}: not a readable state dict ({first})") from None
+    if isinstance(data, Mapping) and isinstance(data.get("state_dict"), Mapping):
+        data = data["state_dict"]
+    if not isinstance(data, Mapping) or not any(isinstance(v, torch.Tensor) for v in data.values()):
+        raise I2IError(f"{path}: holds no state dict of tensors")
+    return dict(data)
+
+
+def import_reference(
+    pth: Path,
+    *,
+    name: str,
+    arch: str,
+    ngf: int = 64,
+    norm: str | None = None,
+    dropout: bool | None = None,
+    task: str | None = None,
+    direction: str | None = "AtoB",
+    domains: tuple[str, str] | None = None,
+    pair: str | None = None,
+    licence: str = "unspecified (weights from the reference implementation)",
+    source: str | None = None,
+    replace: bool = False,
+) -> ModelEntry:
+    """Convert a reference-implementation generator into user model ``name`` (checkpoint + verified ONNX).
+
+    ``arch``: an i2i generator name (resnet_9blocks, resnet_6blocks, unet_256, unet_128, ...). ``norm`` and
+    ``dropout`` default to the reference's choices for the family (resnet: instance, no dropout; unet: batch,
+    dropout), ``task`` to cyclegan (resnet) or pix2pix (unet).
+
+    Raises:
+        I2IError: unreadable file, a state dict that does not fit ``arch`` with these options (the message
+            names the first disagreeing layer), a taken name, or a failed export verification.
+    """
+    from i2i.export import export_generator
+    from i2i.nn import build_generator
+    from i2i.nn.reference import load_reference_state_dict
+
+    check_user_name(name, replace)
+    family = "unet" if arch.startswith("unet") else "resnet" if arch.startswith("resnet") else None
+    d_norm, d_dropout, d_task = FAMILY_DEFAULTS.get(family or "", (None, None, None))
+    kwargs: dict[str, Any] = {"ngf": int(ngf)}
+    if (norm or d_norm) is not None:
+        kwargs["norm"] = norm or d_norm
+    if (dropout if dropout is not None else d_dropout) is not None:
+        kwargs["use_dropout"] = bool(dropout if dropout is not None else d_dropout)
+    task = task or d_task
+    if task is None:
+        raise I2IError(f"--task is needed for architecture {arch!r} (pix2pix, cyclegan or fast_style)")
+    state = read_reference_state_dict(Path(pth))
+    module = build_generator(arch, **kwargs)
+    try:
+        load_reference_state_dict(module, state)
+    except I2IError as err:
+        raise I2IError(f"{pth}: does not fit {arch} {kwargs}: {err}") from None
+    module.eval()
+    source = source or str(Path(pth).resolve())
+    header = ckpt.make_header(
+        ArchSpec(arch, kwargs),
+        module,
+        task=task,
+        direction=direction,
+        name=name,
+        domains=domains,
+        recipe={"imported_from": source, "format": "reference implementation state dict"},
+    )
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = folder / f"{name}.pt"
+    tmp_onnx = folder / f".{name}.{secrets.token_hex(4)}.onnx"
+    try:
+        ckpt.save(checkpoint_path, module, header)
+        export_generator(
+            module,
+            header.to_json(),
+            tmp_onnx,
+            value_range=header.io.value_range,
+            multiple=header.io.size_multiple,
+            in_channels=header.io.in_channels,
+            overwrite=True,
+        )
+        return add_user_onnx(
+            name,
+            tmp_onnx,
+            move=True,
+            replace=replace,
+            licence=licence,
+            checkpoint=checkpoint_path,
+            provenance={"source": source, "recipe": f"{task} (reference implementation)", "date": today()},
+            pair=pair,
+        )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if not (folder / f"{name}.onnx").exists():
+                checkpoint_path.unlink(missing_ok=True)
+        raise
+    finally:
+        tmp_onnx.unlink(missing_ok=True)
+
+
+def fetch_official(
+    model: OfficialModel,
+    *,
+    name: str | None = None,
+    ngf: int = 64,
+    progress: bool = True,
+    replace: bool = False,
+) -> ModelEntry:
+    """Download ``model`` from the authors' server (resumable) and import it as a user model."""
+    from i2i.data.fetch import download
+
+    name = name or model.default_user_name
+    check_user_name(name, replace)
+    url = model.url()
+    dest = user_models_dir() / ".downloads" / f"{model.task}-{model.name}.pth"
+    download(url, dest, progress=progress)
+    kwargs = model.arch_kwargs
+    entry = import_reference(
+        dest,
+        name=name,
+        arch=model.arch,
+        ngf=ngf,
+        norm=kwargs["norm"],
+        dropout=kwargs["use_dropout"],
+        task=model.task,
+        direction=model.direction,
+        domains=model.domains,
+        pair=model.pair,
+        licence=LICENCE,
+        source=url,
+        replace=replace,
+    )
+    dest.unlink(missing_ok=True)
+    return entry

@@ -1,0 +1,103 @@
+"""`i2i models list|show|add|remove|official`, `i2i translate -m NAME` without torch, and `i2i demo`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from i2i.cli.models import app
+from i2i.errors import I2IError
+from i2i.zoo.manage import ship_onnx
+from tests.zoo.helpers import PROVENANCE, tiny, zoo_env
+
+__all__ = ["tiny", "zoo_env"]  # fixtures
+
+# The real entry point in a fresh interpreter (demo registered if main.py does not have it yet), then the
+# heavy modules it imported.
+_RUNNER = """
+import sys
+from i2i.cli import demo
+from i2i.cli.main import app, run
+if not any(c.name == "demo" for c in app.registered_commands):
+    demo.register(app)
+sys.argv = ["i2i", *sys.argv[1:]]
+try:
+    run()
+    code = 0
+except SystemExit as exc:
+    code = exc.code or 0
+print("MODULES", "torch" in sys.modules, "onnxruntime" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _i2i(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _RUNNER, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        env=dict(os.environ),
+    )  # fmt: skip
+
+
+def test_list_show_add_remove(zoo_env, tiny, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # Rich tables wrap to the terminal width
+    runner = CliRunner()
+    empty = runner.invoke(app, ["list"])
+    assert empty.exit_code == 0 and "no named models installed" in empty.output
+    ship_onnx("apple2orange", tiny.onnx_ab, licence="CC0-1.0", provenance=PROVENANCE, pair="apple2orange",
+              quality={"fid": 12.5})  # fmt: skip
+    added = runner.invoke(app, ["add", "mine", str(tiny.ckpt_ba), "--licence", "MIT"])  # exports first
+    assert added.exit_code == 0, (added.output, added.exception)
+    assert (zoo_env.user / "mine.onnx").is_file()
+    listing = runner.invoke(app, ["list"])
+    assert listing.exit_code == 0
+    rows = [line for line in listing.output.splitlines() if "apple2orange" in line or "mine" in line]
+    assert len(rows) == 2
+    assert all(
+        w in rows[0] for w in ("apple2orange", "shipped", "cyclegan", "AtoB apple -> orange", "CC0-1.0")
+    )
+    assert all(w in rows[1] for w in ("mine", "user", "BtoA orange -> apple", "resnet_6blocks", "MIT"))
+    shown = runner.invoke(app, ["show", "apple2orange"])
+    assert shown.exit_code == 0
+    for text in ("verified", "ok", "provenance.command", PROVENANCE["command"], "quality.fid", "12.5"):
+        assert text in shown.output, text
+    dup = runner.invoke(app, ["add", "apple2orange", str(tiny.onnx_ab)])
+    assert isinstance(dup.exception, I2IError) and "shipped model's name" in str(dup.exception)
+    assert runner.invoke(app, ["remove", "mine"]).exit_code == 0
+    assert not (zoo_env.user / "mine.onnx").exists()
+    official = runner.invoke(app, ["official"])
+    assert "style_monet" in official.output and "edges2shoes" in official.output
+
+
+def test_translate_by_name_and_direction_without_torch(zoo_env, tiny, tmp_path):
+    ship_onnx("apple2orange", tiny.onnx_ab, licence="CC0", provenance=PROVENANCE, pair="apple2orange")
+    ship_onnx("orange2apple", tiny.onnx_ba, licence="CC0", provenance=PROVENANCE, pair="apple2orange")
+    image = tmp_path / "in" / "a.png"
+    image.parent.mkdir()
+    Image.new("RGB", (20, 12), (200, 120, 30)).save(image)
+    proc = _i2i("translate", "-m", "apple2orange", "--direction", "BtoA", str(image), str(tmp_path / "out"),
+                "--no-progress")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "MODULES False True" in proc.stderr
+    assert "orange2apple (cyclegan, BtoA)" in proc.stderr
+    assert Image.open(tmp_path / "out" / "a.png").size == (20, 12)
+    (zoo_env.weights / "orange2apple.onnx").write_bytes(b"tampered")
+    bad = _i2i("translate", "-m", "orange2apple", str(image), str(tmp_path / "out2"))
+    assert bad.returncode == 1 and "error: model 'orange2apple':" in bad.stderr and "sha256" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 2  # the error line, then the runner's MODULES line
+
+
+def test_demo_fails_clearly_without_a_shipped_model_then_runs_offline(zoo_env, tiny, tmp_path):
+    proc = _i2i("demo", str(tmp_path / "demo"))
+    assert proc.returncode == 1
+    assert "error: no shipped model for the demo:" in proc.stderr and "registry.toml" in proc.stderr
+    ship_onnx("facades_tiny", tiny.onnx_ab, licence="CC0", provenance=PROVENANCE, samples="facades_labels")
+    proc = _i2i("demo", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "MODULES False True" in proc.stderr
+    outputs = sorted(p.name for p in (tmp_path / "i2i-demo").iterdir())
+    assert outputs == ["val_12.png", "val_2.png", "val_3.png", "val_6.png"]
+    assert Image.open(tmp_path / "i2i-demo" / "val_2.png").size == (256, 256)
