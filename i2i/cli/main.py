@@ -12,6 +12,7 @@ import typer
 
 from i2i import __version__
 from i2i.cli import data as data_cli
+from i2i.cli import demo as demo_cli
 from i2i.cli import dream as dream_cli
 from i2i.cli import eval as eval_cli
 from i2i.cli import export as export_cli
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+demo_cli.register(app)
 app.add_typer(train_cli.app, name="train", help="Train Pix2Pix, CycleGAN or fast-style models.")
 export_cli.register(app)
 translate_cli.register(app)
