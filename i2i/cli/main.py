@@ -39,9 +39,9 @@ translate_cli.register(app)
 serve_cli.register(app)
 stylize_cli.register(app)
 dream_cli.register(app)
-app.add_typer(models_cli.app, name="models", help="Named models: list, show, import.")
+app.add_typer(models_cli.app, name="models", help="Named models: list, show, add, import, fetch-official.")
 app.add_typer(data_cli.app, name="data", help="Datasets: list the catalog, fetch by name.")
-app.add_typer(eval_cli.app, name="eval", help="Evaluate models: L1/PSNR/SSIM, FID/KID, LPIPS.")
+app.add_typer(eval_cli.app, name="eval", help="Evaluate: FID and KID between image folders.")
 
 
 def _version(value: bool) -> None:
