@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from rich.console import Console
@@ -35,9 +35,10 @@ from torch import nn
 from i2i import checkpoint
 from i2i.config import ArchSpec
 from i2i.errors import I2IError
-from i2i.losses import GAN_MODES, discriminator_loss, generator_gan_loss, gradient_penalty, l1_loss
+from i2i.losses import discriminator_loss, generator_gan_loss, gradient_penalty, l1_loss
 from i2i.nn import build_discriminator, build_generator, size_multiple
 from i2i.train import rundir
+from i2i.train.config import TrainConfig, require
 from i2i.train.image_pool import ImagePool
 from i2i.train.loop import (
     RunningMeans,
@@ -63,7 +64,7 @@ from i2i.train.runtime import (
     unwrap,
     wrap_ddp,
 )
-from i2i.train.schedules import ScheduleSpec, build_scheduler, current_lr, step_scheduler
+from i2i.train.schedules import build_scheduler, current_lr, step_scheduler
 from i2i.train.visuals import plot_curves, save_grid
 
 TASK = "cyclegan"
@@ -72,93 +73,28 @@ LOSS_KEYS = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "G", "D_A", "
 
 
 @dataclass(frozen=True)
-class CycleGANConfig:
-    """Everything a CycleGAN run needs. Defaults reproduce the paper (REFERENCE §4).
+class CycleGANConfig(TrainConfig):
+    """Everything a CycleGAN run needs. Defaults reproduce the paper (REFERENCE §4); the shared options
+    are :class:`~i2i.train.config.TrainConfig`'s. ``direction`` AtoB trains the dataset's A -> B as G;
+    BtoA swaps the roles of the two folders."""
 
-    ``direction`` AtoB trains on the dataset's A -> B as G; BtoA swaps the roles of the two folders.
-    Sizes in pixels; ``epochs`` / ``epochs_decay`` / ``save_every`` count epochs; ``log_every`` /
-    ``sample_every`` / ``state_every`` count optimizer steps.
-    """
+    discriminator_channels: ClassVar[int] = 3
 
-    data: str
-    data_root: str | None = None
-    out: str | None = None
-    direction: str = "AtoB"
-    # networks
     netG: str = "resnet_9blocks"
-    netD: str = "basic"
-    n_layers_D: int = 3
-    ngf: int = 64
-    ndf: int = 64
     norm: str = "instance"
     dropout: bool = False
-    init: str = "normal"
-    init_gain: float = 0.02
-    # objective and optimisation
     gan_mode: str = "lsgan"
     lambda_A: float = 10.0
     lambda_B: float = 10.0
     lambda_identity: float = 0.5
-    lambda_gp: float = 10.0
     pool_size: int = 50
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 1
-    epochs: int = 100
-    epochs_decay: int = 100
-    lr_policy: str = "linear"
-    lr_step_epochs: int = 50
-    # data
-    load_size: int = 286
-    crop_size: int = 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
     serial_batches: bool = False
-    workers: int = 4
-    # bounds, runtime
-    max_steps: int | None = None
-    max_minutes: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: str = "none"
-    channels_last: bool = False
-    # outputs
-    log_every: int = 50
-    sample_every: int = 500
     n_samples: int = 3
-    save_every: int = 5
-    state_every: int = 1000
 
     def __post_init__(self) -> None:
-        if self.direction not in ("AtoB", "BtoA"):
-            raise I2IError(f"direction must be AtoB or BtoA, got {self.direction!r}")
-        if self.gan_mode not in GAN_MODES:
-            raise I2IError(f"unknown gan mode {self.gan_mode!r}; valid: {', '.join(GAN_MODES)}")
-        positive = ("batch_size", "load_size", "crop_size", "log_every", "sample_every", "save_every")
-        for name in (*positive, "state_every", "n_samples"):
-            if getattr(self, name) < 1:
-                raise I2IError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        for name in ("lambda_A", "lambda_B", "lambda_identity", "pool_size", "workers"):
-            if getattr(self, name) < 0:
-                raise I2IError(f"{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise I2IError(f"max-steps must be >= 1, got {self.max_steps}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise I2IError(f"max-minutes must be > 0, got {self.max_minutes}")
-        ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay)  # validates
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CycleGANConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    @property
-    def schedule(self) -> ScheduleSpec:
-        return ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay, step_epochs=self.lr_step_epochs)
+        super().__post_init__()
+        require(self, ("n_samples",), 1)
+        require(self, ("lambda_A", "lambda_B", "lambda_identity", "pool_size"), 0)
 
     def generator_arch(self) -> ArchSpec:
         kwargs = {
@@ -169,12 +105,6 @@ class CycleGANConfig:
             "use_dropout": self.dropout,
         }
         return ArchSpec(self.netG, kwargs)
-
-    def discriminator_arch(self) -> ArchSpec:
-        kwargs: dict[str, Any] = {"in_channels": 3, "ndf": self.ndf, "norm": self.norm}
-        if self.netD == "n_layers":
-            kwargs["n_layers"] = self.n_layers_D
-        return ArchSpec(self.netD, kwargs)
 
 
 @dataclass(frozen=True)

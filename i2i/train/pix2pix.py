@@ -24,7 +24,7 @@ Entry point: :func:`train` with a :class:`Pix2PixConfig`; ``i2i train pix2pix`` 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.eval import metrics
 from i2i.losses import (
-    GAN_MODES,
     discriminator_accuracy,
     discriminator_loss,
     generator_gan_loss,
@@ -46,6 +45,7 @@ from i2i.losses import (
 )
 from i2i.nn import build_discriminator, build_generator, size_multiple
 from i2i.train import rundir
+from i2i.train.config import TrainConfig, require
 from i2i.train.loop import (
     RunningMeans,
     fixed_batch,
@@ -71,7 +71,7 @@ from i2i.train.runtime import (
     unwrap,
     wrap_ddp,
 )
-from i2i.train.schedules import ScheduleSpec, build_scheduler, current_lr, step_scheduler
+from i2i.train.schedules import build_scheduler, current_lr, step_scheduler
 from i2i.train.visuals import plot_curves, save_grid
 
 TASK = "pix2pix"
@@ -81,90 +81,23 @@ LOSS_KEYS = ("G_GAN", "G_L1", "G", "D_real", "D_fake", "D", "acc_real", "acc_fak
 
 
 @dataclass(frozen=True)
-class Pix2PixConfig:
-    """Everything a Pix2Pix run needs. Defaults reproduce the paper (REFERENCE §3).
+class Pix2PixConfig(TrainConfig):
+    """Everything a Pix2Pix run needs. Defaults reproduce the paper (REFERENCE §3); the shared options
+    are :class:`~i2i.train.config.TrainConfig`'s. ``val_every`` counts epochs."""
 
-    Sizes are in pixels; ``epochs`` / ``epochs_decay`` / ``val_every`` / ``save_every`` count epochs;
-    ``log_every`` / ``sample_every`` / ``state_every`` count optimizer steps.
-    """
-
-    data: str
-    data_root: str | None = None
-    out: str | None = None
-    direction: str = "AtoB"
-    # networks
     netG: str = "unet_256"
     num_downs: int | None = None
-    netD: str = "basic"
-    n_layers_D: int = 3
-    ngf: int = 64
-    ndf: int = 64
     norm: str = "batch"
     dropout: bool = True
-    init: str = "normal"
-    init_gain: float = 0.02
-    # objective and optimisation
     gan_mode: str = "vanilla"
     lambda_l1: float = 100.0
-    lambda_gp: float = 10.0
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 1
-    epochs: int = 100
-    epochs_decay: int = 100
-    lr_policy: str = "linear"
-    lr_step_epochs: int = 50
-    # data
-    load_size: int = 286
-    crop_size: int = 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
-    workers: int = 4
-    # bounds, runtime
-    max_steps: int | None = None
-    max_minutes: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: str = "none"
-    channels_last: bool = False
-    # outputs
-    log_every: int = 50
-    sample_every: int = 500
     n_samples: int = 4
     val_every: int = 1
     val_images: int | None = None
-    save_every: int = 5
-    state_every: int = 1000
 
     def __post_init__(self) -> None:
-        if self.direction not in ("AtoB", "BtoA"):
-            raise I2IError(f"direction must be AtoB or BtoA, got {self.direction!r}")
-        if self.gan_mode not in GAN_MODES:
-            raise I2IError(f"unknown gan mode {self.gan_mode!r}; valid: {', '.join(GAN_MODES)}")
-        positive = ("batch_size", "load_size", "crop_size", "log_every", "sample_every", "val_every")
-        for name in (*positive, "save_every", "state_every"):
-            if getattr(self, name) < 1:
-                raise I2IError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise I2IError(f"max-steps must be >= 1, got {self.max_steps}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise I2IError(f"max-minutes must be > 0, got {self.max_minutes}")
-        if self.workers < 0:
-            raise I2IError(f"workers must be >= 0, got {self.workers}")
-        ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay)  # validates
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Pix2PixConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    @property
-    def schedule(self) -> ScheduleSpec:
-        return ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay, step_epochs=self.lr_step_epochs)
+        super().__post_init__()
+        require(self, ("val_every",), 1)
 
     def generator_arch(self) -> ArchSpec:
         """What the release checkpoint records: registry name + builder kwargs."""
@@ -178,12 +111,6 @@ class Pix2PixConfig:
         if self.netG == "unet" and self.num_downs is not None:
             kwargs["num_downs"] = self.num_downs
         return ArchSpec(self.netG, kwargs)
-
-    def discriminator_arch(self) -> ArchSpec:
-        kwargs: dict[str, Any] = {"in_channels": 6, "ndf": self.ndf, "norm": self.norm}
-        if self.netD == "n_layers":
-            kwargs["n_layers"] = self.n_layers_D
-        return ArchSpec(self.netD, kwargs)
 
 
 @dataclass(frozen=True)
