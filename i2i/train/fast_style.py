@@ -36,6 +36,7 @@ from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, to_float_chw
 from i2i.nn import build_generator
 from i2i.style_losses import content_loss, gram, style_loss, tv_loss
+from i2i.train.runtime import AMP_MODES, Precision
 
 TASK = "fast_style"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -66,6 +67,7 @@ class FastStyleConfig:
     ngf: int = 32
     n_blocks: int = 5
     backbone_weights: str | None = None
+    amp: str = "none"
     seed: int = 0
     device: str = "auto"
     workers: int = 0
@@ -81,6 +83,8 @@ class FastStyleConfig:
             raise I2IError(f"--size must be a multiple of 4 and at least 16, got {self.size}")
         if self.max_steps is not None and self.max_steps < 1:
             raise I2IError(f"max-steps must be >= 1, got {self.max_steps}")
+        if self.amp not in AMP_MODES:
+            raise I2IError(f"unknown --amp {self.amp!r}; valid: {', '.join(AMP_MODES)}")
 
 
 class PhotoCrops(Dataset):
@@ -129,16 +133,22 @@ def _losses(
     x: torch.Tensor,
     grams: dict[str, torch.Tensor],
     cfg: FastStyleConfig,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    y = (net(x * 2 - 1) + 1) / 2
-    with torch.no_grad():
-        target = features(x)[cfg.content_layer]
-    feats = features(y)
-    c = cfg.content_weight * content_loss(feats[cfg.content_layer], target)
+    precision: Precision,
+) -> dict[str, torch.Tensor]:
+    """The weighted loss terms as 0-d device tensors (``total`` carries the graph); nothing is read back
+    to the host here, so a GPU step never waits."""
+    with precision.autocast():
+        y = (net(x * 2 - 1) + 1) / 2
+        with torch.no_grad():
+            target = features(x)[cfg.content_layer]
+        feats = features(y)
+    # Grams of bfloat16 activations lose the small differences the style loss is made of: float32 here.
+    feats = {name: value.float() for name, value in feats.items()}
+    y = y.float()
+    c = cfg.content_weight * content_loss(feats[cfg.content_layer], target.float())
     s = cfg.style_weight * style_loss(feats, grams, dict.fromkeys(cfg.style_layers, 1.0))
     t = cfg.tv_weight * tv_loss(y) if cfg.tv_weight else y.new_zeros(())
-    total = c + s + t
-    return total, {"total": total.item(), "content": c.item(), "style": s.item(), "tv": t.item()}
+    return {"total": c + s + t, "content": c, "style": s, "tv": t}
 
 
 def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = False) -> FastStyleResult:
@@ -155,6 +165,7 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
     run_dir = rundir.prepare_run_dir(Path(cfg.out), resume=resume)
     seed_everything(cfg.seed)
     device = select_device(cfg.device)
+    precision = Precision(device, cfg.amp)
     style_path, style_name = resolve_style(cfg.style)
     taps = [cfg.content_layer, *cfg.style_layers]
 
@@ -187,6 +198,7 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
     )
     net = build_generator(arch.name, **arch.kwargs).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    scaler = precision.grad_scaler()
     step, epoch = 0, 0
     if resume:
         state = rundir.load_state(run_dir / rundir.STATE_FILE)
@@ -225,14 +237,16 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
             data.epoch = epoch
             for batch in loader:
                 net.train()
-                total, losses = _losses(features, net, batch.to(device), grams, cfg)
+                terms = _losses(features, net, batch.to(device, non_blocking=True), grams, cfg, precision)
                 opt.zero_grad(set_to_none=True)
-                total.backward()
-                opt.step()
+                scaler.scale(terms["total"]).backward()
+                scaler.step(opt)
+                scaler.update()
                 step += 1
-                bar.update(step, epoch, losses)
-                if step % cfg.log_every == 0 or step == total_steps:
+                if step % cfg.log_every == 0 or step == total_steps or step == 1:
+                    losses = {name: float(value.detach()) for name, value in terms.items()}  # the only host sync
                     log_file.write("train", step=step, epoch=epoch, **losses)
+                bar.update(step, epoch, losses)
                 if step % cfg.sample_every == 0 or step == total_steps:
                     net.eval()
                     with torch.no_grad():
