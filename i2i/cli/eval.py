@@ -8,9 +8,39 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import DataRootOption, console
 
-app = typer.Typer(no_args_is_help=True, help="Evaluate models: FID/KID (paired metrics come with translate).")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Evaluate models: paired L1/PSNR/SSIM/LPIPS, unpaired FID/KID, FID/KID between folders.",
+)
+
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="Model name (see `i2i models list`) or .onnx file.", show_default=False
+    ),
+]
+EvalDataOption = Annotated[
+    str,
+    typer.Option("--data", help="Dataset folder, or a dataset name under --data-root.", show_default=False),
+]
+EvalDirectionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--direction",
+        help="AtoB | BtoA: only for models without a recorded direction (or to pick one of a pair).",
+        show_default=False,
+    ),
+]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", help="Only the first N images (sorted by name).", show_default=False)
+]
+OrtDeviceOption = Annotated[str, typer.Option("--device", help="onnxruntime device: auto | cpu | cuda.")]
+ThreadsOption = Annotated[
+    int | None, typer.Option("--threads", min=1, help="onnxruntime CPU threads.", show_default=False)
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
 @app.command("fid")
@@ -38,4 +68,118 @@ def fid_command(
     console.print(
         f"FID {scores.fid:.2f}   KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
         f"real {scores.real_count}, fake {scores.fake_count} images"
+    )
+
+
+@app.command("paired")
+def paired_command(
+    model: ModelOption,
+    data: EvalDataOption,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split", help="Split folder: val | test (default: test, else val).", show_default=False
+        ),
+    ] = None,
+    direction: EvalDirectionOption = None,
+    limit: LimitOption = None,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            "--size", help="Resize both halves to NxN first (default: native size).", show_default=False
+        ),
+    ] = None,
+    lpips_net: Annotated[str, typer.Option("--lpips", help="LPIPS backbone: vgg | alex | none.")] = "vgg",
+    device: OrtDeviceOption = "auto",
+    threads: ThreadsOption = None,
+    data_root: DataRootOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Translate a paired (pix2pix) split and score it against ground truth: L1, PSNR, SSIM, LPIPS.
+
+    The model's recorded direction decides the input half (facades_label2photo: label map B -> photo A).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from i2i.eval.paired import eval_paired
+
+    with Progress(
+        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True, disable=as_json,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("evaluating", total=None)
+        scores = eval_paired(
+            model,
+            data,
+            split=split,
+            direction=direction,
+            limit=limit,
+            size=size,
+            lpips_net=None if lpips_net == "none" else lpips_net,
+            device=device,
+            threads=threads,
+            data_root=data_root,
+            on_start=lambda n: bar.update(task, total=n),
+            on_image=lambda: bar.advance(task),
+        )
+    if as_json:
+        print(json.dumps(scores.to_dict()))
+        return
+    lp = f"   LPIPS({scores.lpips_net}) {scores.lpips:.4f}" if scores.lpips is not None else ""
+    console.print(
+        f"{scores.split} split, {scores.images} images, {scores.direction}, {scores.size}: "
+        f"L1 {scores.l1:.4f}   PSNR {scores.psnr:.2f} dB   SSIM {scores.ssim:.4f}{lp}",
+        soft_wrap=True,
+    )
+
+
+@app.command("model")
+def model_command(
+    model: ModelOption,
+    data: EvalDataOption,
+    direction: EvalDirectionOption = None,
+    limit: LimitOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Keep the translations in this (empty) folder.", show_default=False),
+    ] = None,
+    kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
+    kid_subset_size: Annotated[
+        int, typer.Option(help="Images per KID subset (capped by the set sizes).")
+    ] = 1000,
+    device: OrtDeviceOption = "auto",
+    threads: ThreadsOption = None,
+    data_root: DataRootOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Unpaired: translate the model's source domain (test split if present, else train) and report FID
+    and KID against the real target domain, with the standard TF Inception pool3 features."""
+    from i2i.eval.unpaired import eval_unpaired
+
+    def stage(message: str) -> None:
+        if not as_json:
+            console.print(f"[dim]{message}[/]", soft_wrap=True)
+
+    scores = eval_unpaired(
+        model,
+        data,
+        direction=direction,
+        limit=limit,
+        out=out,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        device=device,
+        threads=threads,
+        data_root=data_root,
+        on_stage=stage,
+    )
+    if as_json:
+        print(json.dumps(scores.to_dict()))
+        return
+    note = " (no test split: these are training images)" if scores.split == "train" else ""
+    console.print(
+        f"{scores.split} split{note}, {scores.direction}: FID {scores.fid:.2f}   "
+        f"KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
+        f"{scores.fake_count} translated vs {scores.real_count} real",
+        soft_wrap=True,
     )

@@ -1,0 +1,59 @@
+"""Unpaired evaluation: split choice, direction, limits, and FID/KID end to end on a tiny set."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from i2i.errors import I2IError
+from i2i.eval.unpaired import eval_unpaired, unpaired_split
+from tests.eval.helpers import identity_onnx, smooth_image
+
+
+def _unaligned(root, splits=("train", "test"), count=4, size=32):
+    for split in splits:
+        for side, offset in (("A", 0), ("B", 100)):
+            folder = root / f"{split}{side}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                Image.fromarray(smooth_image(size, offset + i)).save(folder / f"{i}.png")
+    return root
+
+
+def test_split_prefers_test_and_direction_swaps_folders(tmp_path):
+    root = _unaligned(tmp_path / "d", splits=("train",))
+    assert unpaired_split(root, "AtoB") == ("train", root / "trainA", root / "trainB")
+    _unaligned(root, splits=("test",))
+    assert unpaired_split(root, "BtoA") == ("test", root / "testB", root / "testA")
+    with pytest.raises(I2IError, match="CycleGAN dataset"):
+        unpaired_split(tmp_path, "AtoB")
+
+
+def test_bad_limits_and_busy_out_folder_are_errors(tmp_path):
+    root = _unaligned(tmp_path / "d", splits=("train",))
+    model = identity_onnx(tmp_path / "id.onnx", task="cyclegan")
+    with pytest.raises(I2IError, match="--limit must be >= 2"):
+        eval_unpaired(str(model), str(root), limit=1)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x.png").write_bytes(b"")
+    with pytest.raises(I2IError, match="not empty"):
+        eval_unpaired(str(model), str(root), out=busy)
+
+
+def test_identity_model_on_its_own_target_domain_has_fid_zero(tmp_path):
+    """BtoA identity on a set whose A and B folders hold the same images: translations == real images."""
+    root = tmp_path / "d"
+    _unaligned(root, splits=("train",), count=5)
+    for i in range(5):  # make trainA a copy of trainB
+        (root / "trainA" / f"{i}.png").write_bytes((root / "trainB" / f"{i}.png").read_bytes())
+    model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
+    try:
+        scores = eval_unpaired(str(model), str(root), out=tmp_path / "fakes", kid_subsets=3)
+    except I2IError as err:
+        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    assert (scores.split, scores.direction, scores.fake_count, scores.real_count) == ("train", "AtoB", 5, 5)
+    assert scores.fid < 1e-3
+    # KID is unbiased for independent samples; two copies of one set give a small negative value, not 0.
+    assert scores.kid_mean < 0
+    assert sorted(p.name for p in (tmp_path / "fakes").iterdir()) == [f"{i}.png" for i in range(5)]
