@@ -99,6 +99,16 @@ ValEveryOption = Annotated[int, typer.Option("--val-every", help="Epochs between
 ValImagesOption = Annotated[
     int | None, typer.Option("--val-images", help="Validate on at most this many images.", show_default=False)
 ]
+EvalEveryOption = Annotated[
+    int | None,
+    typer.Option(
+        "--eval-every",
+        help="Steps between quality probes on fixed held-out images (pix2pix: L1/PSNR/SSIM on val; "
+        "cyclegan: KID), logged as `eval` records and eval_curves.png [off].",
+        show_default=False,
+    ),
+]
+EvalImagesOption = Annotated[int, typer.Option("--eval-images", help="Images in the --eval-every probe.")]
 SaveEveryOption = Annotated[int, typer.Option("--save-every", help="Epochs between release checkpoints.")]
 
 
@@ -169,6 +179,8 @@ def pix2pix(
     log_every: LogEveryOption = 50,
     sample_every: SampleEveryOption = 500,
     state_every: StateEveryOption = 1000,
+    eval_every: EvalEveryOption = None,
+    eval_images: EvalImagesOption = 32,
     val_every: ValEveryOption = 1,
     val_images: ValImagesOption = None,
     save_every: SaveEveryOption = 5,
@@ -225,6 +237,8 @@ def pix2pix(
         log_every=log_every,
         sample_every=sample_every,
         state_every=state_every,
+        eval_every=eval_every,
+        eval_images=eval_images,
         val_every=val_every,
         val_images=val_images,
         save_every=save_every,
@@ -287,6 +301,8 @@ def cyclegan(
     log_every: LogEveryOption = 50,
     sample_every: SampleEveryOption = 500,
     state_every: StateEveryOption = 1000,
+    eval_every: EvalEveryOption = None,
+    eval_images: EvalImagesOption = 32,
     save_every: SaveEveryOption = 5,
 ) -> None:
     """Train CycleGAN on unpaired folders trainA/ and trainB/ (defaults are the paper's).
@@ -344,6 +360,8 @@ def cyclegan(
         log_every=log_every,
         sample_every=sample_every,
         state_every=state_every,
+        eval_every=eval_every,
+        eval_images=eval_images,
         save_every=save_every,
     )
     recipe.train(cfg, console=console)

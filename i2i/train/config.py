@@ -2,7 +2,7 @@
 
 Recipes redeclare the fields whose paper defaults differ (generator, norm, dropout, GAN loss, sample
 count) and add their own. Sizes are in pixels; ``epochs`` / ``epochs_decay`` / ``save_every`` count
-epochs; ``log_every`` / ``sample_every`` / ``state_every`` count optimizer steps.
+epochs; ``log_every`` / ``sample_every`` / ``state_every`` / ``eval_every`` count optimizer steps.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class TrainConfig:
     n_samples: int = 4
     save_every: int = 5
     state_every: int = 1000
+    # quality probes (off by default): every eval_every steps, score eval_images fixed held-out images
+    eval_every: int | None = None
+    eval_images: int = 32
 
     def __post_init__(self) -> None:
         if self.direction not in ("AtoB", "BtoA"):
@@ -87,6 +90,9 @@ class TrainConfig:
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise I2IError(f"max-minutes must be > 0, got {self.max_minutes}")
         require(self, ("workers",), 0)
+        if self.eval_every is not None and self.eval_every < 1:
+            raise I2IError(f"eval-every must be >= 1, got {self.eval_every}")
+        require(self, ("eval_images",), 2)
         ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay)  # validates
 
     def to_dict(self) -> dict[str, Any]:

@@ -437,6 +437,25 @@ def train(
             keys = ("D_A", "D_B", "G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "lr")
             plot_curves(run_dir / rundir.CURVES_FILE, records, keys, title=f"{TASK} {data_name}")
 
+    probe = None
+    if cfg.eval_every and ctx.is_main:
+        from i2i.eval.inception_features import FIDInception
+        from i2i.eval.probes import KIDProbe
+
+        probe = KIDProbe(sample_set, cfg.eval_images, FIDInception(device=ctx.device))
+
+    def run_probe() -> None:
+        """KID of G_A on the fixed subset -> an ``eval`` record and the eval curves."""
+        if probe is None:
+            return
+        from i2i.eval.probes import EVAL_CURVES_FILE, KID_KEYS
+
+        result = probe(inference_copy(G_A), prec.prepare_input)
+        log.write("eval", step=step, epoch=epoch, eval_images=len(probe), **result)
+        records = [r for r in log.records if r.get("kind") == "eval"]
+        title = f"{TASK} {data_name} {domains[0]}->{domains[1]} KID ({len(probe)} images)"
+        plot_curves(run_dir / EVAL_CURVES_FILE, records, KID_KEYS, title=title)
+
     means = RunningMeans()
     pending: list[dict[str, torch.Tensor]] = []
     latest: dict[str, float] = {}
@@ -492,6 +511,8 @@ def train(
                 bar.update(step, epoch, {k: latest[k] for k in ("G", "cycle_A", "D_A", "D_B") if k in latest})
                 if step % cfg.sample_every == 0:
                     write_samples()
+                if cfg.eval_every and step % cfg.eval_every == 0:
+                    run_probe()
                 if step % cfg.state_every == 0:
                     save_resumable()
                 if all_reduce_max(float(stop.should_stop or step >= total_steps), ctx):

@@ -451,6 +451,30 @@ def train(
         )
         return result
 
+    probe = None
+    if cfg.eval_every and ctx.is_main:
+        if data.val is None:
+            raise I2IError(f"{data_dir}: --eval-every needs a val/ or test/ split to hold images back from")
+        from i2i.eval.probes import PairedProbe
+
+        probe = PairedProbe(data.val, cfg.eval_images)
+
+    def run_probe() -> None:
+        """Paired metrics on the fixed held-back subset -> an ``eval`` record and the eval curves."""
+        if probe is None:
+            return
+        from i2i.eval.probes import EVAL_CURVES_FILE, PAIRED_KEYS
+
+        result = probe(inference_copy(unwrap(G)), prec.prepare_input)
+        log.write("eval", step=step, epoch=epoch, eval_images=len(probe), **result)
+        records = [r for r in log.records if r.get("kind") == "eval"]
+        plot_curves(
+            run_dir / EVAL_CURVES_FILE,
+            records,
+            PAIRED_KEYS,
+            title=f"{TASK} {data.name} eval ({len(probe)} val images)",
+        )
+
     def warn(message: str) -> None:
         log.write("warning", step=step, epoch=epoch, message=message)
         log_out.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
@@ -523,6 +547,8 @@ def train(
                     draw_curves()
                 if step % cfg.sample_every == 0:
                     write_samples()
+                if cfg.eval_every and step % cfg.eval_every == 0:
+                    run_probe()
                 if step % cfg.state_every == 0:
                     save_resumable()
                 want_stop = all_reduce_max(float(stop.should_stop or step >= total_steps), ctx)
