@@ -10,6 +10,9 @@ images, batch 1:
   and its efficiency = folder / bare session (issue target >= 85%).
 
 Torch and onnxruntime are timed interleaved, image by image, so load from other processes hits both alike.
+Each row also prints the convolution work per image (multiply-accumulates counted from the layers) as
+GFLOP/s for both runtimes and as a share of this machine's float32 GEMM rate (a 2048^3 matmul measured
+at the start): the ceiling that any fp32 runtime's convolutions approach, so how far a speed-up can go.
 
     python benchmarks/translate.py                       # resnet_9blocks, unet_256 at 256 and 512
     python benchmarks/translate.py --sizes 256 --iters 3 # quicker
@@ -51,6 +54,44 @@ def _export(arch: str, ngf: int, tmp: Path, fp16: bool) -> tuple[torch.nn.Module
         )
         paths[precision] = path
     return module, paths
+
+
+def conv_macs(module: torch.nn.Module, size: int) -> int:
+    """Multiply-accumulates of the Conv2d/ConvTranspose2d layers for one (1, 3, size, size) image."""
+    total = 0
+
+    def hook(layer: torch.nn.Module, inputs: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        nonlocal total
+        kernel = layer.weight.shape[2] * layer.weight.shape[3]
+        if isinstance(layer, torch.nn.ConvTranspose2d):  # every input pixel meets every kernel tap
+            total += inputs[0].numel() * layer.out_channels // layer.groups * kernel
+        else:
+            total += out.numel() * layer.in_channels // layer.groups * kernel
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in module.modules()
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+    ]
+    with torch.inference_mode():
+        module(torch.zeros(1, 3, size, size))
+    for handle in handles:
+        handle.remove()
+    return total
+
+
+def gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matmul rate (best of ``repeats``): a practical peak for dense convolutions."""
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def _rate(times: list[float]) -> float:
@@ -101,6 +142,8 @@ def main() -> None:
 
     rows = []
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch 1; {args.iters} images each")
+    peak = gemm_gflops()
+    print(f"float32 GEMM (2048^3, torch): {peak:.0f} GFLOP/s")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for arch in args.archs:
@@ -120,7 +163,8 @@ def main() -> None:
                 fns = {"torch": torch_fn, **{f"ort_{p}": s for p, s in sessions.items()}}
                 rates = _time_interleaved(fns, images, args.warmup)
                 folder = _folder_rate(sessions["fp32"], images, tmp / f"{arch}_{size}", args.workers)
-                rows.append((arch, size, provider, rates, folder))
+                gflop = 2 * conv_macs(eager, size) / 1e9
+                rows.append((arch, size, provider, rates, folder, gflop, peak))
                 _print_row(*rows[-1])
 
 
@@ -130,7 +174,15 @@ def _has_gpu(device: str) -> bool:
     return any(name != CPU for name, _ in requested_providers(device))
 
 
-def _print_row(arch: str, size: int, provider: str, rates: dict[str, float], folder: float) -> None:
+def _print_row(
+    arch: str,
+    size: int,
+    provider: str,
+    rates: dict[str, float],
+    folder: float,
+    gflop: float,
+    peak: float,
+) -> None:
     ort32 = rates["ort_fp32"]
     fp16 = f"  ort fp16 {rates['ort_fp16']:7.2f} img/s" if "ort_fp16" in rates else ""
     print(
@@ -139,6 +191,14 @@ def _print_row(arch: str, size: int, provider: str, rates: dict[str, float], fol
         f"{100 * folder / ort32:.0f}% of bare session",
         flush=True,
     )
+    if provider == "cpu":
+        torch_rate, ort_rate = gflop * rates["torch"], gflop * ort32
+        print(
+            f"{'':21s}conv work {gflop:.1f} GFLOP/image: torch {torch_rate:.0f} GFLOP/s "
+            f"({100 * torch_rate / peak:.0f}% of GEMM), ort {ort_rate:.0f} GFLOP/s "
+            f"({100 * ort_rate / peak:.0f}% of GEMM)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
