@@ -152,8 +152,11 @@ def model_command(
     data_root: DataRootOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Unpaired: translate the model's source domain (test split if present, else train) and report FID
-    and KID against the real target domain, with the standard TF Inception pool3 features."""
+    """Unpaired: FID and KID of the model's translations against the real target domain.
+
+    Translates the source domain (test split if present, else train, which it says) and compares with the
+    real target folder using the standard TF Inception pool3 features (cached per folder).
+    """
     from i2i.eval.unpaired import eval_unpaired
 
     def stage(message: str) -> None:
