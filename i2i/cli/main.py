@@ -41,7 +41,7 @@ stylize_cli.register(app)
 dream_cli.register(app)
 app.add_typer(models_cli.app, name="models", help="Named models: list, show, add, import, fetch-official.")
 app.add_typer(data_cli.app, name="data", help="Datasets: list the catalog, fetch by name.")
-app.add_typer(eval_cli.app, name="eval", help="Evaluate: FID and KID between image folders.")
+app.add_typer(eval_cli.app, name="eval", help="Evaluate: L1/PSNR/SSIM/LPIPS, FID and KID.")
 
 
 def _version(value: bool) -> None:

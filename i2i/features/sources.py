@@ -6,11 +6,13 @@ from i2i.features.resolver import PackageMember, WeightSource
 
 
 def backbone_sources() -> dict[str, WeightSource]:
-    """Name -> :class:`~i2i.features.resolver.WeightSource`: vgg16, vgg19, inception_v3."""
+    """Name -> :class:`~i2i.features.resolver.WeightSource`: vgg16, vgg19, inception_v3, and the LPIPS
+    weights (lpips_vgg: linear heads; lpips_alex: AlexNet trunk and heads)."""
     from i2i.features.inception import INCEPTION_SOURCE
     from i2i.features.vgg import SOURCES
 
-    return {**SOURCES, INCEPTION_SOURCE.name: INCEPTION_SOURCE}
+    lpips = {source.name: source for source in lpips_sources().values()}
+    return {**SOURCES, INCEPTION_SOURCE.name: INCEPTION_SOURCE, **lpips}
 
 
 # ------------------------------------------------------------------------------------------------ LPIPS

@@ -244,7 +244,7 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
                 scaler.update()
                 step += 1
                 if step % cfg.log_every == 0 or step == total_steps or step == 1:
-                    losses = {name: float(value.detach()) for name, value in terms.items()}  # the only host sync
+                    losses = {k: float(v.detach()) for k, v in terms.items()}  # the only host sync
                     log_file.write("train", step=step, epoch=epoch, **losses)
                 bar.update(step, epoch, losses)
                 if step % cfg.sample_every == 0 or step == total_steps:
