@@ -12,7 +12,7 @@ from i2i.cli.common import DataRootOption, console
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Evaluate models: paired L1/PSNR/SSIM/LPIPS, unpaired FID/KID, FID/KID between folders.",
+    help="Evaluate: paired L1/PSNR/SSIM/LPIPS, unpaired FID/KID, FID/KID of folders, fast-style losses.",
 )
 
 ModelOption = Annotated[
@@ -184,5 +184,54 @@ def model_command(
         f"{scores.split} split{note}, {scores.direction}: FID {scores.fid:.2f}   "
         f"KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
         f"{scores.fake_count} translated vs {scores.real_count} real",
+        soft_wrap=True,
+    )
+
+
+@app.command("style")
+def style_command(
+    model: ModelOption,
+    photos: Annotated[Path, typer.Option("--photos", help="Folder of held-out photos (recursive).")],
+    style: Annotated[str, typer.Option("--style", "-s", help="The painting: file or bundled style name.")],
+    limit: LimitOption = None,
+    size: Annotated[int, typer.Option("--size", help="Resize photos to this long side first.")] = 256,
+    style_size: Annotated[int, typer.Option("--style-size", help="Style image long side.")] = 512,
+    backbone_weights: Annotated[
+        Path | None, typer.Option(help="VGG16 weights file (skips the resolver).", show_default=False)
+    ] = None,
+    device: OrtDeviceOption = "auto",
+    threads: ThreadsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fast style: content and style losses (VGG16, the training objective) of the model's outputs.
+
+    Reports the mean relu2_2 content loss against each photo, the mean Gram style loss against the
+    painting, and the style loss left as a share of the untouched photos' (lower is more stylised).
+    """
+    from i2i.eval.style import eval_style
+
+    def stage(message: str) -> None:
+        if not as_json:
+            console.print(f"[dim]{message}[/]", soft_wrap=True)
+
+    scores = eval_style(
+        model,
+        photos,
+        style,
+        limit=limit,
+        size=size,
+        style_size=style_size,
+        device=device,
+        threads=threads,
+        backbone_weights=backbone_weights,
+        on_stage=stage,
+    )
+    if as_json:
+        print(json.dumps(scores.to_dict()))
+        return
+    console.print(
+        f"{scores.images} photos at {scores.size} px: content {scores.content:.3g}   style "
+        f"{scores.style_loss:.3g} vs {scores.style_baseline:.3g} unstylised ({100 * scores.style_ratio:.1f}% "
+        f"left)   (unweighted; x1e5 and x1e10 for the training log's terms)",
         soft_wrap=True,
     )
