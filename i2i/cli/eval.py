@@ -43,6 +43,16 @@ ThreadsOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
+def _stage_printer(as_json: bool):  # -> Callable[[str], None]
+    """Progress lines on the console, or nothing when the output must stay pure JSON."""
+
+    def stage(message: str) -> None:
+        if not as_json:
+            console.print(f"[dim]{message}[/]", soft_wrap=True)
+
+    return stage
+
+
 @app.command("fid")
 def fid_command(
     real: Annotated[Path, typer.Option("--real", help="Folder of real images.", show_default=False)],
@@ -159,10 +169,6 @@ def model_command(
     """
     from i2i.eval.unpaired import eval_unpaired
 
-    def stage(message: str) -> None:
-        if not as_json:
-            console.print(f"[dim]{message}[/]", soft_wrap=True)
-
     scores = eval_unpaired(
         model,
         data,
@@ -174,7 +180,7 @@ def model_command(
         device=device,
         threads=threads,
         data_root=data_root,
-        on_stage=stage,
+        on_stage=_stage_printer(as_json),
     )
     if as_json:
         print(json.dumps(scores.to_dict()))
@@ -210,10 +216,6 @@ def style_command(
     """
     from i2i.eval.style import eval_style
 
-    def stage(message: str) -> None:
-        if not as_json:
-            console.print(f"[dim]{message}[/]", soft_wrap=True)
-
     scores = eval_style(
         model,
         photos,
@@ -224,7 +226,7 @@ def style_command(
         device=device,
         threads=threads,
         backbone_weights=backbone_weights,
-        on_stage=stage,
+        on_stage=_stage_printer(as_json),
     )
     if as_json:
         print(json.dumps(scores.to_dict()))

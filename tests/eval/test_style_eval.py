@@ -14,35 +14,10 @@ from i2i.cli.main import app
 from i2i.errors import I2IError
 from i2i.eval.style import eval_style
 from i2i.features.vgg import VGGFeatures
+from tests.eval.helpers import identity_onnx
 from tests.serve.helpers import conv_model
 
 runner = CliRunner()
-
-
-def _identity_model(path, task="fast_style"):
-    import onnx
-    from onnx import TensorProto, helper
-
-    from i2i.runtime.metadata import metadata_entries
-
-    dims = ["N", 3, "H", "W"]
-    graph = helper.make_graph(
-        [helper.make_node("Identity", ["image"], ["output"])],
-        "identity",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, dims)],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, dims)],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    header = {
-        "arch": {"name": "identity", "kwargs": {}},
-        "io": {"in_channels": 3, "out_channels": 3, "value_range": [0, 1], "size_multiple": 4},
-        "task": task,
-        "name": "identity",
-    }
-    helper.set_model_props(model, metadata_entries(json.dumps(header)))
-    onnx.save(model, str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +34,9 @@ def setup(tmp_path_factory):
         folder = photos / "sub" if i == 2 else photos
         Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR).save(folder / f"{i}.png")
     models = {
-        "identity": _identity_model(root / "identity.onnx"),
+        "identity": identity_onnx(root / "identity.onnx", direction=None, task="fast_style"),
         "style": conv_model(root / "style.onnx", "style", task="fast_style", name="edges"),
-        "translator": _identity_model(root / "translator.onnx", task="cyclegan"),
+        "translator": identity_onnx(root / "translator.onnx", task="cyclegan"),
     }
     return weights, photos, models
 
