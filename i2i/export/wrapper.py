@@ -38,7 +38,8 @@ def inference_copy(generator: nn.Module) -> nn.Module:
 class ExportWrapper(nn.Module):
     """``generator`` between [0, 1] <-> ``value_range`` conversions.
 
-    forward: (N, C_in, H, W) in [0, 1] -> (N, C_out, H, W) in [0, 1] (not clipped: tanh keeps it there).
+    forward: (N, C_in, H, W) in [0, 1] -> (N, C_out, H, W) clamped to [0, 1] (a tanh output is there
+    already; the fast-style network's scaled tanh reaches a little beyond).
     """
 
     def __init__(self, generator: nn.Module, value_range: tuple[float, float] = (-1.0, 1.0)) -> None:
@@ -51,4 +52,4 @@ class ExportWrapper(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         out = self.generator(image * self.span + self.lo)
-        return (out - self.lo) / self.span
+        return ((out - self.lo) / self.span).clamp(0.0, 1.0)

@@ -35,6 +35,7 @@ from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, to_float_chw
 from i2i.nn import build_generator
+from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
 from i2i.style_losses import content_loss, gram, style_loss, tv_loss
 from i2i.train.runtime import AMP_MODES, Precision
 
@@ -194,7 +195,14 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
         [PhotoCrops(Path(cfg.data), cfg.size, train=False)[i] for i in range(min(4, len(data)))]
     )
     arch = ArchSpec(
-        "johnson", {"in_channels": 3, "out_channels": 3, "ngf": cfg.ngf, "n_blocks": cfg.n_blocks}
+        "johnson",
+        {
+            "in_channels": 3,
+            "out_channels": 3,
+            "ngf": cfg.ngf,
+            "n_blocks": cfg.n_blocks,
+            "output_scale": JOHNSON_OUTPUT_SCALE,
+        },
     )
     net = build_generator(arch.name, **arch.kwargs).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -250,7 +258,7 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
                 if step % cfg.sample_every == 0 or step == total_steps:
                     net.eval()
                     with torch.no_grad():
-                        out = net(fixed.to(device) * 2 - 1).cpu()
+                        out = net(fixed.to(device) * 2 - 1).clamp(-1, 1).cpu()
                     rows = [[fixed[i] * 2 - 1, out[i]] for i in range(len(fixed))]
                     save_grid(run_dir / "samples" / f"step_{step:06d}.png", rows, ["photo", style_name])
                     plot_curves(run_dir / rundir.CURVES_FILE, log_file.records, ["total", "content", "style"])
