@@ -12,9 +12,9 @@ Input: (N, 3, H, W) in [-1, 1]; output ``output_scale * tanh(.)``, in [-output_s
 (``size_multiple``).
 
 Why a scaled tanh: Johnson et al. end with ``150 * tanh`` on the 0-255 scale, i.e. 150 / 127.5 = 1.176 in
-[-1, 1] units, so black and white sit at |tanh| = 0.85 instead of at saturation. With a plain tanh the
-darkest regions drive the last layer into saturation, their gradient vanishes and they stay stuck as
-pure black blotches (seen in our own CPU runs at 1000 steps: 2.8% of output pixels).
+[-1, 1] units, so black and white sit at |tanh| = 0.85 where the gradient is still alive, not at
+saturation. (It does not remove the dark blotches short runs make: our 1000-step CPU runs show them with
+either head; they are a known artefact of undertrained fast-style networks and fade with training.)
 """
 
 from __future__ import annotations
