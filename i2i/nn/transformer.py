@@ -14,7 +14,7 @@ Input: (N, 3, H, W) in [-1, 1]; output ``output_scale * tanh(.)``, in [-output_s
 Why a scaled tanh: Johnson et al. end with ``150 * tanh`` on the 0-255 scale, i.e. 150 / 127.5 = 1.176 in
 [-1, 1] units, so black and white sit at |tanh| = 0.85 where the gradient is still alive, not at
 saturation. (It does not remove the dark blotches short runs make: our 1000-step CPU runs show them with
-either head; they are a known artefact of undertrained fast-style networks and fade with training.)
+either head; other implementations report the same artefact and that it fades with longer training.)
 """
 
 from __future__ import annotations
