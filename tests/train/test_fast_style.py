@@ -93,3 +93,20 @@ def test_resume_continues_from_the_saved_step(setup, tmp_path):
 def test_bad_config_is_a_clear_error(tmp_path):
     with pytest.raises(I2IError, match="multiple of 4"):
         FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=30)
+    with pytest.raises(I2IError, match="unknown --amp"):
+        FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), amp="int8")
+
+
+def test_bf16_autocast_trains_with_float32_losses(setup, tmp_path):
+    _, weights, photos = setup
+    cfg = FastStyleConfig(
+        style="starry", data=str(photos), out=str(tmp_path / "r"), max_steps=2, batch_size=2, size=32,
+        style_size=64, backbone_weights=str(weights), sample_every=5, amp="bf16", log_every=1,
+    )  # fmt: skip
+    before = torch.get_default_dtype()
+    result = train(cfg)
+    assert result.step == 2 and torch.get_default_dtype() == before
+    assert set(result.losses) == {"total", "content", "style", "tv"}
+    assert all(isinstance(v, float) and v == v for v in result.losses.values())  # read back, not NaN
+    loaded = checkpoint.load(result.checkpoint)
+    assert all(p.dtype == torch.float32 for p in loaded.module.parameters())
