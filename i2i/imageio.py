@@ -113,6 +113,15 @@ def read_image(path: str | os.PathLike[str]) -> Image.Image:
         raise ImageReadError(f"{path}: cannot decode image ({reason})") from None
 
 
+def resize_long_side(img: Image.Image, size: int) -> Image.Image:
+    """``img`` scaled (Lanczos, aspect kept) to a long side of ``size`` pixels; unchanged if it is already."""
+    scale = size / max(img.size)
+    if scale == 1:
+        return img
+    new = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(new, Image.Resampling.LANCZOS)
+
+
 def to_float_chw(img: Image.Image) -> np.ndarray:
     """PIL image -> float32 array of shape (3, H, W) with values in [0, 1] (non-RGB input goes through
     :func:`to_rgb` first)."""

@@ -48,13 +48,6 @@ class StyleScores:
         return asdict(self)
 
 
-def _resize_long_side(image, size: int):  # PIL.Image -> PIL.Image
-    scale = size / max(image.size)
-    if scale == 1:
-        return image
-    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), 1)
-
-
 def eval_style(
     model: str,
     photos: str | Path,
@@ -79,7 +72,7 @@ def eval_style(
     import torch
 
     from i2i.features.vgg import load_vgg
-    from i2i.imageio import list_images, read_image, to_float_chw
+    from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
     from i2i.optimize.style_images import resolve_style
     from i2i.runtime.resolve import resolve_model
     from i2i.runtime.session import TranslatorSession
@@ -109,13 +102,13 @@ def eval_style(
     vgg = load_vgg("vgg16", [CONTENT_LAYER, *STYLE_LAYERS], backbone_weights, log=say)
     weights = dict.fromkeys(STYLE_LAYERS, 1.0)
     with torch.inference_mode():
-        s_img = to_float_chw(_resize_long_side(read_image(style_path), style_size))
+        s_img = to_float_chw(resize_long_side(read_image(style_path), style_size))
         s_feats = vgg(torch.from_numpy(s_img)[None])
         grams = {layer: gram(s_feats[layer]) for layer in STYLE_LAYERS}
         totals = np.zeros(3)
         say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
         for path in paths:
-            photo = to_float_chw(_resize_long_side(read_image(path), size))
+            photo = to_float_chw(resize_long_side(read_image(path), size))
             out = translate_whole(session, photo, session.info.size_multiple)
             x, y = vgg(torch.from_numpy(photo)[None]), vgg(torch.from_numpy(out)[None])
             totals += [

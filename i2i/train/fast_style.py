@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from i2i import checkpoint
 from i2i.config import ArchSpec
 from i2i.errors import I2IError
-from i2i.imageio import list_images, read_image, to_float_chw
+from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
 from i2i.nn import build_generator
 from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
 from i2i.style_losses import content_loss, gram, style_loss, tv_loss
@@ -176,8 +176,7 @@ def train(cfg: FastStyleConfig, console: Console | None = None, resume: bool = F
     features = load_vgg("vgg16", taps, cfg.backbone_weights, log=log).to(device)
     style_img = read_image(style_path)
     if cfg.style_size is not None:
-        scale = cfg.style_size / max(style_img.size)
-        style_img = style_img.resize((round(style_img.width * scale), round(style_img.height * scale)), 1)
+        style_img = resize_long_side(style_img, cfg.style_size)
     with torch.no_grad():
         s_feats = features(torch.from_numpy(to_float_chw(style_img)).unsqueeze(0).to(device))
         grams = {layer: gram(s_feats[layer]) for layer in cfg.style_layers}
