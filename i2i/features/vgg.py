@@ -238,14 +238,21 @@ def load_vgg(
         return net
     if arch not in SOURCES:
         raise I2IError(f"unknown VGG {arch!r}; valid: {', '.join(SOURCES)}")
+    may_fall_back = fallback and arch == "vgg19"
+    # With a fallback, the VGG19 attempt's own messages are held back so that a failed attempt costs the
+    # user one line (the reason and the replacement), not a download trace on every run.
+    held: list[str] = []
     try:
-        resolved = resolve_weights(SOURCES[arch], **kwargs)
-    except I2IError:
-        if not (fallback and arch == "vgg19"):
+        resolved = resolve_weights(SOURCES[arch], **{**kwargs, "log": held.append if may_fall_back else log})
+    except I2IError as err:
+        if not may_fall_back:
             raise
-        log("VGG19 weights unavailable (see above): using VGG16 instead")
-        resolved = resolve_weights(VGG16_SOURCE, **kwargs)
+        resolved = resolve_weights(VGG16_SOURCE, **{**kwargs, "log": lambda message: None})
+        log(f"using VGG16 ({resolved.path}): {err}")
         arch = "vgg16"
+    else:
+        for message in held:
+            log(message)
     check_taps(arch, taps)
     net = VGGFeatures(arch, taps, pool)
     net.load_features_state(torch.load(resolved.path, map_location="cpu", weights_only=True))

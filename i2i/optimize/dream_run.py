@@ -19,7 +19,7 @@ from rich.progress import (
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
-from i2i.output_paths import plan_outputs
+from i2i.output_paths import failure_lines, plan_outputs, split_missing
 from i2i.train.runtime import select_device
 
 
@@ -81,14 +81,22 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         jitter=job.jitter,
         tile=job.tile,
     )
+    inputs, failures = split_missing(job.inputs)
+    targets = plan_outputs(
+        inputs,
+        job.output,
+        "dream",
+        job.overwrite,
+        on_note=lambda message: console.print(f"[yellow]note:[/] {message}", soft_wrap=True),
+    )
     device = select_device(job.device)
-    targets = plan_outputs(job.inputs, job.output, "dream", job.overwrite)
     features = load_dream_features(job.backbone, list(weights), job.backbone_weights, console).to(device)
     layer_text = ", ".join(f"{k}:{v:g}" for k, v in weights.items())
     console.print(f"dreaming with {job.backbone} layers {layer_text} on {device}")
 
-    failures: list[tuple[Path, str]] = []
-    for source, target in zip(job.inputs, targets, strict=True):
+    for _path, reason in failures:
+        console.print(f"[red]skipped[/] {reason}")
+    for source, target in zip(inputs, targets, strict=True):
         try:
             image = _load_input(source, job.size).to(device)
         except I2IError as err:
@@ -124,7 +132,6 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         write_image_atomic(from_float_chw(result[0].cpu().numpy()), target, overwrite=job.overwrite)
         console.print(f"wrote {target}")
     if failures:
-        console.print(f"[red]{len(failures)} of {len(job.inputs)} inputs failed:[/]")
-        for path, reason in failures:
-            console.print(f"  {path}: {reason}")
+        for line in failure_lines(failures, len(job.inputs)):
+            console.print(line, soft_wrap=True, highlight=False)
     return failures

@@ -23,7 +23,7 @@ from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, stylize
 from i2i.optimize.style_images import resolve_style
-from i2i.output_paths import plan_outputs
+from i2i.output_paths import failure_lines, plan_outputs, split_missing
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,14 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
     from i2i.train.runtime import select_device
 
     config = job.config
-    resolved = [resolve_style(s) for s in job.styles]
+
+    def note(message: str) -> None:
+        console.print(f"[yellow]note:[/] {message}", soft_wrap=True)
+
+    inputs, failures = split_missing(job.inputs)
+    resolved = [resolve_style(s, on_note=note) for s in job.styles]
     tag = "+".join(t for _, t in resolved)
-    targets = plan_outputs(job.inputs, job.output, tag, job.overwrite)
+    targets = plan_outputs(inputs, job.output, tag, job.overwrite, on_note=note)
     device = select_device(job.device)
     styles = [load_tensor(path) for path, _ in resolved]
     init_image = load_tensor(job.init_path) if job.init_path is not None else None
@@ -90,8 +95,9 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
         f"{config.optimizer} x {config.iterations} at {', '.join(map(str, config.scales))} px",
         soft_wrap=True,
     )
-    failures: list[tuple[Path, str]] = []
-    for source, target in zip(job.inputs, targets, strict=True):
+    for _path, reason in failures:
+        console.print(f"[red]skipped[/] {reason}")
+    for source, target in zip(inputs, targets, strict=True):
         try:
             content = load_tensor(source)
         except I2IError as err:
@@ -135,7 +141,6 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
             _write_losses(job.losses_csv, result.history)
         print(target)  # the path, on stdout, for scripts
     if failures:
-        console.print(f"[red]{len(failures)} of {len(job.inputs)} inputs failed:[/]")
-        for path, reason in failures:
-            console.print(f"  {path}: {reason}")
+        for line in failure_lines(failures, len(job.inputs)):
+            console.print(line, soft_wrap=True, highlight=False)
     return failures

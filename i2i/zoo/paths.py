@@ -1,8 +1,8 @@
 """Where named models live (torch-free).
 
-* Shipped models: ``weights/`` beside the package in a source checkout
-  (``Path(i2i.__file__).parents[1] / "weights"``), overridable with ``$I2I_WEIGHTS_DIR``. Wheel installs do
-  not carry ``weights/`` yet, so there they have no shipped models unless the variable points at a copy.
+* Shipped models: ``i2i/weights/`` inside an installed package (the wheel packages the repository's
+  ``weights/`` there), else ``weights/`` beside the package in a source checkout or editable install
+  (``Path(i2i.__file__).parents[1] / "weights"``); ``$I2I_WEIGHTS_DIR`` overrides both.
 * User models: ``$I2I_MODELS_DIR``, else ``$XDG_DATA_HOME/i2i/models`` (``~/.local/share/i2i/models``).
 * The sha256 verification cache: ``$XDG_CACHE_HOME/i2i/verified-models.json`` (``~/.cache/...``).
 """
@@ -25,12 +25,20 @@ def _xdg(var: str, fallback: str) -> Path:
     return Path(value) if value and Path(value).is_absolute() else Path.home() / fallback
 
 
+def package_dir() -> Path:
+    """The installed ``i2i`` package folder (outputs never go in here)."""
+    return Path(i2i.__file__).resolve().parent
+
+
 def weights_dir() -> Path:
-    """The shipped-models folder (may not exist: a wheel install has none)."""
+    """The shipped-models folder: inside the package when installed, else the checkout's ``weights/``."""
     override = os.environ.get(WEIGHTS_ENV, "").strip()
     if override:
         return Path(override).expanduser()
-    return Path(i2i.__file__).resolve().parents[1] / "weights"
+    installed = package_dir() / "weights"
+    if (installed / REGISTRY_FILE).is_file():
+        return installed
+    return package_dir().parent / "weights"
 
 
 def shipped_registry_path() -> Path:
@@ -55,4 +63,4 @@ def verify_cache_path() -> Path:
 
 def samples_dir() -> Path:
     """The bundled sample images (``i2i/assets/samples/<set>/``)."""
-    return Path(i2i.__file__).resolve().parent / "assets" / "samples"
+    return package_dir() / "assets" / "samples"

@@ -60,6 +60,8 @@ def test_vgg19_unavailable_falls_back_to_vgg16_and_says_so(tmp_path, monkeypatch
 
     def fake_resolve(source, explicit=None, **kwargs):
         if source.name == "vgg19":
+            kwargs["log"]("downloading https://example.invalid/vgg19.pth")
+            kwargs["log"]("vgg19: download failed: no network (test)")
             raise I2IError("vgg19 weights unavailable (test)")
         return real_resolve(source, weights, **kwargs)
 
@@ -67,6 +69,7 @@ def test_vgg19_unavailable_falls_back_to_vgg16_and_says_so(tmp_path, monkeypatch
     logs: list[str] = []
     net = vgg.load_vgg("vgg19", ["relu1_1", "relu5_1"], log=logs.append)
     assert net.arch == "vgg16"
-    assert any("using VGG16 instead" in m for m in logs)
+    # the whole fallback is one line: the replacement and the reason, none of the attempt's trace
+    assert logs == [f"using VGG16 ({weights}): vgg19 weights unavailable (test)"]
     with pytest.raises(I2IError, match="relu5_4"):
         vgg.load_vgg("vgg19", ["relu5_4"], log=logs.append)
