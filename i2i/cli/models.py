@@ -58,17 +58,11 @@ DirectionOption = Annotated[
 ]
 
 
-def _stdout():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
 def _size(path) -> str:
     try:
         return f"{path.stat().st_size / 1e6:.1f} MB"
     except OSError:
-        return "[red]missing[/]"
+        return "missing"
 
 
 def _translation(entry) -> str:
@@ -78,42 +72,103 @@ def _translation(entry) -> str:
     return " ".join(p for p in parts if p) or "-"
 
 
+#: Quality keys `models list` shows (the first present), with their label; else the first number.
+HEADLINE_QUALITY = (
+    ("FID", "FID {:.3g}"),
+    ("LPIPS_vgg", "LPIPS {:.3g}"),
+    ("style_left_percent", "style left {:.3g}%"),
+    ("PSNR_dB", "PSNR {:.3g} dB"),
+)
+LIST_COLUMNS = ("name", "origin", "task", "direction / domains", "arch", "size", "quality")
+
+
+def headline_quality(quality: dict) -> str:
+    """One figure of a model's quality table, e.g. ``FID 231``; ``-`` when it has none."""
+    for key, template in HEADLINE_QUALITY:
+        if isinstance(quality.get(key), int | float):
+            return template.format(quality[key])
+    for key, value in quality.items():
+        if isinstance(value, int | float) and not isinstance(value, bool) and key not in ("images",):
+            return f"{key} {value:.3g}"
+    return "-"
+
+
+def _size_bytes(path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _list_row(entry) -> dict:
+    size = _size_bytes(entry.path)
+    return {
+        "name": entry.name,
+        "origin": entry.origin,
+        "task": entry.task,
+        "direction / domains": _translation(entry),
+        "arch": entry.arch,
+        "size": f"{size / 1e6:.1f} MB" if size is not None else "missing",
+        "quality": headline_quality(entry.quality),
+    }
+
+
+def plain_columns(rows: list[dict[str, str]], columns: tuple[str, ...]) -> list[str]:
+    """A header and one aligned line per row: never wrapped or truncated, so `| grep NAME` finds the row."""
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows]
+    return lines
+
+
 @app.command("list")
-def list_models() -> None:
-    """Named models: shipped with i2i (weights/registry.toml) and your own (`i2i models add`)."""
-    from rich.table import Table
+def list_models(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON document with every field of every entry.")
+    ] = False,
+) -> None:
+    """Named models, one line each: shipped with i2i and your own (`i2i models add`)."""
+    import json
 
     from i2i.zoo import load_zoo, shipped_registry_path, user_models_dir
 
     zoo = load_zoo()
-    table = Table(title="named models", title_justify="left")
-    for column in ("name", "origin", "task", "direction / domains", "arch", "size", "licence"):
-        table.add_column(column, overflow="fold")
-    for entry in zoo.entries():
-        table.add_row(
-            entry.name,
-            entry.origin,
-            entry.task,
-            _translation(entry),
-            entry.arch,
-            _size(entry.path),
-            entry.licence,
-        )
-    out = _stdout()
-    if zoo.entries():
-        out.print(table)
+    entries = zoo.entries()
+    if as_json:
+        doc = {
+            "shipped_registry": str(shipped_registry_path()),
+            "user_models": str(user_models_dir()),
+            "models": [
+                {
+                    "name": e.name,
+                    "origin": e.origin,
+                    "path": str(e.path),
+                    "size_bytes": _size_bytes(e.path),
+                    **e.to_dict(),
+                }
+                for e in entries
+            ],
+        }
+        print(json.dumps(doc, indent=2, default=str))
+        return
+    if entries:
+        for line in plain_columns([_list_row(e) for e in entries], LIST_COLUMNS):
+            print(line)
     else:
-        out.print("no named models installed")
-    out.print(f"shipped registry: {shipped_registry_path()}  user models: {user_models_dir()}")
+        print("no named models installed")
+    console.print(
+        f"shipped registry: {shipped_registry_path()}  user models: {user_models_dir()}  "
+        "(licence and provenance: i2i models show NAME)",
+        soft_wrap=True,
+    )
     for name in zoo.shadowed():
         console.print(f"[yellow]warning:[/] user model {name!r} is hidden by the shipped model of that name")
 
 
 @app.command("show")
 def show_model(name: Annotated[str, typer.Argument(help="Model name.", show_default=False)]) -> None:
-    """Everything the registry records about one model, and whether its file passes the sha256 check."""
-    from rich.table import Table
-
+    """Everything the registry records about one model (licence, provenance, quality), and whether its file
+    passes the sha256 check. Plain `key  value` lines that a pipe or a narrow terminal does not wrap."""
     from i2i.errors import I2IError
     from i2i.zoo import load_zoo
     from i2i.zoo.verify import verify_file
@@ -121,12 +176,9 @@ def show_model(name: Annotated[str, typer.Argument(help="Model name.", show_defa
     entry = load_zoo().get(name)
     try:
         verify_file(entry.path, entry.sha256, entry.name)
-        status = "[green]ok[/]"
+        status = "ok"
     except I2IError as err:
-        status = f"[red]{err}[/]"
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column(overflow="fold")
+        status = f"FAILED: {err}"
     rows = [
         ("name", entry.name),
         ("origin", entry.origin),
@@ -147,9 +199,9 @@ def show_model(name: Annotated[str, typer.Argument(help="Model name.", show_defa
     ]
     rows += [(f"provenance.{k}", str(v)) for k, v in entry.provenance.to_dict().items()]
     rows += [(f"quality.{k}", str(v)) for k, v in entry.quality.items()]
+    width = max(len(key) for key, _ in rows)
     for key, value in rows:
-        grid.add_row(key, value)
-    _stdout().print(grid)
+        print(f"{key.ljust(width)}  {value}")
 
 
 @app.command("add")
@@ -303,17 +355,23 @@ def fetch_official_command(
 
 @app.command("official")
 def list_official() -> None:
-    """The pretrained generators `fetch-official` can download."""
-    from rich.table import Table
-
+    """The pretrained generators `fetch-official` can download, one line each."""
     from i2i.zoo.official import CATALOG
 
-    table = Table(title="official pretrained generators (reference implementation)", title_justify="left")
-    for column in ("name", "task", "domains", "arch", "default user name"):
-        table.add_column(column)
-    for m in CATALOG:
-        table.add_row(m.name, m.task, f"{m.domains[0]} -> {m.domains[1]}", m.arch, m.default_user_name)
-    _stdout().print(table)
+    columns = ("name", "task", "domains", "arch", "default user name")
+    rows = [
+        {
+            "name": m.name,
+            "task": m.task,
+            "domains": f"{m.domains[0]} -> {m.domains[1]}",
+            "arch": m.arch,
+            "default user name": m.default_user_name,
+        }
+        for m in CATALOG
+    ]
+    console.print("official pretrained generators (reference implementation):")
+    for line in plain_columns(rows, columns):
+        print(line)
 
 
 def _quality_pairs(items: list[str]) -> dict[str, float | str]:

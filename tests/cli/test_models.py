@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def _i2i(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
 
 
 def test_list_show_add_remove(zoo_env, tiny, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")  # Rich tables wrap to the terminal width
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal or a pipe must not wrap a row
     runner = CliRunner()
     empty = runner.invoke(app, ["list"])
     assert empty.exit_code == 0 and "no named models installed" in empty.output
@@ -55,14 +56,24 @@ def test_list_show_add_remove(zoo_env, tiny, monkeypatch):
     listing = runner.invoke(app, ["list"])
     assert listing.exit_code == 0
     rows = [line for line in listing.output.splitlines() if "apple2orange" in line or "mine" in line]
-    assert len(rows) == 2
-    assert all(
-        w in rows[0] for w in ("apple2orange", "shipped", "cyclegan", "AtoB apple -> orange", "CC0-1.0")
-    )
-    assert all(w in rows[1] for w in ("mine", "user", "BtoA orange -> apple", "resnet_6blocks", "MIT"))
+    assert len(rows) == 2  # one line per model, whatever the width
+    size_mb = f"{(zoo_env.weights / 'apple2orange.onnx').stat().st_size / 1e6:.1f}"
+    assert rows[0].split() == ["apple2orange", "shipped", "cyclegan", "AtoB", "apple", "->", "orange",
+                               "resnet_6blocks", size_mb, "MB", "fid", "12.5"]  # fmt: skip
+    mine = ["mine", "user", "cyclegan", "BtoA", "orange", "->", "apple", "resnet_6blocks"]
+    assert rows[1].split()[:8] == mine
+    assert rows[1].endswith("-")  # no quality table
+    assert "CC0-1.0" not in listing.output and "MIT" not in listing.output  # licences: `models show`
+    as_json = runner.invoke(app, ["list", "--json"])
+    doc = json.loads(as_json.stdout)
+    by_name = {m["name"]: m for m in doc["models"]}
+    assert by_name["apple2orange"]["licence"] == "CC0-1.0" and by_name["mine"]["licence"] == "MIT"
+    assert by_name["apple2orange"]["quality"] == {"fid": 12.5}
+    assert by_name["mine"]["size_bytes"] == (zoo_env.user / "mine.onnx").stat().st_size
     shown = runner.invoke(app, ["show", "apple2orange"])
     assert shown.exit_code == 0
-    for text in ("verified", "ok", "provenance.command", PROVENANCE["command"], "quality.fid", "12.5"):
+    for text in ("verified", "ok", "licence", "CC0-1.0", "provenance.command", PROVENANCE["command"],
+                 "quality.fid", "12.5"):  # fmt: skip
         assert text in shown.output, text
     dup = runner.invoke(app, ["add", "apple2orange", str(tiny.onnx_ab)])
     assert isinstance(dup.exception, I2IError) and "shipped model's name" in str(dup.exception)
