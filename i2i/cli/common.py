@@ -25,6 +25,21 @@ DeviceOption = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
+def subcommand_names(group: typer.Typer) -> list[str]:
+    """The names of a Typer group's subcommands and sub-groups, in registration order."""
+    names = [
+        info.name or info.callback.__name__.replace("_", "-")
+        for info in group.registered_commands
+        if info.callback is not None and not info.hidden
+    ]
+    return names + [info.name for info in group.registered_groups if info.name]
+
+
+def group_help(lead: str, group: typer.Typer) -> str:
+    """``lead: sub1, sub2, ...`` so that a group's one-line help always names every subcommand."""
+    return f"{lead}: {', '.join(subcommand_names(group))}."
+
+
 def not_yet_available(group: str) -> typer.Typer:
     """A command group that exists in `--help` but is not built yet: it says so and exits 2."""
     app = typer.Typer(help=f"{group} (not yet available).", invoke_without_command=True)

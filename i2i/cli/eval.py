@@ -151,7 +151,13 @@ def model_command(
     limit: LimitOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Keep the translations in this (empty) folder.", show_default=False),
+        typer.Option(
+            "-o",
+            "--output",
+            "--out",
+            help="Keep the translations in this (empty) folder.",
+            show_default=False,
+        ),
     ] = None,
     kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
     kid_subset_size: Annotated[

@@ -22,8 +22,9 @@ def export_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out",
             "-o",
+            "--output",
+            "--out",
             help="ONNX file to write. Default: CHECKPOINT.onnx (.fp16.onnx).",
             show_default=False,
         ),

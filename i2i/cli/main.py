@@ -21,7 +21,7 @@ from i2i.cli import serve as serve_cli
 from i2i.cli import stylize as stylize_cli
 from i2i.cli import train as train_cli
 from i2i.cli import translate as translate_cli
-from i2i.cli.common import console
+from i2i.cli.common import console, group_help
 from i2i.errors import I2IError
 
 app = typer.Typer(
@@ -33,15 +33,15 @@ app = typer.Typer(
 )
 
 demo_cli.register(app)
-app.add_typer(train_cli.app, name="train", help="Train Pix2Pix, CycleGAN or fast-style models.")
+app.add_typer(train_cli.app, name="train", help=group_help("Train models", train_cli.app))
 export_cli.register(app)
 translate_cli.register(app)
 serve_cli.register(app)
 stylize_cli.register(app)
 dream_cli.register(app)
-app.add_typer(models_cli.app, name="models", help="Named models: list, show, add, import, fetch-official.")
-app.add_typer(data_cli.app, name="data", help="Datasets: list the catalog, fetch by name.")
-app.add_typer(eval_cli.app, name="eval", help="Evaluate: L1/PSNR/SSIM/LPIPS, FID and KID.")
+app.add_typer(models_cli.app, name="models", help=group_help("Named models", models_cli.app))
+app.add_typer(data_cli.app, name="data", help=group_help("Datasets", data_cli.app))
+app.add_typer(eval_cli.app, name="eval", help=group_help("Evaluate", eval_cli.app))
 
 
 def _version(value: bool) -> None:

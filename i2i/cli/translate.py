@@ -77,7 +77,14 @@ def translate_command(
             "--threads", min=1, help="onnxruntime CPU threads (default: all cores).", show_default=False
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Decode threads and encode threads.")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Image decode threads and as many encode threads (the model itself uses --threads).",
+        ),
+    ] = 2,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing outputs (default: skip).")
     ] = False,
@@ -123,6 +130,12 @@ def translate_command(
         f"model: {info.describe()} on [bold]{session.provider}[/] ({', '.join(session.providers)})",
         soft_wrap=True,
     )
+    if session.path != Path(model).expanduser():
+        from i2i.zoo.notes import note_for_model_argument
+
+        note = note_for_model_argument(model, direction)
+        if note:
+            console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     for problem in problems:
         console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
     options = TranslateOptions(
