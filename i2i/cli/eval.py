@@ -100,12 +100,16 @@ def paired_command(
         ),
     ] = None,
     lpips_net: Annotated[str, typer.Option("--lpips", help="LPIPS backbone: vgg | alex | none.")] = "vgg",
+    with_kid: Annotated[
+        bool, typer.Option("--kid/--no-kid", help="Also KID of the outputs against the split's targets.")
+    ] = False,
     device: OrtDeviceOption = "auto",
     threads: ThreadsOption = None,
     data_root: DataRootOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Translate a paired (pix2pix) split and score it against ground truth: L1, PSNR, SSIM, LPIPS.
+    """Translate a paired (pix2pix) split and score it against ground truth: L1, PSNR, SSIM, LPIPS, the
+    checkerboard score (output/input periodic energy) and, with --kid, KID against the targets.
 
     The model's recorded direction decides the input half (facades_label2photo: label map B -> photo A).
     """
@@ -126,6 +130,7 @@ def paired_command(
             limit=limit,
             size=size,
             lpips_net=None if lpips_net == "none" else lpips_net,
+            with_kid=with_kid,
             device=device,
             threads=threads,
             data_root=data_root,
@@ -136,9 +141,11 @@ def paired_command(
         print(json.dumps(scores.to_dict()))
         return
     lp = f"   LPIPS({scores.lpips_net}) {scores.lpips:.4f}" if scores.lpips is not None else ""
+    kd = f"   KID {scores.kid:.4f} ± {scores.kid_std:.4f}" if scores.kid is not None else ""
     console.print(
         f"{scores.split} split, {scores.images} images, {scores.direction}, {scores.size}: "
-        f"L1 {scores.l1:.4f}   PSNR {scores.psnr:.2f} dB   SSIM {scores.ssim:.4f}{lp}",
+        f"L1 {scores.l1:.4f}   PSNR {scores.psnr:.2f} dB   SSIM {scores.ssim:.4f}{lp}{kd}   "
+        f"checkerboard {scores.checkerboard:.2f}x the input's",
         soft_wrap=True,
     )
 
@@ -163,15 +170,27 @@ def model_command(
     kid_subset_size: Annotated[
         int, typer.Option(help="Images per KID subset (capped by the set sizes).")
     ] = 1000,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            "--holdout",
+            min=0.0,
+            max=0.99,
+            help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
+            show_default=False,
+        ),
+    ] = None,
     device: OrtDeviceOption = "auto",
     threads: ThreadsOption = None,
     data_root: DataRootOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Unpaired: FID and KID of the model's translations against the real target domain.
+    """Unpaired: FID and KID of the model's translations against the real target domain, next to the
+    untranslated inputs' (the baseline to beat), and the checkerboard score.
 
-    Translates the source domain (test split if present, else train, which it says) and compares with the
-    real target folder using the standard TF Inception pool3 features (cached per folder).
+    Translates the source domain (test split if present, else train, which it says; --holdout: the held-back
+    part of train) and compares with the real target images using the standard TF Inception pool3 features
+    (cached by content).
     """
     from i2i.eval.unpaired import eval_unpaired
 
@@ -186,6 +205,7 @@ def model_command(
         device=device,
         threads=threads,
         data_root=data_root,
+        holdout=holdout,
         on_stage=_stage_printer(as_json),
     )
     if as_json:
@@ -195,7 +215,9 @@ def model_command(
     console.print(
         f"{scores.split} split{note}, {scores.direction}: FID {scores.fid:.2f}   "
         f"KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
-        f"{scores.fake_count} translated vs {scores.real_count} real",
+        f"{scores.fake_count} translated vs {scores.real_count} real; untranslated: FID "
+        f"{scores.untranslated_fid:.2f}   KID {scores.untranslated_kid * 1000:.2f} (x1e-3); KID ratio "
+        f"{scores.kid_ratio:.2f}; checkerboard {scores.checkerboard:.2f}x the inputs'",
         soft_wrap=True,
     )
 
@@ -218,7 +240,9 @@ def style_command(
     """Fast style: content and style losses (VGG16, the training objective) of the model's outputs.
 
     Reports the mean relu2_2 content loss against each photo, the mean Gram style loss against the
-    painting, and the style loss left as a share of the untouched photos' (lower is more stylised).
+    painting, the style loss left as a share of the untouched photos' (lower is more stylised), the
+    near-black share (output pixels with max channel < 25 where the photo's luminance > 60) and the
+    checkerboard score.
     """
     from i2i.eval.style import eval_style
 
@@ -240,6 +264,7 @@ def style_command(
     console.print(
         f"{scores.images} photos at {scores.size} px: content {scores.content:.3g}   style "
         f"{scores.style_loss:.3g} vs {scores.style_baseline:.3g} unstylised ({100 * scores.style_ratio:.1f}% "
-        f"left)   (unweighted; x1e5 and x1e10 for the training log's terms)",
+        f"left)   (unweighted; x1e5 and x1e10 for the training log's terms)   near-black "
+        f"{100 * scores.near_black:.3f}%   checkerboard {scores.checkerboard:.2f}x the photos'",
         soft_wrap=True,
     )

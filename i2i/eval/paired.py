@@ -82,7 +82,9 @@ def split_pair(image: Image.Image, path: Path, size: int | None = None) -> tuple
 @dataclass(frozen=True)
 class PairedScores:
     """Means over ``images`` pairs. L1 in [0, 1] units, PSNR in dB, SSIM in [-1, 1], LPIPS (lower is
-    closer; None when skipped)."""
+    closer; None when skipped); ``checkerboard``: output/input period-2/4 spectral share
+    (:mod:`i2i.eval.artifacts`); ``kid``: KID (mean, std) of the outputs against the split's targets
+    (None unless asked for)."""
 
     model: str
     data: str
@@ -95,6 +97,9 @@ class PairedScores:
     ssim: float
     lpips: float | None
     lpips_net: str | None
+    checkerboard: float
+    kid: float | None
+    kid_std: float | None
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,16 +117,24 @@ def evaluate_paired(
     multiple: int,
     size: int | None = None,
     lpips_model: torch.nn.Module | None = None,
+    kid_model: Callable[[torch.Tensor], np.ndarray] | None = None,
     on_image: Callable[[], None] | None = None,
 ) -> dict[str, float | int | None]:
     """Translate each AB file's input half with ``infer`` and score it against the other half.
 
     ``infer``: float32 (1, 3, h, w) in [0, 1] (h, w multiples of ``multiple``) -> (1, 3, h, w) in [0, 1].
-    Returns ``{"images", "l1", "psnr", "ssim", "lpips"}`` (means; lpips None without ``lpips_model``).
+    ``kid_model``: images (N, 3, H, W) in [0, 1] -> (N, D) features (the FID Inception), for KID of the
+    outputs against the targets. Returns ``{"images", "l1", "psnr", "ssim", "lpips", "checkerboard",
+    "kid", "kid_std"}`` (means; lpips / kid None without their model).
     """
+    from i2i.eval.artifacts import score_pairs
+    from i2i.eval.frechet import kid
+    from i2i.imageio import from_float_chw
     from i2i.runtime.tiling import translate_whole
 
     sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "lpips": 0.0}
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    fake_features, real_features = [], []
     for path in files:
         a, b = split_pair(read_image(path), path, size)
         source, target = (a, b) if direction == "AtoB" else (b, a)
@@ -134,11 +147,19 @@ def evaluate_paired(
         sums["ssim"] += float(metrics.ssim(out, tgt))
         if lpips_model is not None:
             sums["lpips"] += float(lpips_model.distance(out, tgt)[0])
+        if kid_model is not None:
+            fake_features.append(kid_model(out))
+            real_features.append(kid_model(tgt))
+        pairs.append((np.asarray(from_float_chw(source)), np.asarray(from_float_chw(out[0].numpy()))))
         if on_image is not None:
             on_image()
     n = len(files)
     result: dict[str, float | int | None] = {k: v / n for k, v in sums.items()}
     result["images"] = n
+    result["checkerboard"] = score_pairs(pairs).checkerboard
+    result["kid"] = result["kid_std"] = None
+    if kid_model is not None:
+        result["kid"], result["kid_std"] = kid(np.concatenate(real_features), np.concatenate(fake_features))
     if lpips_model is None:
         result["lpips"] = None
     return result
@@ -153,6 +174,7 @@ def eval_paired(
     limit: int | None = None,
     size: int | None = None,
     lpips_net: str | None = "vgg",
+    with_kid: bool = False,
     device: str = "auto",
     threads: int | None = None,
     data_root: str | Path | None = None,
@@ -162,6 +184,7 @@ def eval_paired(
     """``i2i eval paired``: resolve model and data, translate the split, score it (see module doc).
 
     ``lpips_net``: ``vgg`` | ``alex`` | None (skip LPIPS). ``limit``: the first N files in sorted order.
+    ``with_kid``: also KID of the outputs against the targets (FID Inception features).
     """
     from i2i.data.resolve import resolve_dataset
     from i2i.runtime.resolve import resolve_model
@@ -181,6 +204,11 @@ def eval_paired(
         from i2i.eval.lpips import load_lpips
 
         lpips_model = load_lpips(lpips_net, log=lambda _m: None)
+    kid_model = None
+    if with_kid:
+        from i2i.eval.inception_features import FIDInception
+
+        kid_model = FIDInception()
     if on_start is not None:
         on_start(len(files))
     start = time.perf_counter()
@@ -191,6 +219,7 @@ def eval_paired(
         multiple=session.info.size_multiple,
         size=size,
         lpips_model=lpips_model,
+        kid_model=kid_model,
         on_image=on_image,
     )
     return PairedScores(
@@ -205,5 +234,8 @@ def eval_paired(
         ssim=float(scores["ssim"] or 0.0),
         lpips=None if scores["lpips"] is None else float(scores["lpips"]),
         lpips_net=lpips_net,
+        checkerboard=float(scores["checkerboard"] or 0.0),
+        kid=None if scores["kid"] is None else float(scores["kid"]),
+        kid_std=None if scores["kid_std"] is None else float(scores["kid_std"]),
         seconds=time.perf_counter() - start,
     )

@@ -10,8 +10,9 @@ the frozen VGG16 phi and the style image s (long side ``style_size``)::
 
 Unweighted (multiply by the recipe's lambda_c = 1e5 and lambda_s = 1e10 to compare with training logs).
 ``style_ratio`` = style / baseline: the share of the photos' Gram distance to the painting that is left
-after stylising (lower is more stylised; 1 means no change). Use held-out photos: numbers on the training
-photos flatter the model.
+after stylising (lower is more stylised; 1 means no change). ``near_black`` and ``checkerboard`` are the
+artefact scores of :mod:`i2i.eval.artifacts` (black holes where the photo was bright; periodic up-sampling
+patterns relative to the photos'). Use held-out photos: numbers on the training photos flatter the model.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class StyleScores:
     style_loss: float
     style_baseline: float
     style_ratio: float
+    near_black: float
+    checkerboard: float
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,8 +74,9 @@ def eval_style(
     import numpy as np
     import torch
 
+    from i2i.eval.artifacts import score_pairs
     from i2i.features.vgg import load_vgg
-    from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
+    from i2i.imageio import from_float_chw, list_images, read_image, resize_long_side, to_float_chw
     from i2i.optimize.style_images import resolve_style
     from i2i.runtime.resolve import resolve_model
     from i2i.runtime.session import TranslatorSession
@@ -106,10 +110,12 @@ def eval_style(
         s_feats = vgg(torch.from_numpy(s_img)[None])
         grams = {layer: gram(s_feats[layer]) for layer in STYLE_LAYERS}
         totals = np.zeros(3)
+        pairs = []
         say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
         for path in paths:
             photo = to_float_chw(resize_long_side(read_image(path), size))
             out = translate_whole(session, photo, session.info.size_multiple)
+            pairs.append((np.asarray(from_float_chw(photo)), np.asarray(from_float_chw(out))))
             x, y = vgg(torch.from_numpy(photo)[None]), vgg(torch.from_numpy(out)[None])
             totals += [
                 float(content_loss(y[CONTENT_LAYER], x[CONTENT_LAYER])),
@@ -117,6 +123,7 @@ def eval_style(
                 float(style_loss(x, grams, weights)),
             ]
     content, styled, baseline = totals / len(paths)
+    artefacts = score_pairs(pairs, near_black=True)
     return StyleScores(
         model=str(session.path),
         photos=str(folder),
@@ -128,5 +135,7 @@ def eval_style(
         style_loss=styled,
         style_baseline=baseline,
         style_ratio=styled / baseline if baseline > 0 else float("nan"),
+        near_black=float(artefacts.near_black or 0.0),
+        checkerboard=artefacts.checkerboard,
         seconds=time.perf_counter() - start,
     )

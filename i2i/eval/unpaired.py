@@ -4,9 +4,15 @@ compare the results with real images of its target domain by FID and KID (:mod:`
 Data layout: the CycleGAN one, ``<data>/{train,test}{A,B}/``. A model that translates AtoB reads ``*A``
 and is compared with ``*B``; BtoA the other way round. The test split is used when both of its folders
 exist, else the train split (reported: a model scored on its own training images looks better than it
-is). ``limit`` takes the first N source images in sorted order; the real side is always the whole
-target folder (its features are cached per folder, so it is encoded once). Translations are written as
-PNG (lossless) to ``out`` (a temporary folder by default) and encoded from there.
+is). With ``holdout`` (e.g. 0.1) both sides are the held-back share of the *train* folders instead
+(:func:`i2i.data.holdout.holdout_files`, the files a training run with the same ``--holdout`` never saw).
+``limit`` takes the first N source images in sorted order; the real side is always the whole target set
+(its features are cached by content, so it is encoded once). Translations are written as PNG (lossless) to
+``out`` (a temporary folder by default) and encoded from there.
+
+Also reported: the same FID/KID for the *untranslated* source images (the baseline a model must beat: a
+translation that leaves its inputs alone scores exactly that) and the checkerboard score of the
+translations against their inputs (:mod:`i2i.eval.artifacts`).
 """
 
 from __future__ import annotations
@@ -54,6 +60,11 @@ class UnpairedScores:
     kid_std: float
     kid_subsets: int
     kid_subset_size: int
+    untranslated_fid: float
+    untranslated_kid: float
+    kid_ratio: float
+    checkerboard: float
+    held_out: list[str] | None
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,11 +84,17 @@ def eval_unpaired(
     threads: int | None = None,
     feature_device: str = "cpu",
     data_root: str | Path | None = None,
+    holdout: float | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> UnpairedScores:
     """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain."""
+    import numpy as np
+
+    from i2i.data.holdout import holdout_files
     from i2i.data.resolve import resolve_dataset
+    from i2i.eval.artifacts import score_pairs
     from i2i.eval.distribution import compare_folders
+    from i2i.imageio import read_image
     from i2i.runtime.inputs import Job
     from i2i.runtime.pipeline import TranslateOptions, translate_jobs
     from i2i.runtime.resolve import resolve_model
@@ -90,7 +107,16 @@ def eval_unpaired(
     used = effective_direction(session.info.direction, direction)
     data_dir = resolve_dataset(data, data_root, fetch=False)
     split, source_dir, real_dir = unpaired_split(data_dir, used)
+    if holdout is not None:
+        split = f"held-back {holdout:g} of train"
+        source_dir, real_dir = (
+            data_dir / f"train{source_dir.name[-1]}",
+            data_dir / f"train{real_dir.name[-1]}",
+        )
     sources, _ = list_images(source_dir)
+    reals, _ = list_images(real_dir)
+    if holdout is not None:
+        sources, reals = holdout_files(sources, holdout), holdout_files(reals, holdout)
     sources = sources[:limit] if limit else sources
     if len(sources) < 2:
         raise I2IError(f"{source_dir}: need at least 2 images, found {len(sources)}")
@@ -98,7 +124,9 @@ def eval_unpaired(
         raise I2IError(f"{out}: not empty; --out needs an empty or new folder (FID reads all of it)")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="i2i-eval-") as tmp:
-        fake_dir = Path(out) if out is not None else Path(tmp)
+        fake_dir = Path(out) if out is not None else Path(tmp) / "translated"
+        real_set = _linked(reals, real_dir, Path(tmp) / "real")
+        source_set = _linked(sources, source_dir, Path(tmp) / "source")
         jobs = [Job(p, fake_dir / f"{p.relative_to(source_dir).with_suffix('')}.png") for p in sources]
         say(f"translating {len(jobs)} {split}{source_dir.name[-1]} images with {session.path.name}")
         summary = translate_jobs(
@@ -113,13 +141,13 @@ def eval_unpaired(
             raise I2IError(
                 f"{len(summary.failures)} image(s) failed to translate; first: {first.path}: {first.reason}"
             )
-        say(f"Inception features of {real_dir} (cached per folder) and of the {len(jobs)} translations")
-        scores = compare_folders(
-            real_dir,
-            fake_dir,
-            device=feature_device,
-            kid_subsets=kid_subsets,
-            kid_subset_size=kid_subset_size,
+        say(f"Inception features of {len(reals)} real {real_dir.name} images (cached), the {len(jobs)} "
+            "translations and their inputs")  # fmt: skip
+        compare = {"device": feature_device, "kid_subsets": kid_subsets, "kid_subset_size": kid_subset_size}
+        scores = compare_folders(real_set, fake_dir, **compare)
+        baseline = compare_folders(real_set, source_set, **compare)
+        artefacts = score_pairs(
+            (np.asarray(read_image(job.source)), np.asarray(read_image(job.target))) for job in jobs
         )
     return UnpairedScores(
         model=str(session.path),
@@ -135,5 +163,20 @@ def eval_unpaired(
         kid_std=scores.kid_std,
         kid_subsets=kid_subsets,
         kid_subset_size=min(kid_subset_size, scores.fake_count, scores.real_count),
+        untranslated_fid=baseline.fid,
+        untranslated_kid=baseline.kid_mean,
+        # undefined (NaN) when the baseline KID is not positive: the inputs already match the target
+        kid_ratio=scores.kid_mean / baseline.kid_mean if baseline.kid_mean > 0 else float("nan"),
+        checkerboard=artefacts.checkerboard,
+        held_out=[p.name for p in sources] if holdout is not None else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def _linked(files: list[Path], root: Path, folder: Path) -> Path:
+    """``folder`` holding symlinks to ``files`` (relative names kept), so a file subset is a folder."""
+    for path in files:
+        link = folder / path.relative_to(root)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path.resolve())
+    return folder

@@ -52,7 +52,8 @@ def test_identity_model_scores_exactly(tmp_path):
     scores = eval_paired(str(model), str(data), lpips_net=None)
     assert (scores.split, scores.images, scores.direction, scores.size) == ("val", 3, "BtoA", "native")
     assert scores.l1 == 0.0 and scores.psnr == 100.0 and scores.ssim == pytest.approx(1.0, abs=1e-12)
-    assert scores.lpips is None
+    assert scores.lpips is None and scores.kid is None
+    assert scores.checkerboard == pytest.approx(1.0)  # the output is the input: no extra periodic energy
 
 
 def test_direction_picks_the_input_half(tmp_path):

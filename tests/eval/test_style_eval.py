@@ -54,6 +54,7 @@ def test_an_identity_model_keeps_all_content_and_all_style_distance(setup):
     assert scores.content == 0.0
     assert scores.style_loss == pytest.approx(scores.style_baseline) and scores.style_baseline > 0
     assert scores.style_ratio == pytest.approx(1.0)
+    assert scores.near_black == 0.0 and scores.checkerboard == pytest.approx(1.0)
 
 
 def test_a_changing_model_loses_content_and_limit_counts_photos(setup):

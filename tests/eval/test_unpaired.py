@@ -57,3 +57,23 @@ def test_identity_model_on_its_own_target_domain_has_fid_zero(tmp_path):
     # KID is unbiased for independent samples; two copies of one set give a small negative value, not 0.
     assert scores.kid_mean < 0
     assert sorted(p.name for p in (tmp_path / "fakes").iterdir()) == [f"{i}.png" for i in range(5)]
+    # an identity translation scores exactly what its untranslated inputs score
+    assert scores.untranslated_fid == pytest.approx(scores.fid, abs=1e-6)
+    assert scores.untranslated_kid == pytest.approx(scores.kid_mean)
+    assert scores.kid_ratio != scores.kid_ratio  # NaN: the untranslated inputs already are the target set
+    assert scores.checkerboard == pytest.approx(1.0) and scores.held_out is None
+
+
+def test_holdout_scores_only_the_held_back_train_files(tmp_path):
+    from i2i.data.holdout import holdout_files
+
+    root = _unaligned(tmp_path / "d", splits=("train", "test"), count=10)
+    model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
+    try:
+        scores = eval_unpaired(str(model), str(root), holdout=0.2, kid_subsets=2)
+    except I2IError as err:
+        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    held = [p.name for p in holdout_files(sorted((root / "trainA").iterdir()), 0.2)]
+    assert scores.split == "held-back 0.2 of train" and scores.source == str(root / "trainA")
+    assert scores.held_out == held and (scores.fake_count, scores.real_count) == (2, 2)
+    assert scores.kid_ratio == pytest.approx(1.0)
