@@ -129,12 +129,13 @@ class _Source:
     relative: PurePosixPath
 
 
-def _list_uri(uri: str, fs: Any, fs_index: int, glob: str | None, recursive: bool) -> list[_Source]:
-    """Images under a URI with the local folder rules: image suffixes, hidden folders not entered,
-    ``glob`` on the relative path, sorted."""
+def _list_uri(
+    uri: str, fs: Any, base: str, fs_index: int, glob: str | None, recursive: bool
+) -> list[_Source]:
+    """Images under ``uri`` (``base`` on ``fs``) with the local folder rules: image suffixes, hidden
+    folders not entered, ``glob`` on the relative path, sorted."""
     import pyarrow.fs as pafs
 
-    _, base = pafs.FileSystem.from_uri(uri)
     info = fs.get_file_info(base)
     if info.type == pafs.FileType.File:
         return [_Source(uri, fs_index, base, PurePosixPath(PurePosixPath(base).name))]
@@ -202,9 +203,9 @@ def plan_ray_jobs(
             problems += [Failure(str(p.path), p.reason) for p in missing]
             continue
         try:
-            fs, _ = pafs.FileSystem.from_uri(item)
+            fs, base = pafs.FileSystem.from_uri(item)
             filesystems.append(fs)
-            sources += _list_uri(item, fs, len(filesystems) - 1, glob, recursive)
+            sources += _list_uri(item, fs, base, len(filesystems) - 1, glob, recursive)
         except FileNotFoundError:
             problems.append(Failure(item, "no such file or folder"))
         except Exception as err:

@@ -18,7 +18,16 @@ import pytest
 from i2i.errors import I2IError
 
 REPO = Path(__file__).resolve().parents[2]
-HAS_RAY = importlib.util.find_spec("ray") is not None
+
+
+def _has_ray() -> bool:
+    try:
+        return importlib.util.find_spec("ray") is not None
+    except ImportError:
+        return False
+
+
+HAS_RAY = _has_ray()
 needs_ray = pytest.mark.skipif(not HAS_RAY, reason='ray not installed (pip install "i2i[ray]")')
 
 # Makes the listed top-level modules unimportable in every process that starts with this on PYTHONPATH
@@ -32,7 +41,7 @@ _BLOCKED = set(filter(None, os.environ.get("I2I_TEST_BLOCK", "").split(",")))
 class _Blocker:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in _BLOCKED:
-            raise ImportError(f"{name} is blocked in this test")
+            raise ModuleNotFoundError(f"{name} is blocked in this test", name=name)
         return None
 
 
@@ -194,3 +203,49 @@ def test_gpu_device_on_a_cluster_without_gpus_is_refused(tmp_path, ray_local, ti
     with pytest.raises(I2IError, match=r"^--device cuda: the Ray cluster has no GPUs"):
         i2i.translate_ray([image], tmp_path / "o", tiny_model.path, device="cuda")
     assert not (tmp_path / "o").exists()
+
+
+def test_stages_without_a_cluster_report_object_store_problems(tmp_path, tiny_model, make_image):
+    """The worker stages run as plain functions: an object that cannot be read and an existing object
+    (no --overwrite) are per-file failures; the good image is written through the filesystem."""
+    pafs = pytest.importorskip("pyarrow.fs")
+    import numpy as np
+
+    from i2i.runtime import Job, TranslateOptions, TranslatorSession, translate_jobs
+    from i2i.runtime.ray_stages import InferStage, read_stage, write_stage
+
+    fs = pafs.LocalFileSystem()
+    good = make_image(tmp_path / "in/good.png", (10, 7))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/taken.png").write_bytes(b"kept")
+    rows = [  # (source, target): a good image, a missing object, a good image whose output exists
+        (good, tmp_path / "out/sub/good.png"),
+        (tmp_path / "in/gone.png", tmp_path / "out/gone.png"),
+        (good, tmp_path / "out/taken.png"),
+    ]
+    batch = {
+        "source": np.array([f"s3://b/{i}" for i in range(3)], dtype=object),
+        "target": np.array([f"s3://o/{i}" for i in range(3)], dtype=object),
+        "source_fs": np.zeros(3, dtype=np.int64),
+        "source_path": np.array([str(s) for s, _ in rows], dtype=object),
+        "target_path": np.array([str(t) for _, t in rows], dtype=object),
+    }
+    decoded = read_stage(batch, filesystems=[fs], resize=None)
+    assert decoded["error"][1].startswith("cannot read (") and decoded["error"][0] == ""
+    infer = InferStage(
+        tiny_model.path.read_bytes(),
+        "tiny.onnx",
+        lambda path: TranslatorSession(path, device="cpu", threads=1),
+        multiple=4,
+        in_channels=3,
+        options=TranslateOptions(),
+    )
+    report = write_stage(infer(decoded), out_fs=fs, quality=95, overwrite=False)
+    assert list(report["status"]) == ["done", "failed", "failed"]
+    assert report["reason"][2] == "already exists (pass overwrite=True / --overwrite to replace it)"
+    assert (tmp_path / "out/taken.png").read_bytes() == b"kept"
+    expected = tmp_path / "single/good.png"
+    session = TranslatorSession(tiny_model.path, device="cpu", threads=1)
+    translate_jobs(session, [Job(good, expected)], multiple=4)
+    assert (tmp_path / "out/sub/good.png").read_bytes() == expected.read_bytes()
+    assert list(report["provider"]) == ["cpu"] * 3
