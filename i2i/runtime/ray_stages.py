@@ -93,15 +93,13 @@ def read_stage(batch: Batch, *, filesystems: Sequence[Any], resize: int | None) 
     widths = np.zeros(n, dtype=np.int64)
     errors = [""] * n
     for i in range(n):
-        name = str(batch["source"][i])
+        name, path = str(batch["source"][i]), str(batch["source_path"][i])
         try:
-            image = _read_one(
-                name, int(batch["source_fs"][i]), str(batch["source_path"][i]), filesystems, resize
-            )
+            image = _read_one(name, int(batch["source_fs"][i]), path, filesystems, resize)
             rgb = np.asarray(image, dtype=np.uint8)
             pixels[i], heights[i], widths[i] = rgb.tobytes(), rgb.shape[0], rgb.shape[1]
         except I2IError as err:
-            errors[i] = _strip(str(err), name)
+            errors[i] = _strip(_strip(str(err), path), name)
         except Exception as err:  # a decoder bug must not stop the batch
             errors[i] = f"{type(err).__name__}: {err}"
     out = {key: batch[key] for key in JOB_COLUMNS}
@@ -110,7 +108,8 @@ def read_stage(batch: Batch, *, filesystems: Sequence[Any], resize: int | None) 
 
 
 def _strip(text: str, name: str) -> str:
-    """``"<name>: reason"`` -> ``"reason"``: the same reason text as the single-machine pipeline."""
+    """``"<name>: reason"`` -> ``"reason"``: the same reason text as the single-machine pipeline (workers
+    read absolute paths; reports name files as the user gave them)."""
     prefix = f"{name}: "
     return text[len(prefix) :] if text.startswith(prefix) else text
 
@@ -262,7 +261,7 @@ def write_stage(batch: Batch, *, out_fs: Any, quality: int, overwrite: bool) -> 
         try:
             _write_one(image, name, path, out_fs, quality, overwrite)
         except I2IError as err:
-            status[i], reasons[i] = "failed", _strip(str(err), name)
+            status[i], reasons[i] = "failed", _strip(_strip(str(err), path), name)
         except Exception as err:  # disk full, permissions, encoder errors
             status[i], reasons[i] = "failed", f"cannot write {name}: {type(err).__name__}: {err}"
     return {

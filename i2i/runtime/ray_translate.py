@@ -27,7 +27,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -257,6 +257,16 @@ def _existing(plan: RayPlan) -> set[str]:
     return {i.path for i in plan.out_fs.get_file_info(selector) if i.path in wanted}
 
 
+def _job_tables(jobs: Sequence[RayJob], blocks: int) -> list[Any]:
+    """The jobs as ``blocks`` pyarrow tables of about equal length (one Ray Data block each; columnar, so
+    millions of jobs stay small on the driver)."""
+    import pyarrow as pa
+
+    table = pa.table({f.name: [getattr(job, f.name) for job in jobs] for f in fields(RayJob)})
+    step = math.ceil(len(jobs) / blocks)
+    return [table.slice(start, step) for start in range(0, len(jobs), step)]
+
+
 # ------------------------------------------------------------------------------------------ Ray runtime
 @contextlib.contextmanager
 def ray_runtime(address: str | None = None, num_cpus: int | None = None) -> Iterator[Any]:
@@ -394,7 +404,7 @@ def run_ray_plan(
     model_path = Path(model_path)
     total_cpus = int(ray.cluster_resources().get("CPU", 1))
     blocks = min(len(todo), max(2 * total_cpus, math.ceil(len(todo) / 64)))
-    ds = ray.data.from_items([asdict(job) for job in todo], override_num_blocks=blocks)
+    ds = ray.data.from_arrow(_job_tables(todo, blocks))
     ds = ds.map_batches(
         read_stage,
         fn_kwargs={"filesystems": plan.filesystems, "resize": options.resize},
