@@ -222,7 +222,7 @@ def plan_ray_jobs(
     elif Path(out).exists() and not Path(out).is_dir():
         raise I2IError(f"{out}: output folder is an existing file")
     suffix = FORMATS[fmt]
-    input_names = {s.name for s in sources} | {s.path for s in sources if s.fs < 0}
+    input_names = {s.name for s in sources} | {s.path for s in sources}  # (at worst over-cautious)
     jobs: list[RayJob] = []
     seen: dict[str, str] = {}
     for s in sources:
