@@ -88,7 +88,8 @@ def translate_command(
             "--ray",
             metavar="ADDRESS",
             help="Run on Ray Data: 'local' (a local runtime), 'auto', HOST:PORT or ray://HOST:PORT "
-            "(a cluster). Inputs and OUT_DIR may be s3://, gs://... URIs. Needs pip install 'i2i[ray]'.",
+            "(a cluster). Inputs and OUT_DIR may be s3://, gs://... URIs. "
+            "Needs pip install 'i2i\\[ray]'.",  # \\[ keeps Rich from reading [ray] as markup
             show_default=False,
         ),
     ] = None,
