@@ -5,3 +5,14 @@ so the onnxruntime translate path runs where only onnxruntime is installed.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "translate_ray"]
+
+
+def __getattr__(name: str):
+    """Lazy public API: ``i2i.translate_ray`` (Ray Data translate) is imported on first use."""
+    if name == "translate_ray":
+        from i2i.runtime.ray_translate import translate_ray
+
+        return translate_ray
+    raise AttributeError(f"module 'i2i' has no attribute {name!r}")

@@ -13,6 +13,7 @@ before dropping alpha, so transparent areas become white rather than whatever co
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 from pathlib import Path
@@ -25,6 +26,8 @@ from i2i.errors import I2IError, ImageReadError
 __all__ = [
     "IMAGE_EXTENSIONS",
     "crop_to",
+    "decode_image",
+    "encode_image",
     "from_float_chw",
     "is_image_path",
     "list_images",
@@ -95,8 +98,22 @@ def read_image(path: str | os.PathLike[str]) -> Image.Image:
         raise ImageReadError(f"{path}: no such file")
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image")
+    return _decode(path, str(path))
+
+
+def decode_image(data: bytes, name: str) -> Image.Image:
+    """Decode an image file's bytes exactly as :func:`read_image` decodes the file (for files read from
+    object stores); ``name`` (a path or URI) prefixes error messages.
+
+    Raises:
+        ImageReadError: ``"<name>: <reason>"`` for data that is not a decodable image.
+    """
+    return _decode(io.BytesIO(data), name)
+
+
+def _decode(source: Path | io.BytesIO, name: str) -> Image.Image:
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im.load()
             img = ImageOps.exif_transpose(im)
             if img is None:  # only when in_place=True; kept for type checkers
@@ -105,12 +122,12 @@ def read_image(path: str | os.PathLike[str]) -> Image.Image:
     except ImageReadError:
         raise
     except Image.UnidentifiedImageError:
-        raise ImageReadError(f"{path}: not a recognised image file") from None
+        raise ImageReadError(f"{name}: not a recognised image file") from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as err:
-        raise ImageReadError(f"{path}: cannot decode image ({_one_line(err)})") from None
+        raise ImageReadError(f"{name}: cannot decode image ({_one_line(err)})") from None
     except Exception as err:  # plugin bugs on hostile files (struct.error, IndexError, ...)
         reason = f"{type(err).__name__}: {_one_line(err)}"
-        raise ImageReadError(f"{path}: cannot decode image ({reason})") from None
+        raise ImageReadError(f"{name}: cannot decode image ({reason})") from None
 
 
 def resize_long_side(img: Image.Image, size: int) -> Image.Image:
@@ -217,6 +234,30 @@ def _format_for(path: Path, format: str | None) -> str:
     return fmt
 
 
+def _save_params(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, dict[str, object]]:
+    """The image and ``Image.save`` options for ``fmt``: JPEG drops alpha, JPEG/WebP take ``quality``."""
+    if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
+        img = to_rgb(img)
+    params: dict[str, object] = {}
+    if fmt in ("JPEG", "WEBP"):
+        params["quality"] = int(quality)
+    return img, params
+
+
+def encode_image(img: Image.Image, name: str, format: str | None = None, quality: int = 95) -> bytes:
+    """The bytes :func:`write_image_atomic` would write for ``name`` (format from its suffix unless
+    ``format`` is given), for targets that are not local files (object stores).
+
+    Raises:
+        I2IError: the suffix names no known format.
+    """
+    fmt = _format_for(Path(name), format)
+    img, params = _save_params(img, fmt, quality)
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
 def write_image_atomic(
     img: Image.Image,
     path: str | os.PathLike[str],
@@ -240,11 +281,7 @@ def write_image_atomic(
     if path.exists() and not overwrite:
         raise I2IError(f"{path}: already exists (pass overwrite=True / --overwrite to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
-        img = to_rgb(img)
-    params: dict[str, object] = {}
-    if fmt in ("JPEG", "WEBP"):
-        params["quality"] = int(quality)
+    img, params = _save_params(img, fmt, quality)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, unlike mkstemp

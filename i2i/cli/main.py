@@ -9,6 +9,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from i2i import __version__
 from i2i.cli import data as data_cli
@@ -68,7 +69,7 @@ def run() -> None:
     except I2IError as err:
         if os.environ.get("I2I_DEBUG") == "1":
             raise
-        console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True)  # text, not markup
         sys.exit(1)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")

@@ -89,6 +89,26 @@ def translate_command(
         bool, typer.Option("--overwrite", help="Replace existing outputs (default: skip).")
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Run on Ray Data: 'local' (a local runtime), 'auto', HOST:PORT or ray://HOST:PORT "
+            "(a cluster). Inputs and OUT_DIR may be s3://, gs://... URIs. "
+            "Needs pip install 'i2i\\[ray]'.",  # \\[ keeps Rich from reading [ray] as markup
+            show_default=False,
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option(
+            "--ray-actors",
+            min=1,
+            help="With --ray: at most this many model actors (default: fill the cluster).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Translate images with an exported model, keeping relative paths. Exit 1 if any image failed.
 
@@ -115,6 +135,34 @@ def translate_command(
         raise I2IError(f"--overlap {overlap} must be smaller than --tile {tile}")
     if out == "-":
         raise I2IError("the last argument is the output folder; '-' only stands for inputs")
+    if ray is not None:
+        from i2i.cli.translate_ray import translate_on_ray
+
+        options = TranslateOptions(
+            batch=batch,
+            tile=tile,
+            overlap=overlap,
+            resize=resize,
+            quality=quality,
+            overwrite=overwrite,
+            workers=workers,
+        )
+        translate_on_ray(
+            inputs,
+            out,
+            address=ray,
+            model=model,
+            direction=direction,
+            glob=glob,
+            recursive=recursive,
+            fmt=fmt,
+            options=options,
+            device=device,
+            threads=threads,
+            actors=ray_actors,
+            progress=progress,
+        )
+        return
     out_dir = Path(out)
     stdin_lines = sys.stdin if "-" in inputs else None
     sources, problems = collect_sources(inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines)
