@@ -33,15 +33,18 @@ NOT_RUN: dict[str, str] = {
     "i2i eval fid": "needs the FID Inception weights (tests/eval covers it)",
     "i2i eval style": "needs VGG16 weights and a minute (tests/eval covers it)",
     "i2i models fetch-official": "downloads from the reference authors' server",
+    "i2i translate -m apple2orange photos/ out/ --ray": "starts a Ray runtime (tests/runtime covers it)",
+    "i2i translate -m apple2orange s3://": "needs an object store and a Ray cluster",
+    "torchrun": "multi-machine training",
 }
 
 
 def readme_commands(text: str) -> list[str]:
-    """Commands of the ```bash blocks, one per line (comments and blank lines dropped, trailing `#` comments
-    cut where they follow two spaces)."""
+    """Commands of the ```bash blocks, one per line (backslash-continued lines joined, comments and blank
+    lines dropped, trailing `#` comments cut where they follow two spaces)."""
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # join continued lines
             line = re.split(r"\s{2,}#\s", line)[0].strip()
             if line and not line.startswith("#"):
                 commands.append(line)
