@@ -27,12 +27,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
 from i2i import __version__
 from i2i.errors import I2IError
 from i2i.serve.auth import BearerAuthMiddleware
 from i2i.serve.imaging import translate_bytes
-from i2i.serve.limits import BodyLimitMiddleware, ServeError, WorkPool
+from i2i.serve.limits import BodyGuardMiddleware, ServeError, WorkPool
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
 
@@ -157,20 +158,26 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
     async def _serve_error(_: Request, err: ServeError) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, err.status, headers=err.headers)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> Response:
+        return Response(status_code=400)  # nobody is left to read it; keeps the log free of tracebacks
+
     @app.exception_handler(I2IError)
     async def _user_error(_: Request, err: I2IError) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, 400)
 
     async def run_image(request: Request, kind: str, model: str, direction: str | None, output: str):
         entry = pool.get(model, direction, kind)
-        ticket = work.admit()
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
-            try:
-                data, filename = await asyncio.wait_for(_read_upload(request), settings.timeout)
-            except TimeoutError:
-                raise ServeError(408, f"request body not received within {settings.timeout:g} s") from None
+            data, filename = await asyncio.wait_for(_read_upload(request), settings.timeout)
+        except TimeoutError:
+            raise ServeError(
+                408, f"request body not received within {settings.timeout:g} s", {"Connection": "close"}
+            ) from None
+        ticket = work.admit()  # only now: a slow upload holds no worker or queue slot
+        try:
             remaining = settings.timeout - (loop.time() - start)
             try:
                 encoded = await work.run(
@@ -261,7 +268,13 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
 
     # Outermost last: auth runs first, then the body limit, then the app.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.max_bytes,
+        min_rate=settings.min_upload_rate,
+        grace=settings.client_timeout,
+        budget=settings.body_budget,
+    )
     if settings.token is not None:
         app.add_middleware(BearerAuthMiddleware, token=settings.token)
     app.state.work = work

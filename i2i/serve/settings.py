@@ -20,6 +20,9 @@ class ServeSettings:
     ``max_pixels``: largest decoded image (width x height); ``timeout``: seconds from admission to the
     response (504 after). ``device``/``threads``: onnxruntime provider and intra-op threads per session.
     ``quality``: JPEG/WebP output quality (the CLI's default, so outputs match ``i2i translate``).
+    ``client_timeout``: seconds a connection has to send a complete request head (else it is closed), and
+    the grace before a body must keep up with ``min_upload_rate`` bytes/s (else 408).
+    ``max_connections``: open connections; beyond it the oldest idle one is closed, or 503 if none is idle.
     """
 
     host: str = "127.0.0.1"
@@ -34,6 +37,9 @@ class ServeSettings:
     device: str = "auto"
     threads: int | None = None
     quality: int = 95
+    client_timeout: float = 5.0
+    min_upload_rate: float = 8 * 1024
+    max_connections: int = 256
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0:
@@ -42,6 +48,8 @@ class ServeSettings:
             raise I2IError("--max-bytes, --max-pixels and --timeout must be positive")
         if self.token is not None and not self.token.strip():
             raise I2IError("--token must not be empty")
+        if self.client_timeout <= 0 or self.min_upload_rate <= 0 or self.max_connections < 1:
+            raise I2IError("--client-timeout, --min-upload-rate and --max-connections must be positive")
         if not 1 <= self.quality <= 100:
             raise I2IError(f"--quality must be in 1..100 (got {self.quality})")
 
@@ -49,6 +57,11 @@ class ServeSettings:
     def capacity(self) -> int:
         """Requests admitted at once: running plus waiting."""
         return self.workers + self.queue
+
+    @property
+    def body_budget(self) -> int:
+        """Bytes all request bodies being received or processed may hold together."""
+        return self.capacity * self.max_bytes
 
     @property
     def loopback(self) -> bool:
