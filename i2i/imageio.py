@@ -171,9 +171,10 @@ def _pad_axis(arr: np.ndarray, axis: int, amount: int, mode: str) -> np.ndarray:
 
 
 def pad_to_multiple(
-    arr: np.ndarray, multiple: int, mode: PadMode = "reflect"
+    arr: np.ndarray, multiple: int, mode: PadMode = "reflect", min_size: int = 0
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad the last two axes (H, W) at the bottom and right up to multiples of ``multiple``.
+    """Pad the last two axes (H, W) at the bottom and right up to multiples of ``multiple`` (and to at
+    least ``min_size``, itself rounded up to the multiple).
 
     Works for (C, H, W), (N, C, H, W) or (H, W) arrays of any dtype. ``mode`` is ``"reflect"`` (default,
     mirror without repeating the edge), ``"symmetric"``, ``"edge"`` or ``"constant"`` (zeros). Reflection
@@ -191,8 +192,9 @@ def pad_to_multiple(
     h, w = arr.shape[-2], arr.shape[-1]
     if h == 0 or w == 0:
         raise ValueError(f"cannot pad an empty image of shape {arr.shape}")
-    pad_h = (-h) % multiple
-    pad_w = (-w) % multiple
+    floor = -(-max(0, min_size) // multiple) * multiple
+    pad_h = max((-h) % multiple, floor - h)
+    pad_w = max((-w) % multiple, floor - w)
     out = _pad_axis(arr, arr.ndim - 2, pad_h, mode)
     out = _pad_axis(out, arr.ndim - 1, pad_w, mode)
     return out, (h, w)

@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image
 
 from i2i.errors import I2IError
-from i2i.imageio import crop_to, from_float_chw, pad_to_multiple, read_image, to_float_chw, write_image_atomic
+from i2i.imageio import crop_to, from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.runtime.inputs import Job, Problem
-from i2i.runtime.tiling import Infer, translate_tiled
+from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
 
 #: ``on_result(job, status, reason)`` with status ``done`` | ``skipped`` | ``failed``.
 ResultCallback = Callable[[Job, str, str], None]
@@ -114,16 +114,17 @@ class _Run:
                 self.on_result(job, status, reason)
 
     def decode(self, job: Job) -> _Decoded:
+        """Read and prepare one image; every failure (padding included) becomes this image's error."""
         try:
             arr = model_input(read_image(job.source), self.in_channels, self.options.resize)
+            if self.options.tile:
+                return _Decoded(job, image=arr, size=arr.shape[-2:])
+            padded, size = pad_for_model(arr, self.multiple)
+            return _Decoded(job, padded=padded, size=size)
         except I2IError as err:
             return _Decoded(job, error=_reason(err, job.source))
-        except Exception as err:  # a decoder bug must not stop the batch
-            return _Decoded(job, error=f"{type(err).__name__}: {err}")
-        if self.options.tile:
-            return _Decoded(job, image=arr, size=arr.shape[-2:])
-        padded, size = pad_to_multiple(arr, self.multiple)
-        return _Decoded(job, padded=padded, size=size)
+        except Exception as err:  # a decoder bug or an impossible size must not stop the batch
+            return _Decoded(job, error=f"{type(err).__name__}: {' '.join(str(err).split())[:300]}")
 
     def write(self, job: Job, out: np.ndarray) -> None:
         try:
