@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -247,7 +248,7 @@ def write_image_atomic(
     params: dict[str, object] = {}
     if fmt in ("JPEG", "WEBP"):
         params["quality"] = int(quality)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, unlike mkstemp
         with os.fdopen(fd, "wb") as fh:
@@ -273,6 +274,37 @@ def write_image_atomic(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
+
+
+#: ``write_image_atomic``'s temporary names: ``.NAME.PID-RANDOM.tmp``.
+_TEMP_NAME = re.compile(r"\..+\.(\d+)-[0-9a-f]{12}\.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its files
+    return True
+
+
+def remove_orphaned_temps(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden temporary files :func:`write_image_atomic` left in ``folder`` (not recursive)
+    when its process was killed; files of processes still running are kept. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not _process_alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def list_images(

@@ -4,7 +4,8 @@ Decoding (Pillow) and encoding + atomic writes run on two small thread pools whi
 feeds the model; onnxruntime releases the GIL while it computes, so the three stages overlap. Images of
 the same padded size are grouped into batches of up to ``batch``. A file that cannot be read, inferred or
 written is reported as a failure with its reason and the rest carry on; existing outputs are skipped
-unless ``overwrite``.
+unless ``overwrite``. Temporary files that a killed earlier run left in the output folders are removed
+first.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ import numpy as np
 from PIL import Image
 
 from i2i.errors import I2IError
-from i2i.imageio import crop_to, from_float_chw, read_image, to_float_chw, write_image_atomic
+from i2i.imageio import (
+    crop_to,
+    from_float_chw,
+    read_image,
+    remove_orphaned_temps,
+    to_float_chw,
+    write_image_atomic,
+)
 from i2i.runtime.inputs import Job, Problem
 from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
 
@@ -193,6 +201,8 @@ def translate_jobs(
     options = options or TranslateOptions()
     run = _Run(infer, multiple, in_channels, options, on_result)
     start = time.perf_counter()
+    for folder in {job.target.parent for job in jobs}:  # a killed earlier run's half-written files
+        remove_orphaned_temps(folder)
     todo: list[Job] = []
     for job in jobs:
         if job.target.exists() and not options.overwrite:
