@@ -31,7 +31,8 @@ from starlette.requests import ClientDisconnect
 
 from i2i import __version__
 from i2i.errors import I2IError
-from i2i.serve.auth import BearerAuthMiddleware
+from i2i.serve.auth import BearerAuthMiddleware, HostCheckMiddleware
+from i2i.serve.headers import SecurityHeadersMiddleware, header_text
 from i2i.serve.imaging import translate_bytes
 from i2i.serve.limits import BodyGuardMiddleware, ServeError, WorkPool
 from i2i.serve.pool import ModelPool
@@ -130,7 +131,7 @@ async def _read_upload(request: Request) -> tuple[bytes, str | None]:
     return await request.body(), None
 
 
-_UNSAFE = re.compile(r"[^\w.-]+")
+_UNSAFE = re.compile(r"[^\w.-]+", re.ASCII)
 
 
 def _output_name(filename: str | None, model: str, extension: str) -> str:
@@ -152,6 +153,8 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         version=__version__,
         summary="Image-to-image translation and fast style over HTTP.",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs page below: Swagger UI would load its scripts from a CDN
+        redoc_url=None,
     )
 
     @app.exception_handler(ServeError)
@@ -203,7 +206,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         name = _output_name(filename, entry.name, encoded.extension)
         headers = {
             "Content-Disposition": f'inline; filename="{name}"',
-            "X-I2I-Model": entry.name,
+            "X-I2I-Model": header_text(entry.name),
             "X-I2I-Seconds": f"{seconds:.3f}",
         }
         if entry.direction:
@@ -260,14 +263,21 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         return await run_image(request, "stylize", model, None, output)
 
     page = (_static_dir() / "index.html").read_text(encoding="utf-8")
+    docs_page = (_static_dir() / "docs.html").read_text(encoding="utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page)
 
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """The API reference, rendered in the browser from /openapi.json by /static/docs.js."""
+        return HTMLResponse(docs_page)
+
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
 
-    # Outermost last: auth runs first, then the body limit, then the app.
+    # Outermost last: security headers wrap everything, then the Host check (tokenless servers), auth,
+    # the body guard, and the app.
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.max_bytes,
@@ -277,6 +287,9 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
     )
     if settings.token is not None:
         app.add_middleware(BearerAuthMiddleware, token=settings.token)
+    else:
+        app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.work = work
     app.state.pool = pool
     return app

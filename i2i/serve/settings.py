@@ -23,6 +23,7 @@ class ServeSettings:
     ``client_timeout``: seconds a connection has to send a complete request head (else it is closed), and
     the grace before a body must keep up with ``min_upload_rate`` bytes/s (else 408).
     ``max_connections``: open connections; beyond it the oldest idle one is closed, or 503 if none is idle.
+    ``allowed_hosts``: Host names a tokenless server answers besides IP literals and ``localhost``.
     """
 
     host: str = "127.0.0.1"
@@ -40,6 +41,7 @@ class ServeSettings:
     client_timeout: float = 5.0
     min_upload_rate: float = 8 * 1024
     max_connections: int = 256
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0:
