@@ -64,6 +64,14 @@ _FILTER_ERROR: type[Exception] = getattr(tarfile, "FilterError", tarfile.TarErro
 _TIMEOUT_S = 60.0
 
 
+class DownloadError(I2IError):
+    """The archive could not be fetched from its URL (network, DNS, HTTP status); ``url`` says which."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
 class DatasetWarning(UserWarning):
     """A fetched dataset differs from the catalog in a way that does not stop it being used."""
 
@@ -217,11 +225,11 @@ def download(
             if err.code == 416 and have:  # our .part is not a prefix the server can continue
                 _discard(part, meta_path)
                 continue
-            raise I2IError(f"downloading {url} failed: HTTP {err.code} {err.reason}") from None
+            raise DownloadError(f"downloading {url} failed: HTTP {err.code} {err.reason}", url) from None
         except urllib.error.URLError as err:
-            raise I2IError(f"cannot download {url}: {err.reason}") from None
+            raise DownloadError(f"cannot download {url}: {err.reason}", url) from None
         except (OSError, http.client.HTTPException) as err:
-            raise I2IError(f"cannot download {url}: {err}") from None
+            raise DownloadError(f"cannot download {url}: {err}", url) from None
         with resp:
             if resp.status == 206 and have:
                 parsed = _parse_content_range(resp.headers.get("Content-Range"))
@@ -431,18 +439,39 @@ def _dataset_root_in(tmp: Path, entry: DatasetEntry) -> Path:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Exclusive lock on ``path`` so two fetches of one dataset do not write the same ``.part`` (POSIX)."""
+    """Exclusive lock on ``path`` so two fetches of one dataset do not write the same ``.part`` (POSIX).
+
+    The lock file is removed when the holder is done, so nothing is left behind. A waiter that wakes up on
+    a file already removed (its inode no longer at ``path``) takes the lock again on the new file.
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    with open(path, "a") as fh:
+    while True:
+        fh = open(path, "a")  # noqa: SIM115 - held across the yield
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()
+    try:
+        yield
+    finally:
+        _discard(path)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _remove_empty(*folders: Path) -> None:
+    """Remove each folder that exists and is empty (in order), so a failed fetch leaves nothing."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def fetch_dataset(
@@ -474,9 +503,20 @@ def fetch_dataset(
     target = root / entry.name
     if target.exists():
         return _existing(target, entry)
+    created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     downloads = root / ".downloads"
     downloads.mkdir(exist_ok=True)
+    try:
+        return _fetch_locked(entry, root, downloads, base_url, progress, warn)
+    finally:  # a failed first fetch leaves no empty folders behind (a .part to resume is kept)
+        _remove_empty(downloads, *([root] if created_root else []))
+
+
+def _fetch_locked(
+    entry: DatasetEntry, root: Path, downloads: Path, base_url: str | None, progress: bool, warn
+) -> Path:
+    target = root / entry.name
     with _locked(downloads / f"{entry.name}.lock"):
         if target.exists():  # another process finished while we waited
             return _existing(target, entry)
