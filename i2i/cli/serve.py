@@ -79,6 +79,15 @@ def serve_command(
     max_megapixels: Annotated[
         float, typer.Option("--max-megapixels", min=0.000001, help="Largest image, width x height / 1e6.")
     ] = 16.0,
+    max_memory: Annotated[
+        float,
+        typer.Option(
+            "--max-memory",
+            min=64,
+            help="MiB inference may use in all; each running request gets an equal share and larger "
+            "images run tiled.",
+        ),
+    ] = 4096,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.001, help="Seconds per request before 504.")
     ] = 60.0,
@@ -136,6 +145,7 @@ def serve_command(
         queue=queue,
         max_bytes=max(1, int(max_mb * 2**20)),
         max_pixels=max(1, int(max_megapixels * 1e6)),
+        max_memory=int(max_memory * 2**20),
         timeout=timeout,
         device=device,
         threads=threads,

@@ -192,6 +192,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
                     output,
                     settings.quality,
                     settings.max_pixels,
+                    settings.memory_share,
                     limit=settings.timeout,
                 )
             except (ServeError, I2IError):

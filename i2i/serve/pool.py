@@ -80,7 +80,8 @@ def load_entry(spec: str, device: str = "auto", threads: int | None = None) -> M
     from i2i.runtime.resolve import is_model_path
 
     name, direction = split_spec(spec.strip())
-    session = TranslatorSession(resolve_model(name, direction), device=device, threads=threads)
+    path = resolve_model(name, direction)
+    session = TranslatorSession(path, device=device, threads=threads, shrink_arena=True)
     info = session.info
     if direction and info.direction and direction != info.direction:
         raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")

@@ -24,6 +24,9 @@ class ServeSettings:
     the grace before a body must keep up with ``min_upload_rate`` bytes/s (else 408).
     ``max_connections``: open connections; beyond it the oldest idle one is closed, or 503 if none is idle.
     ``allowed_hosts``: Host names a tokenless server answers besides IP literals and ``localhost``.
+    ``max_memory``: bytes inference may use in all (each of the ``workers`` running requests gets an
+    equal share; larger images run tiled, see :mod:`i2i.serve.memory`). Uploads are bounded separately
+    (:attr:`body_budget`).
     """
 
     host: str = "127.0.0.1"
@@ -42,6 +45,7 @@ class ServeSettings:
     min_upload_rate: float = 8 * 1024
     max_connections: int = 256
     allowed_hosts: tuple[str, ...] = ()
+    max_memory: int = 4 * 2**30
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0:
@@ -50,6 +54,8 @@ class ServeSettings:
             raise I2IError("--max-bytes, --max-pixels and --timeout must be positive")
         if self.token is not None and not self.token.strip():
             raise I2IError("--token must not be empty")
+        if self.max_memory < 64 * 2**20:
+            raise I2IError(f"--max-memory must be at least 64 MiB (got {self.max_memory / 2**20:g})")
         if self.client_timeout <= 0 or self.min_upload_rate <= 0 or self.max_connections < 1:
             raise I2IError("--client-timeout, --min-upload-rate and --max-connections must be positive")
         if not 1 <= self.quality <= 100:
@@ -59,6 +65,11 @@ class ServeSettings:
     def capacity(self) -> int:
         """Requests admitted at once: running plus waiting."""
         return self.workers + self.queue
+
+    @property
+    def memory_share(self) -> int:
+        """Bytes one running request may use: ``max_memory / workers``."""
+        return self.max_memory // self.workers
 
     @property
     def body_budget(self) -> int:
