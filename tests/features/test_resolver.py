@@ -175,6 +175,11 @@ def test_canonical_url_download_converts_torchvision_layout(tmp_path, monkeypatc
         bad = dataclasses.replace(source, url_sha256_prefix="deadbeef", filename="other.pt")
         with pytest.raises(I2IError, match="does not start with deadbeef"):
             resolve_weights(bad, cache=tmp_path / "c", log=_quiet)
+        # the full sum of the first download is pinned: a changed file fails even where no prefix is known
+        raw.write_bytes(raw.read_bytes() + b"\0")
+        changed = dataclasses.replace(source, url_sha256_prefix=None, filename="changed.pt")
+        with pytest.raises(I2IError, match=f"differs from {_sha(raw.read_bytes()[:-1])} recorded on "):
+            resolve_weights(changed, cache=tmp_path / "c", log=_quiet)
     assert got.origin == "download"
     cached = torch.load(got.path, weights_only=True)
     assert "classifier.0.weight" not in cached and torch.equal(cached["0.weight"], state["features.0.weight"])
