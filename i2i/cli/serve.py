@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -157,7 +158,16 @@ def serve_command(
         for line in skipped:
             console.print(f"[yellow]skipped:[/] {line}", soft_wrap=True)
     for entry in pool.entries():
-        console.print(f"model: {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind}")
+        console.print(
+            f"model: {entry.name} = {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind}",
+            soft_wrap=True,
+        )
+    if any(arg == "--token" or arg.startswith("--token=") for arg in sys.argv):
+        console.print(
+            "[yellow]note:[/] a --token on the command line is visible to other users in the process list; "
+            "prefer --token-file PATH or I2I_SERVE_TOKEN",
+            soft_wrap=True,
+        )
     if not settings.loopback and settings.token is None:
         console.print(
             f"[yellow]warning:[/] serving on {host} without --token: anyone who can reach it can use it"

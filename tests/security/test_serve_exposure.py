@@ -132,3 +132,35 @@ def test_token_from_a_file(tmp_path):
     )
     assert isinstance(result.exception, I2IError)
     assert str(result.exception) == "give the token once: --token/I2I_SERVE_TOKEN or --token-file"
+
+
+def test_serve_process_without_models_serves_the_registry(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "I2I_MODELS_DIR": str(tmp_path / "no_user_models"), "COLUMNS": "300"}
+    cmd = [sys.executable, "-m", "i2i.serve", "--port", str(port), "--threads", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            try:
+                models = call(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    names = sorted(m["name"] for m in models.json()["models"])
+    assert names == sorted(load_zoo().shipped)
+    assert f"serving {len(names)} model(s) on http://127.0.0.1:{port}" in stderr
