@@ -67,6 +67,7 @@ def serve_command(
         list[str] | None,
         typer.Option(
             "--allow-host",
+            metavar="NAME",
             help="Without a token, also answer this Host name (IP literals and localhost always work). "
             "Repeatable.",
             show_default=False,
