@@ -172,8 +172,12 @@ class BodyGuardMiddleware:
         seen = 0
         self.held += reserved
 
+        complete = False
+
         async def guarded_receive() -> dict:
-            nonlocal seen, reserved
+            nonlocal seen, reserved, complete
+            if complete:  # body done: later calls only wait for a disconnect, which has no deadline
+                return await receive()
             deadline = start + self.grace + seen / self.min_rate
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
@@ -193,6 +197,7 @@ class BodyGuardMiddleware:
                     reserved = seen
                     if self.held > self.budget:
                         raise self._over_budget()
+                complete = not message.get("more_body", False)
             return message
 
         try:

@@ -97,3 +97,30 @@ def test_connection_cap_closes_idle_ones_first_then_answers_json_503(pool):
         for sock in busy:
             sock.settimeout(0.01)
             assert not closed_by_server(sock)
+
+
+def test_body_guard_leaves_waiting_for_a_disconnect_alone_once_the_body_is_complete():
+    import asyncio
+
+    from i2i.serve.limits import BodyGuardMiddleware
+
+    seen: list[str] = []
+
+    async def app(scope, receive, send):
+        seen.append((await receive())["type"])  # the whole body
+        seen.append((await receive())["type"])  # then, like a streaming response, wait for a disconnect
+
+    async def main():
+        messages = [{"type": "http.request", "body": b"abc", "more_body": False}, {"type": "http.disconnect"}]
+
+        async def receive():
+            if len(messages) == 1:
+                await asyncio.sleep(0.3)  # the client goes away long after the rate deadline
+            return messages.pop(0)
+
+        guard = BodyGuardMiddleware(app, max_bytes=100, min_rate=1.0, grace=0.05, budget=1000)
+        await guard({"type": "http", "headers": [(b"content-length", b"3")]}, receive, None)
+        return guard.held
+
+    assert asyncio.run(main()) == 0  # reservation given back
+    assert seen == ["http.request", "http.disconnect"]
