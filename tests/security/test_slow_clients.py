@@ -118,7 +118,7 @@ def test_body_guard_leaves_waiting_for_a_disconnect_alone_once_the_body_is_compl
                 await asyncio.sleep(0.3)  # the client goes away long after the rate deadline
             return messages.pop(0)
 
-        guard = BodyGuardMiddleware(app, max_bytes=100, min_rate=1.0, grace=0.05, budget=1000)
+        guard = BodyGuardMiddleware(app, max_bytes=100, min_rate=1000.0, grace=0.05, budget=1000)
         await guard({"type": "http", "headers": [(b"content-length", b"3")]}, receive, None)
         return guard.held
 
