@@ -351,6 +351,7 @@ def test_offline_train_names_places_url_and_how_to_pass_data_and_leaves_nothing(
     )
     assert "Traceback" not in proc.stderr
     assert not root.exists()  # no maps.lock, no .downloads, no empty data root
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no run folder either
 
 
 def test_failed_fetch_into_an_existing_root_leaves_only_what_was_there(tmp_path):
