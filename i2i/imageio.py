@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -188,9 +189,10 @@ def _pad_axis(arr: np.ndarray, axis: int, amount: int, mode: str) -> np.ndarray:
 
 
 def pad_to_multiple(
-    arr: np.ndarray, multiple: int, mode: PadMode = "reflect"
+    arr: np.ndarray, multiple: int, mode: PadMode = "reflect", min_size: int = 0
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pad the last two axes (H, W) at the bottom and right up to multiples of ``multiple``.
+    """Pad the last two axes (H, W) at the bottom and right up to multiples of ``multiple`` (and to at
+    least ``min_size``, itself rounded up to the multiple).
 
     Works for (C, H, W), (N, C, H, W) or (H, W) arrays of any dtype. ``mode`` is ``"reflect"`` (default,
     mirror without repeating the edge), ``"symmetric"``, ``"edge"`` or ``"constant"`` (zeros). Reflection
@@ -208,8 +210,9 @@ def pad_to_multiple(
     h, w = arr.shape[-2], arr.shape[-1]
     if h == 0 or w == 0:
         raise ValueError(f"cannot pad an empty image of shape {arr.shape}")
-    pad_h = (-h) % multiple
-    pad_w = (-w) % multiple
+    floor = -(-max(0, min_size) // multiple) * multiple
+    pad_h = max((-h) % multiple, floor - h)
+    pad_w = max((-w) % multiple, floor - w)
     out = _pad_axis(arr, arr.ndim - 2, pad_h, mode)
     out = _pad_axis(out, arr.ndim - 1, pad_w, mode)
     return out, (h, w)
@@ -282,7 +285,7 @@ def write_image_atomic(
         raise I2IError(f"{path}: already exists (pass overwrite=True / --overwrite to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
     img, params = _save_params(img, fmt, quality)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, unlike mkstemp
         with os.fdopen(fd, "wb") as fh:
@@ -308,6 +311,37 @@ def write_image_atomic(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
+
+
+#: ``write_image_atomic``'s temporary names: ``.NAME.PID-RANDOM.tmp``.
+_TEMP_NAME = re.compile(r"\..+\.(\d+)-[0-9a-f]{12}\.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its files
+    return True
+
+
+def remove_orphaned_temps(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the hidden temporary files :func:`write_image_atomic` left in ``folder`` (not recursive)
+    when its process was killed; files of processes still running are kept. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not _process_alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def list_images(

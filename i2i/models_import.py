@@ -161,15 +161,26 @@ def fetch_official(
     ngf: int = 64,
     progress: bool = True,
     replace: bool = False,
+    sha256: str | None = None,
 ) -> ModelEntry:
-    """Download ``model`` from the authors' server (resumable) and import it as a user model."""
+    """Download ``model`` from the authors' server (resumable) and import it as a user model.
+
+    The file's sha256 must equal ``sha256`` when given, and the sum its first download recorded
+    (:mod:`i2i.pins`; recorded now when there is none).
+    """
     from i2i.data.fetch import download
+    from i2i.pins import verify_download
 
     name = name or model.default_user_name
     check_user_name(name, replace)
     url = model.url()
     dest = user_models_dir() / ".downloads" / f"{model.task}-{model.name}.pth"
     download(url, dest, progress=progress)
+    try:
+        verify_download(f"official:{model.task}/{model.name}", dest, url, pinned=sha256)
+    except I2IError:
+        dest.unlink(missing_ok=True)
+        raise
     kwargs = model.arch_kwargs
     entry = import_reference(
         dest,

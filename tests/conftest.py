@@ -29,3 +29,9 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path} (set I2I_SHARED to the shared folder)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _private_sha256_lock(tmp_path_factory, monkeypatch):
+    """Every test records download pins in its own lock file, never the user's (see i2i.pins)."""
+    monkeypatch.setenv("I2I_SHA256_LOCK", str(tmp_path_factory.mktemp("pins") / "sha256.lock"))

@@ -21,6 +21,7 @@ README = REPO / "README.md"
 NOT_RUN: dict[str, str] = {
     "pip install": "installs packages (the set-up commands are checked from a clean clone by hand and CI)",
     "i2i data fetch": "downloads a dataset",
+    "i2i data verify": "needs a fetched dataset",
     "i2i train": "trains for minutes to days",
     "i2i export runs/": "needs a finished training run",
     "i2i translate -m runs/": "needs a finished training run",

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from i2i.cli.common import DataRootOption, console
 from i2i.data.catalog import CATALOG, DatasetEntry
-from i2i.data.fetch import dataset_status, fetch_dataset
+from i2i.data.fetch import dataset_status, fetch_dataset, verify_dataset
 from i2i.data.resolve import default_data_root
 
 app = typer.Typer(no_args_is_help=True, help="Datasets: list the catalog, fetch by name.")
@@ -66,12 +66,34 @@ def fetch(
         ),
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            "--sha256",
+            help="Expected sha256 of the archive (else the first download's sum is recorded and later "
+            "downloads must match it).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Download and unpack a dataset into <data root>/<name> and print its path (no-op when present)."""
+    """Download and unpack a dataset into <data root>/<name> and print its path (no-op when present).
+
+    The archive's sha256 is recorded on first download (see `i2i data verify`) and checked on later ones.
+    """
     root = data_root.expanduser() if data_root is not None else default_data_root()
 
     def warn(message: str) -> None:
         console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
-    path = fetch_dataset(name, root, base_url=base_url, progress=progress, on_warning=warn)
+    path = fetch_dataset(name, root, base_url=base_url, progress=progress, on_warning=warn, sha256=sha256)
     print(path)
+
+
+@app.command("verify")
+def verify(
+    name: Annotated[str, typer.Argument(help="Catalog name (see `i2i data list`).", show_default=False)],
+    data_root: DataRootOption = None,
+) -> None:
+    """Check a fetched dataset's files against the sha256 tree hash recorded when it was fetched."""
+    root = data_root.expanduser() if data_root is not None else default_data_root()
+    console.print(verify_dataset(name, root), soft_wrap=True)

@@ -340,17 +340,27 @@ def fetch_official_command(
     ngf: Annotated[int, typer.Option("--ngf", min=1, help="Generator width of the published file.")] = 64,
     replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            "--sha256",
+            help="Expected sha256 of the .pth (else the first download's sum is recorded and checked later).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Download a pretrained generator from the reference authors' server and import it as a user model.
 
-    The server is http://efrosgans.eecs.berkeley.edu ($I2I_OFFICIAL_BASE_URL overrides it); downloads resume.
+    The server is https://efrosgans.eecs.berkeley.edu ($I2I_OFFICIAL_BASE_URL overrides it); downloads resume.
     """
     from i2i.models_import import fetch_official
     from i2i.zoo.official import find_official
 
     model = find_official(official, task)
     console.print(f"fetching {model.url()} ...", soft_wrap=True)
-    _import_report(fetch_official(model, name=name, ngf=ngf, progress=progress, replace=replace))
+    _import_report(
+        fetch_official(model, name=name, ngf=ngf, progress=progress, replace=replace, sha256=sha256)
+    )
 
 
 @app.command("official")

@@ -165,7 +165,9 @@ def translate_command(
         return
     out_dir = Path(out)
     stdin_lines = sys.stdin if "-" in inputs else None
-    sources, problems = collect_sources(inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines)
+    sources, problems = collect_sources(
+        inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines, exclude=out_dir
+    )
     jobs, collisions = plan_jobs(sources, out_dir, fmt)
     problems += collisions
     if not jobs and not problems:

@@ -10,7 +10,7 @@ of images in each split. ``None`` means *unknown*: no count was invented. Source
 - cityscapes: 2975 training images per the CycleGAN/pix2pix dataset notes; 500 = the Cityscapes val set.
 - edges2shoes, edges2handbags: counts and sizes not verified -> unknown.
 
-The server root is ``http://efrosgans.eecs.berkeley.edu``; set ``I2I_DATASET_BASE_URL`` (or pass
+The server root is ``https://efrosgans.eecs.berkeley.edu``; set ``I2I_DATASET_BASE_URL`` (or pass
 ``base_url``) to use a mirror. Only the root is replaced: the rest of the path
 (``/pix2pix/datasets/facades.tar.gz``, ``/cyclegan/datasets/apple2orange.zip``) is kept, so a mirror of the
 server (or a local ``http.server`` in tests) works as is.
@@ -35,7 +35,7 @@ __all__ = [
     "get_entry",
 ]
 
-DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu"
+DEFAULT_BASE_URL = "https://efrosgans.eecs.berkeley.edu"
 BASE_URL_ENV = "I2I_DATASET_BASE_URL"
 
 Kind = Literal["aligned", "unaligned"]

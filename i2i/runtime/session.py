@@ -33,7 +33,11 @@ class TranslatorSession:
     ``provider`` is the provider onnxruntime actually uses (``cpu``, ``cuda`` or ``tensorrt``).
     """
 
-    def __init__(self, path: str | Path, device: str = "auto", threads: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, device: str = "auto", threads: int | None = None, shrink_arena: bool = False
+    ) -> None:
+        """``shrink_arena``: give the CPU arena's memory back after every call (a long-running service
+        wants this; a folder run of same-size images does not)."""
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -56,6 +60,10 @@ class TranslatorSession:
         self.info: ModelInfo = model_info_from_metadata(dict(meta), source=str(self.path))
         self._input = self._session.get_inputs()[0].name
         self._output = self._session.get_outputs()[0].name
+        self._run_options = None
+        if shrink_arena:
+            self._run_options = ort.RunOptions()
+            self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     @property
     def provider(self) -> str:
@@ -71,5 +79,5 @@ class TranslatorSession:
         if batch.shape[2] % m or batch.shape[3] % m:
             raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
         feed = np.ascontiguousarray(batch, dtype=np.float32)
-        (out,) = self._session.run([self._output], {self._input: feed})
+        (out,) = self._session.run([self._output], {self._input: feed}, self._run_options)
         return np.clip(out, 0.0, 1.0, out=out)

@@ -25,9 +25,23 @@ def round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
+def min_side(multiple: int) -> int:
+    """The smallest side fed to a model with this size multiple: two multiples, so the deepest feature map
+    is at least 2 x 2 (a 1-pixel map cannot be reflect-padded inside the network; 1x1 or 1x4000 inputs
+    used to fail there)."""
+    return 2 * multiple
+
+
+def pad_for_model(image: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Reflect-pad (..., H, W) to multiples of ``multiple`` and at least :func:`min_side` per side;
+    returns ``(padded, (H, W))`` for :func:`~i2i.imageio.crop_to`."""
+    return pad_to_multiple(image, multiple, min_size=min_side(multiple))
+
+
 def translate_whole(infer: Infer, image: np.ndarray, multiple: int) -> np.ndarray:
-    """One image (C, H, W) in [0, 1] -> (C_out, H, W): reflect-pad to ``multiple``, infer, crop back."""
-    padded, (h, w) = pad_to_multiple(image, multiple)
+    """One image (C, H, W) in [0, 1] -> (C_out, H, W): reflect-pad to ``multiple`` (and
+    :func:`min_side`), infer, crop back."""
+    padded, (h, w) = pad_for_model(image, multiple)
     return crop_to(infer(padded[None])[0], h, w)
 
 
@@ -67,8 +81,8 @@ def translate_tiled(
     """
     if tile < 1 or overlap < 0:
         raise I2IError(f"--tile must be positive and --overlap non-negative (got {tile}, {overlap})")
-    tile = round_up(tile, multiple)
-    padded, (h, w) = pad_to_multiple(image, multiple)
+    tile = max(round_up(tile, multiple), min_side(multiple))
+    padded, (h, w) = pad_for_model(image, multiple)
     hp, wp = padded.shape[-2:]
     th, tw = min(tile, hp), min(tile, wp)
     ys, xs = tile_starts(hp, th, overlap), tile_starts(wp, tw, overlap)

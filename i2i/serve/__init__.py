@@ -6,9 +6,11 @@ shared by every request; inference runs on a bounded worker pool with a bounded 
 of growing memory. Nothing here imports torch (a test checks the server process).
 
 Modules: ``settings`` (the frozen configuration), ``pool`` (loaded models by name and direction),
-``limits`` (work pool, body-size limit, HTTP errors), ``auth`` (optional bearer token), ``imaging``
-(request bytes -> model -> response bytes, the same steps as ``i2i translate``), ``app`` (the FastAPI app
-factory), ``run`` (uvicorn).
+``limits`` (work pool, body guard: size, minimum rate, byte budget; HTTP errors), ``guard`` (connection
+level: request-head deadline, connection cap), ``auth`` (optional bearer token, Host check), ``headers``
+(security headers, header-safe text), ``memory`` (per-request memory plan, tiling), ``imaging`` (request
+bytes -> model -> response bytes, the same steps as ``i2i translate``), ``app`` (the FastAPI app factory),
+``run`` (uvicorn).
 """
 
 from i2i.serve.settings import ServeSettings

@@ -27,12 +27,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
 from i2i import __version__
 from i2i.errors import I2IError
-from i2i.serve.auth import BearerAuthMiddleware
+from i2i.serve.auth import BearerAuthMiddleware, HostCheckMiddleware
+from i2i.serve.headers import SecurityHeadersMiddleware, header_text
 from i2i.serve.imaging import translate_bytes
-from i2i.serve.limits import BodyLimitMiddleware, ServeError, WorkPool
+from i2i.serve.limits import BodyGuardMiddleware, ServeError, WorkPool
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
 
@@ -129,7 +131,7 @@ async def _read_upload(request: Request) -> tuple[bytes, str | None]:
     return await request.body(), None
 
 
-_UNSAFE = re.compile(r"[^\w.-]+")
+_UNSAFE = re.compile(r"[^\w.-]+", re.ASCII)
 
 
 def _output_name(filename: str | None, model: str, extension: str) -> str:
@@ -151,11 +153,17 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         version=__version__,
         summary="Image-to-image translation and fast style over HTTP.",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs page below: Swagger UI would load its scripts from a CDN
+        redoc_url=None,
     )
 
     @app.exception_handler(ServeError)
     async def _serve_error(_: Request, err: ServeError) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, err.status, headers=err.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> Response:
+        return Response(status_code=400)  # nobody is left to read it; keeps the log free of tracebacks
 
     @app.exception_handler(I2IError)
     async def _user_error(_: Request, err: I2IError) -> JSONResponse:
@@ -163,14 +171,16 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
 
     async def run_image(request: Request, kind: str, model: str, direction: str | None, output: str):
         entry = pool.get(model, direction, kind)
-        ticket = work.admit()
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
-            try:
-                data, filename = await asyncio.wait_for(_read_upload(request), settings.timeout)
-            except TimeoutError:
-                raise ServeError(408, f"request body not received within {settings.timeout:g} s") from None
+            data, filename = await asyncio.wait_for(_read_upload(request), settings.timeout)
+        except TimeoutError:
+            raise ServeError(
+                408, f"request body not received within {settings.timeout:g} s", {"Connection": "close"}
+            ) from None
+        ticket = work.admit()  # only now: a slow upload holds no worker or queue slot
+        try:
             remaining = settings.timeout - (loop.time() - start)
             try:
                 encoded = await work.run(
@@ -182,6 +192,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
                     output,
                     settings.quality,
                     settings.max_pixels,
+                    settings.memory_share,
                     limit=settings.timeout,
                 )
             except (ServeError, I2IError):
@@ -196,7 +207,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         name = _output_name(filename, entry.name, encoded.extension)
         headers = {
             "Content-Disposition": f'inline; filename="{name}"',
-            "X-I2I-Model": entry.name,
+            "X-I2I-Model": header_text(entry.name),
             "X-I2I-Seconds": f"{seconds:.3f}",
         }
         if entry.direction:
@@ -253,17 +264,33 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         return await run_image(request, "stylize", model, None, output)
 
     page = (_static_dir() / "index.html").read_text(encoding="utf-8")
+    docs_page = (_static_dir() / "docs.html").read_text(encoding="utf-8")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page)
 
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """The API reference, rendered in the browser from /openapi.json by /static/docs.js."""
+        return HTMLResponse(docs_page)
+
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
 
-    # Outermost last: auth runs first, then the body limit, then the app.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_bytes)
+    # Outermost last: security headers wrap everything, then the Host check (tokenless servers), auth,
+    # the body guard, and the app.
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.max_bytes,
+        min_rate=settings.min_upload_rate,
+        grace=settings.client_timeout,
+        budget=settings.body_budget,
+    )
     if settings.token is not None:
         app.add_middleware(BearerAuthMiddleware, token=settings.token)
+    else:
+        app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.work = work
     app.state.pool = pool
     return app

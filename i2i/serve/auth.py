@@ -1,15 +1,25 @@
-"""Optional bearer-token auth: every request needs ``Authorization: Bearer <token>`` except the health
-check and the static web page (which holds no data; its API calls send the token the user types)."""
+"""Who may talk to the service: the optional bearer token, and the Host check that stops DNS rebinding.
+
+With a token, every request needs ``Authorization: Bearer <token>`` except the health check, the static
+web page and the API description (``/docs``, ``/openapi.json``: they hold no data, and a browser cannot
+send a bearer header when it follows a link; the page's own API calls send the token the user types).
+
+Without a token, a web page on another site could still reach a loopback server by pointing a domain it
+controls at 127.0.0.1 (DNS rebinding): the browser would then send ``Host: that-domain``. So tokenless
+servers answer only requests whose Host is an IP literal, ``localhost``, or a name given with
+``--allow-host``.
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterable
 
 from i2i.serve.limits import ServeError, send_json
 
-#: Paths answered without a token: health, the page and its assets.
-OPEN_PATHS = frozenset({"/health", "/", "/favicon.ico"})
+#: Paths answered without a token: health, the page and its assets, the API description.
+OPEN_PATHS = frozenset({"/health", "/", "/favicon.ico", "/docs", "/openapi.json"})
 OPEN_PREFIXES = ("/static/",)
 
 
@@ -40,3 +50,45 @@ class BearerAuthMiddleware:
             return
         err.headers["WWW-Authenticate"] = 'Bearer realm="i2i"'
         await send_json(send, err, close=True)
+
+
+def host_name(header: str) -> str:
+    """The host part of a Host header, lower-case, without port or IPv6 brackets."""
+    text = header.strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    return text.rpartition(":")[0] if text.count(":") == 1 else text
+
+
+def host_allowed(header: str, allowed: Iterable[str] = ()) -> bool:
+    """True for an IP literal, ``localhost``, or a name in ``allowed`` (case-insensitive)."""
+    name = host_name(header)
+    if name == "localhost" or name in {a.lower() for a in allowed}:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostCheckMiddleware:
+    """ASGI middleware for tokenless servers: 400 for a Host header that is a name not allowed."""
+
+    def __init__(self, app: Callable, allowed: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            host = dict(scope.get("headers") or []).get(b"host")
+            if host is not None and not host_allowed(host.decode("latin-1"), self.allowed):
+                shown = host.decode("latin-1")[:100]
+                err = ServeError(
+                    400,
+                    f"host {shown!r} is not allowed: use this server by IP address or localhost, "
+                    "or start it with --allow-host NAME or --token",
+                )
+                await send_json(send, err, close=True)
+                return
+        await self.app(scope, receive, send)

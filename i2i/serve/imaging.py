@@ -6,6 +6,9 @@ on white), the model input is :func:`i2i.runtime.model_input`, inference is
 encoding matches :func:`i2i.imageio.write_image_atomic` (same format rules and quality). So the service
 returns the same bytes as ``i2i translate`` writes for the same input, model and output format.
 
+Images too large for the request's memory share run tiled (:mod:`i2i.serve.memory`), so their output
+differs slightly from a whole-image run.
+
 Before any pixel is decoded the header's size is checked against the pixel limit, so a small file that
 would decompress to gigabytes (a decompression bomb) is refused without being expanded.
 """
@@ -19,8 +22,9 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from i2i.imageio import from_float_chw, to_rgb
-from i2i.runtime import model_input, translate_whole
+from i2i.runtime import model_input, translate_tiled, translate_whole
 from i2i.serve.limits import ServeError
+from i2i.serve.memory import TILE_OVERLAP, need_text, plan_image, release_memory
 
 #: Pillow decoders the service accepts (the formats ``i2i translate`` reads by suffix).
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")
@@ -99,19 +103,42 @@ def encode_image(img: Image.Image, fmt: str, quality: int) -> Encoded:
     return Encoded(buffer.getvalue(), fmt, img.size)
 
 
-def run_model(session, image: Image.Image) -> Image.Image:
-    """One decoded RGB image through a loaded model (``session(batch)`` with an ``info``), whole-image,
-    size kept: the steps ``i2i translate`` takes without ``--resize``/``--tile``."""
+def run_model(session, image: Image.Image, share: int | None = None) -> Image.Image:
+    """One decoded RGB image through a loaded model (``session(batch)`` with an ``info``), size kept.
+
+    ``share``: bytes this request may use (:mod:`i2i.serve.memory`); images that fit run whole, the steps
+    ``i2i translate`` takes without ``--resize``/``--tile``; larger ones run tiled. None: always whole.
+
+    Raises:
+        ServeError: 413 when the image does not fit ``share`` even tiled.
+    """
     info = session.info
+    multiple = info.size_multiple
+    plan = plan_image(image.width, image.height, multiple, share) if share is not None else None
+    if share is not None and plan is None:
+        raise ServeError(
+            413,
+            f"image too large for this server's memory: {image.width}x{image.height} needs at least "
+            f"{need_text(image.width, image.height, multiple)}, each request may use "
+            f"{share / 2**20:,.0f} MiB (--max-memory / --workers)",
+        )
     arr = model_input(image, info.io.in_channels)
-    return from_float_chw(translate_whole(session, arr, info.size_multiple))
+    if plan is None or plan.tile is None:
+        return from_float_chw(translate_whole(session, arr, multiple))
+    return from_float_chw(translate_tiled(session, arr, multiple, plan.tile, TILE_OVERLAP))
 
 
-def translate_bytes(session, data: bytes, output: str, quality: int, max_pixels: int) -> Encoded:
+def translate_bytes(
+    session, data: bytes, output: str, quality: int, max_pixels: int, share: int | None = None
+) -> Encoded:
     """Image file bytes -> translated image file bytes (``output``: a key of :data:`OUTPUT_FORMATS`).
 
-    Runs on a worker thread: decoding, inference and encoding all stay off the event loop.
+    Runs on a worker thread: decoding, inference and encoding all stay off the event loop. Freed memory
+    is handed back to the system afterwards.
     """
-    image, in_format = decode_image(data, max_pixels)
-    fmt = OUTPUT_FORMATS[output] or in_format
-    return encode_image(run_model(session, image), fmt, quality)
+    try:
+        image, in_format = decode_image(data, max_pixels)
+        fmt = OUTPUT_FORMATS[output] or in_format
+        return encode_image(run_model(session, image, share), fmt, quality)
+    finally:
+        release_memory()

@@ -1,8 +1,10 @@
 """Bounded work and bounded requests: the worker pool with its admission queue, the body-size limit, and
 the one error type that becomes an HTTP status.
 
-Admission is counted, not queued in memory: at most ``workers + queue`` requests hold a slot at once (a
-slot is taken before the body is read, so memory is bounded by ``capacity * max_bytes``). A slot is given
+Admission is counted, not queued in memory: at most ``workers + queue`` requests hold a slot at once. A
+slot is taken only after the whole body has arrived (so slow uploaders cannot hold slots); the bodies
+being received are bounded separately by :class:`BodyGuardMiddleware` (size, minimum rate, a total
+byte budget). A slot is given
 back when its job finishes, or when the request ends without submitting one. A job that times out while
 still waiting is cancelled; one already running cannot be interrupted (onnxruntime has no cancel), so it
 keeps its slot until it ends and capacity stays honest.
@@ -128,35 +130,88 @@ class BodyTooLarge(ServeError):
         )
 
 
-class BodyLimitMiddleware:
-    """ASGI middleware: 413 for a declared Content-Length over ``max_bytes`` before anything is read, and
-    :class:`BodyTooLarge` raised inside the app as soon as a streamed body passes the limit."""
+class BodyGuardMiddleware:
+    """ASGI middleware that bounds request bodies in size, speed and total memory.
 
-    def __init__(self, app: Callable, max_bytes: int) -> None:
+    - 413 for a declared Content-Length over ``max_bytes`` before anything is read, and
+      :class:`BodyTooLarge` inside the app as soon as a streamed body passes the limit;
+    - 408 (connection closed) when the body falls behind ``min_rate`` bytes/s after ``grace`` seconds:
+      byte ``n`` must have arrived by ``start + grace + n / min_rate``, so a silent or trickling
+      uploader is cut off while any real client passes;
+    - 503 with Retry-After when the bodies being held by all requests together would pass ``budget``
+      bytes (a declared length is reserved up front; a chunked body counts as it arrives).
+    """
+
+    def __init__(
+        self, app: Callable, max_bytes: int, min_rate: float, grace: float, budget: int, retry_after: int = 1
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.min_rate = min_rate
+        self.grace = grace
+        self.budget = budget
+        self.retry_after = retry_after
+        self.held = 0  # bytes reserved or received by requests still running
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared_text = headers.get(b"content-length")
+        declared = int(declared_text) if declared_text is not None and declared_text.isdigit() else 0
+        if declared > self.max_bytes:
             await send_json(send, BodyTooLarge(self.max_bytes), close=True)
             return
+        if declared and self.held + declared > self.budget:
+            await send_json(send, self._over_budget(), close=True)
+            return
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        reserved = declared
         seen = 0
+        self.held += reserved
 
-        async def limited_receive() -> dict:
-            nonlocal seen
-            message = await receive()
+        complete = False
+
+        async def guarded_receive() -> dict:
+            nonlocal seen, reserved, complete
+            if complete:  # body done: later calls only wait for a disconnect, which has no deadline
+                return await receive()
+            deadline = start + self.grace + seen / self.min_rate
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise ServeError(
+                    408,
+                    f"request body too slow: {seen:,} bytes in {loop.time() - start:.1f} s; "
+                    f"send at least {self.min_rate / 1024:g} KiB/s",
+                    {"Connection": "close"},
+                ) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                if seen > reserved:
+                    self.held += seen - reserved
+                    reserved = seen
+                    if self.held > self.budget:
+                        raise self._over_budget()
+                complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        try:
+            await self.app(scope, guarded_receive, send)
+        finally:
+            self.held -= reserved
+
+    def _over_budget(self) -> ServeError:
+        return ServeError(
+            503,
+            f"server busy: uploads in progress hold {self.budget / 2**20:.0f} MiB; "
+            f"retry in {self.retry_after} s",
+            {"Retry-After": str(self.retry_after), "Connection": "close"},
+        )
 
 
 async def send_json(send: Callable, err: ServeError, close: bool = False) -> None:

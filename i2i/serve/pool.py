@@ -1,8 +1,10 @@
 """The loaded models, by name and direction, shared by every request.
 
-Each ``--models`` item becomes one onnxruntime session, loaded once at start-up. Its public name is the
-name in the model's own metadata (else the file's stem); a CycleGAN pair exported as two files shares one
-name and is told apart by direction. Sessions are thread-safe, so worker threads share them.
+Each ``--models`` item becomes one onnxruntime session, loaded once at start-up. A registry name is
+served under that name (``NAME:BtoA`` serves NAME's partner under NAME, told apart by direction); an .onnx
+path is served under the name in the model's own metadata (else the file's stem), so a CycleGAN pair
+exported as two files shares one name. Without ``--models`` every shipped and user model is served under
+its registry name. Sessions are thread-safe, so worker threads share them.
 """
 
 from __future__ import annotations
@@ -71,6 +73,22 @@ class ModelEntry:
         }
 
 
+def load_entry(spec: str, device: str = "auto", threads: int | None = None) -> ModelEntry:
+    """One ``--models`` item loaded: ``NAME[:DIRECTION]`` (served as NAME) or an .onnx path (served under
+    its metadata name)."""
+    from i2i.runtime import TranslatorSession, resolve_model
+    from i2i.runtime.resolve import is_model_path
+
+    name, direction = split_spec(spec.strip())
+    path = resolve_model(name, direction)
+    session = TranslatorSession(path, device=device, threads=threads, shrink_arena=True)
+    info = session.info
+    if direction and info.direction and direction != info.direction:
+        raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
+    label = (info.name or session.path.stem) if is_model_path(name) else name
+    return ModelEntry(label, session, str(session.path), session.provider)
+
+
 def split_spec(spec: str) -> tuple[str, str | None]:
     """``NAME:BtoA`` -> (NAME, BtoA); anything else -> (spec, None) (paths may contain colons)."""
     head, sep, tail = spec.rpartition(":")
@@ -98,18 +116,29 @@ class ModelPool:
     @classmethod
     def load(cls, specs: tuple[str, ...], device: str = "auto", threads: int | None = None) -> ModelPool:
         """Resolve and load every ``--models`` item once (I2IError naming the item that fails)."""
-        from i2i.runtime import TranslatorSession, resolve_model
+        return cls([load_entry(spec, device, threads) for spec in specs])
 
-        entries = []
-        for spec in specs:
-            name, direction = split_spec(spec.strip())
-            session = TranslatorSession(resolve_model(name, direction), device=device, threads=threads)
-            info = session.info
-            if direction and info.direction and direction != info.direction:
-                raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
-            label = info.name or session.path.stem
-            entries.append(ModelEntry(label, session, str(session.path), session.provider))
-        return cls(entries)
+    @classmethod
+    def load_registry(cls, device: str = "auto", threads: int | None = None) -> tuple[ModelPool, list[str]]:
+        """Every shipped and user model under its registry name, and one line per model that could not be
+        loaded (skipped, so one broken user model does not stop the service).
+
+        Raises:
+            I2IError: no registered model could be loaded.
+        """
+        from i2i.zoo.store import load_zoo
+
+        names = load_zoo().names()
+        entries, skipped = [], []
+        for name in names:
+            try:
+                entries.append(load_entry(name, device, threads))
+            except I2IError as err:
+                skipped.append(f"{name}: {err}")
+        if not entries:
+            reason = "; ".join(skipped) if skipped else "no shipped or user models are installed"
+            raise I2IError(f"no models to serve ({reason}): pass --models NAME|FILE.onnx[,...]")
+        return cls(entries), skipped
 
     def __len__(self) -> int:
         return len(self._entries)

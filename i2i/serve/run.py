@@ -9,11 +9,13 @@ from i2i.serve.settings import ServeSettings
 
 
 def make_server(settings: ServeSettings, pool: ModelPool, log_level: str = "warning"):  # -> uvicorn.Server
-    """A uvicorn server for the app over ``pool``; connections are capped at a few times the capacity
-    (beyond that uvicorn answers 503 itself), so idle sockets cannot pile up without bound either."""
+    """A uvicorn server for the app over ``pool``, on the guarded h11 protocol (:mod:`i2i.serve.guard`):
+    silent connections are closed after ``client_timeout``, open connections are capped at
+    ``max_connections`` (idle ones make room first), and overload is always the app's JSON 503."""
     import uvicorn
 
     from i2i.serve.app import create_app
+    from i2i.serve.guard import guarded_protocol
 
     config = uvicorn.Config(
         create_app(settings, pool),
@@ -21,7 +23,8 @@ def make_server(settings: ServeSettings, pool: ModelPool, log_level: str = "warn
         port=settings.port,
         log_level=log_level,
         access_log=False,
-        limit_concurrency=4 * settings.capacity + 32,
+        http=guarded_protocol(settings.client_timeout, settings.max_connections),
+        limit_concurrency=None,
         timeout_keep_alive=5,
         server_header=False,
     )

@@ -20,6 +20,13 @@ class ServeSettings:
     ``max_pixels``: largest decoded image (width x height); ``timeout``: seconds from admission to the
     response (504 after). ``device``/``threads``: onnxruntime provider and intra-op threads per session.
     ``quality``: JPEG/WebP output quality (the CLI's default, so outputs match ``i2i translate``).
+    ``client_timeout``: seconds a connection has to send a complete request head (else it is closed), and
+    the grace before a body must keep up with ``min_upload_rate`` bytes/s (else 408).
+    ``max_connections``: open connections; beyond it the oldest idle one is closed, or 503 if none is idle.
+    ``allowed_hosts``: Host names a tokenless server answers besides IP literals and ``localhost``.
+    ``max_memory``: bytes inference may use in all (each of the ``workers`` running requests gets an
+    equal share; larger images run tiled, see :mod:`i2i.serve.memory`). Uploads are bounded separately
+    (:attr:`body_budget`).
     """
 
     host: str = "127.0.0.1"
@@ -34,6 +41,11 @@ class ServeSettings:
     device: str = "auto"
     threads: int | None = None
     quality: int = 95
+    client_timeout: float = 5.0
+    min_upload_rate: float = 8 * 1024
+    max_connections: int = 256
+    allowed_hosts: tuple[str, ...] = ()
+    max_memory: int = 4 * 2**30
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0:
@@ -42,6 +54,10 @@ class ServeSettings:
             raise I2IError("--max-bytes, --max-pixels and --timeout must be positive")
         if self.token is not None and not self.token.strip():
             raise I2IError("--token must not be empty")
+        if self.max_memory < 64 * 2**20:
+            raise I2IError(f"--max-memory must be at least 64 MiB (got {self.max_memory / 2**20:g})")
+        if self.client_timeout <= 0 or self.min_upload_rate <= 0 or self.max_connections < 1:
+            raise I2IError("--client-timeout, --min-upload-rate and --max-connections must be positive")
         if not 1 <= self.quality <= 100:
             raise I2IError(f"--quality must be in 1..100 (got {self.quality})")
 
@@ -49,6 +65,16 @@ class ServeSettings:
     def capacity(self) -> int:
         """Requests admitted at once: running plus waiting."""
         return self.workers + self.queue
+
+    @property
+    def memory_share(self) -> int:
+        """Bytes one running request may use: ``max_memory / workers``."""
+        return self.max_memory // self.workers
+
+    @property
+    def body_budget(self) -> int:
+        """Bytes all request bodies being received or processed may hold together."""
+        return self.capacity * self.max_bytes
 
     @property
     def loopback(self) -> bool:

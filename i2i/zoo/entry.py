@@ -19,8 +19,8 @@ DIRECTIONS = ("AtoB", "BtoA")
 PRECISIONS = ("fp32", "fp16")
 ORIGINS = ("shipped", "user")
 #: Model names: letters, digits, ``_`` and ``-`` (no dots or slashes: those make a name look like a path).
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
 
 PROVENANCE_KEYS = ("dataset", "recipe", "command", "steps", "hardware", "date", "source", "notes")
 #: Provenance every shipped model must state (so anyone can retrain it).
@@ -129,7 +129,7 @@ class ModelEntry:
 
 def check_name(name: str) -> str:
     """``name`` if it is a valid model name, else I2IError."""
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise I2IError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '_' or '-' "
             "(starting with a letter or digit)"
@@ -206,7 +206,7 @@ def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -
     if missing:
         raise I2IError(f"{where}: missing key(s) {', '.join(missing)}")
     sha = _str(where, "sha256", data["sha256"])
-    if not _SHA_RE.match(sha):
+    if not _SHA_RE.fullmatch(sha):
         raise I2IError(f"{where}: 'sha256' must be 64 lower-case hex digits")
     task = _str(where, "task", data["task"])
     if task not in TASKS:
@@ -237,7 +237,7 @@ def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -
     if not isinstance(description, str):
         raise I2IError(f"{where}: 'description' must be a string")
     samples = _opt_str(where, "samples", data.get("samples"))
-    if samples is not None and not NAME_RE.match(samples):
+    if samples is not None and not NAME_RE.fullmatch(samples):
         raise I2IError(f"{where}: 'samples' must name a folder under i2i/assets/samples, got {samples!r}")
     checkpoint = data.get("checkpoint")
     return ModelEntry(

@@ -1,7 +1,7 @@
 """The pretrained generators the reference implementation's authors publish (torch-free).
 
 CycleGAN: ``{base}/cyclegan/pretrained_models/{name}.pth``; pix2pix:
-``{base}/pix2pix/models-pytorch/{name}.pth`` with ``base = http://efrosgans.eecs.berkeley.edu``
+``{base}/pix2pix/models-pytorch/{name}.pth`` with ``base = https://efrosgans.eecs.berkeley.edu``
 (``$I2I_OFFICIAL_BASE_URL`` overrides it, e.g. for a local mirror or tests). Names as in the reference's
 ``scripts/download_cyclegan_model.sh`` / ``download_pix2pix_model.sh``. CycleGAN generators are
 ``resnet_9blocks`` with instance norm (trained ``--no_dropout``); pix2pix generators ``unet_256`` with
@@ -20,7 +20,7 @@ from typing import Any
 from i2i.errors import I2IError
 
 BASE_URL_ENV = "I2I_OFFICIAL_BASE_URL"
-DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu"
+DEFAULT_BASE_URL = "https://efrosgans.eecs.berkeley.edu"
 PATHS = {"cyclegan": "cyclegan/pretrained_models", "pix2pix": "pix2pix/models-pytorch"}
 ARCHS: dict[str, tuple[str, dict[str, Any]]] = {
     "cyclegan": ("resnet_9blocks", {"ngf": 64, "norm": "instance", "use_dropout": False}),

@@ -37,7 +37,7 @@ def test_catalog_holds_the_pix2pix_and_cyclegan_sets():
     for name in CYCLEGAN:
         entry = CATALOG[name]
         assert (entry.kind, entry.archive) == ("unaligned", "zip")
-        assert entry.url() == f"http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
+        assert entry.url() == f"https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
         assert entry.split_names == ("trainA", "trainB", "testA", "testB")
 
 

@@ -308,3 +308,54 @@ def test_safe_extract_refuses_before_writing_anything(tmp_path):
     with pytest.raises(I2IError, match=r"entry '\.\./evil\.txt' climbs out"):
         safe_extract(archive, dest)
     assert list(dest.iterdir()) == []
+
+
+def test_offline_train_names_places_url_and_how_to_pass_data_and_leaves_nothing(tmp_path):
+    """`i2i train pix2pix --data maps` without network: one line that says where it looked, which URL it
+    tried and how to pass the data; no lock, no empty folders left behind (issue 14.5)."""
+    root = tmp_path / "datasets"
+    env = {
+        **os.environ,
+        "I2I_DATA": str(root),
+        "I2I_DATASET_BASE_URL": "http://127.0.0.1:9",
+        "COLUMNS": "1000",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "i2i.cli.main",
+            "train",
+            "pix2pix",
+            "--data",
+            "maps",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(
+        f"error: dataset 'maps' not found (looked in: {tmp_path / 'maps'}, {root / 'maps'}) and the download "
+        "from http://127.0.0.1:9/pix2pix/datasets/maps.tar.gz failed ("
+    )
+    assert lines[0].endswith(
+        "); pass the data with --data PATH (a folder with the dataset's split folders), "
+        "--data-root DIR (a folder holding maps/), or the environment variable I2I_DATA=DIR"
+    )
+    assert "Traceback" not in proc.stderr
+    assert not root.exists()  # no maps.lock, no .downloads, no empty data root
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no run folder either
+
+
+def test_failed_fetch_into_an_existing_root_leaves_only_what_was_there(tmp_path):
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(I2IError, match="cannot download"):
+        fetch_dataset("facades", tmp_path, base_url="http://127.0.0.1:9", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]

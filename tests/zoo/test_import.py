@@ -143,3 +143,29 @@ def test_fetch_official_downloads_imports_and_registers(official_server, zoo_env
     assert "published for both cyclegan and pix2pix; pass --task" in str(ambiguous.exception)
     unknown = runner.invoke(app, ["fetch-official", "cat2dog"])
     assert "no official model 'cat2dog'; available: apple2orange" in str(unknown.exception)
+
+
+def test_fetch_official_pins_the_first_download(official_server, zoo_env, tmp_path):
+    """The first download's sha256 is recorded; a different file later is refused (issue 17.6)."""
+    from typer.testing import CliRunner
+
+    from i2i.cli.models import app
+    from i2i.pins import get_pin
+
+    runner = CliRunner()
+    args = ["fetch-official", "apple2orange", "--ngf", "4", "--no-progress", "--replace"]
+    wrong = runner.invoke(app, [*args, "--sha256", "f" * 64])
+    assert isinstance(wrong.exception, I2IError) and f"does not match --sha256 {'f' * 64}" in str(
+        wrong.exception
+    )
+    assert get_pin("official:cyclegan/apple2orange") is None
+    assert runner.invoke(app, args).exit_code == 0
+    pin = get_pin("official:cyclegan/apple2orange")
+    assert pin is not None and pin["url"].endswith("/cyclegan/pretrained_models/apple2orange.pth")
+
+    server_file = tmp_path / "server" / "cyclegan" / "pretrained_models" / "apple2orange.pth"
+    server_file.write_bytes(server_file.read_bytes() + b"\0")
+    changed = runner.invoke(app, args)
+    assert isinstance(changed.exception, I2IError)
+    assert f"differs from {pin['sha256']} recorded on" in str(changed.exception)
+    assert not list((zoo_env.user / ".downloads").iterdir())

@@ -1,0 +1,85 @@
+"""Per-request memory: estimate what an image needs, run large ones tiled, give memory back afterwards.
+
+At most ``workers`` requests run inference at once, so the service stays within ``--max-memory`` when each
+running request stays within ``max_memory / workers`` (its *share*). A request's need is estimated from
+its pixels:
+
+- buffers that scale with the whole image (decoded RGB, float32 input and padded copy, the tiled blend's
+  accumulators, the output image): :data:`BUFFER_BYTES_PER_PIXEL` per pixel;
+- the network's activations, which scale with the pixels fed at once (the whole image, or one tile):
+  :data:`NETWORK_BYTES_PER_PIXEL` per pixel, an upper bound for the shipped generators measured with
+  onnxruntime on CPU (a 4 MP ``starry`` image peaked at ~1.4 KiB per pixel before tiling existed).
+
+An image whose whole-image need fits the share runs whole (the same bytes as ``i2i translate``); a larger
+one runs in the largest square tiles that fit (``i2i translate --tile``'s feathered blend); an image whose
+buffers alone exceed the share is refused with 413. After every request the allocator is asked to return
+freed memory to the system (onnxruntime's arena is shrunk by the session itself).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from i2i.runtime.tiling import min_side, round_up
+
+BUFFER_BYTES_PER_PIXEL = 64
+NETWORK_BYTES_PER_PIXEL = 2048
+#: Tiles overlap by this many pixels (feathered blend, as ``i2i translate --overlap``).
+TILE_OVERLAP = 32
+#: Largest tile side worth using (bigger tiles gain nothing in quality).
+MAX_TILE = 2048
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to run one image: whole (``tile`` None) or in ``tile`` x ``tile`` windows; ``need``: bytes."""
+
+    tile: int | None
+    need: int
+
+
+def plan_image(width: int, height: int, multiple: int, share: int) -> Plan | None:
+    """The plan for a ``width`` x ``height`` image within ``share`` bytes, or None when even the smallest
+    tile does not fit (the caller answers 413)."""
+    padded = round_up(max(width, min_side(multiple)), multiple) * round_up(
+        max(height, min_side(multiple)), multiple
+    )
+    buffers = BUFFER_BYTES_PER_PIXEL * padded
+    whole = buffers + NETWORK_BYTES_PER_PIXEL * padded
+    if whole <= share:
+        return Plan(None, whole)
+    room = share - buffers
+    side = math.isqrt(max(room, 0) // NETWORK_BYTES_PER_PIXEL)
+    side = min(MAX_TILE, side - side % multiple)
+    if side < max(min_side(multiple), TILE_OVERLAP + multiple):
+        return None
+    return Plan(side, buffers + NETWORK_BYTES_PER_PIXEL * side * side)
+
+
+def need_text(width: int, height: int, multiple: int) -> str:
+    """Human form of the smallest need of an image (its buffers plus the smallest tile), for a 413."""
+    smallest = max(min_side(multiple), TILE_OVERLAP + multiple)
+    need = BUFFER_BYTES_PER_PIXEL * width * height + NETWORK_BYTES_PER_PIXEL * smallest * smallest
+    return f"{need / 2**20:,.0f} MiB"
+
+
+@cache
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_memory() -> None:
+    """Ask glibc to return freed heap memory to the system (no-op elsewhere)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
