@@ -116,9 +116,9 @@ def test_a_style_loss_blow_up_stops_without_overwriting_the_model(setup, tmp_pat
     monkeypatch.setattr(fast_style, "perceptual_losses", blowing_up)
     cfg = FastStyleConfig(
         style="starry", data=str(photos), out=str(tmp_path / "r"), max_steps=10, batch_size=2, size=32,
-        style_size=64, backbone_weights=str(weights), log_every=1, state_every=2, sample_every=50,
+        style_size=64, backbone_weights=str(weights), log_every=1, state_every=2, sample_every=50, epochs=5,
     )  # fmt: skip
-    with pytest.raises(Diverged, match="diverged at step 7: total .* above 10 x its running median"):
+    with pytest.raises(Diverged, match=r"diverged at step 7: total .* above 10 x its running median"):
         train(cfg)
     assert load_state(tmp_path / "r" / "last.pt")["step"] == 6
     assert not (tmp_path / "r" / "model.pt").exists()
