@@ -97,7 +97,7 @@ def _default_text(f: Field[Any]) -> str:
     if f.default is MISSING or f.default is None:
         return ""
     value = f.default.value if isinstance(f.default, Enum) else f.default
-    return f" [default: {value}]"
+    return f" [default: {value:g}]" if isinstance(value, float) else f" [default: {value}]"
 
 
 def _panel(config_class: type[RunConfig], f: Field[Any]) -> str:
@@ -108,7 +108,7 @@ def _panel(config_class: type[RunConfig], f: Field[Any]) -> str:
         return "Data and output"
     if f.name in {g.name for g in fields(RunConfig)}:
         return "Run options (every recipe)"
-    if f.name in {g.name for g in fields(GanConfig)}:
+    if issubclass(config_class, GanConfig) and f.name in {g.name for g in fields(GanConfig)}:
         return "GAN options"
     return f"{config_class.__name__.removesuffix('Config')} options"
 

@@ -250,6 +250,10 @@ def train(
     return _Run(recipe_class, cfg, console).run(run_dir, resume)
 
 
+def _stop_reason(stop: StopControl) -> str:
+    return "interrupted" if stop.interrupted else "time" if stop.out_of_time else "max_steps"
+
+
 class _Run:
     """One call of :func:`train`: the state of the loop, with one method per thing the loop does."""
 
@@ -266,16 +270,60 @@ class _Run:
 
     # ------------------------------------------------------------------------------------------ the loop
     def run(self, run_dir: Path | None, resume: bool) -> TrainResult:
+        """Set up, then train epoch by epoch until done or stopped, then write the artefacts."""
+        cfg, env, recipe, ctx = self.cfg, self.env, self.recipe, self.ctx
+        loader, sampler = self.setup(run_dir, resume)
+        total_epochs = recipe.epochs()
+        total_steps = total_epochs * len(sampler)
+        if cfg.max_steps is not None:
+            total_steps = min(total_steps, cfg.max_steps)
+        if not resume:
+            self.log.write("event", step=0, epoch=0, message="start", steps_per_epoch=len(sampler),
+                           world_size=ctx.world_size)  # fmt: skip
+            self.samples()
+            self.save_state()  # a good state to come back to even if the first steps diverge
+        stopped = "done"
+        progress = TrainProgress(
+            self.out, total_steps, env.step, total_epochs, enabled=ctx.is_main, max_minutes=cfg.max_minutes
+        )
+        with StopControl(cfg.max_minutes) as stop, progress as bar:
+            while env.epoch < total_epochs and stopped == "done":
+                if env.step >= total_steps:
+                    stopped = "max_steps"
+                    break
+                recipe.train_set.set_epoch(env.epoch)
+                sampler.set_epoch(env.epoch, self.batch_in_epoch)
+                for net in recipe.nets.values():
+                    net.train()
+                for batch in loader:
+                    self.pending.append(recipe.train_step(batch))
+                    for name, ema in env.ema.items():
+                        ema.update(recipe.modules[name])
+                    env.step += 1
+                    self.batch_in_epoch += 1
+                    self.every_step()
+                    shown = {k: v for k, v in self.latest.items() if k in recipe.progress_keys}
+                    bar.update(env.step, env.epoch, shown)
+                    if all_reduce_max(float(stop.should_stop or env.step >= total_steps), ctx):
+                        stopped = _stop_reason(stop)
+                        break
+                if stopped == "done":
+                    self.end_epoch()
+        return self.finish(stopped)
+
+    def setup(self, run_dir: Path | None, resume: bool) -> tuple[Any, Any]:
+        """The recipe's parts, schedulers, scalers, EMA; the run folder (new, or restored from last.pt)
+        and its log; DDP wrappers; the loader and its sampler."""
         cfg, env, recipe, ctx = self.cfg, self.env, self.recipe, self.ctx
         recipe.build()
         if len(recipe.train_set) < ctx.world_size:
             raise I2IError(f"{len(recipe.train_set)} training images cannot feed {ctx.world_size} processes")
-        spec = recipe.schedule()
+        self.spec = recipe.schedule()
         self.schedulers: dict[str, Scheduler] = {}
         for name, opt in recipe.optimizers.items():
             recipe.scalers[name] = env.prec.grad_scaler()
-            if spec is not None:
-                self.schedulers[name] = build_scheduler(opt, spec)
+            if self.spec is not None:
+                self.schedulers[name] = build_scheduler(opt, self.spec)
         if cfg.ema is not None:
             env.ema = {name: EMA(recipe.modules[name], cfg.ema) for name in recipe.ema_modules}
         self.guard = DivergenceGuard(cfg.diverge_factor, recipe.guard_keys)
@@ -295,69 +343,25 @@ class _Run:
         self.out.print(
             f"{self.task}: {verb} run in [bold]{self.run_dir}[/] ({recipe.describe()})", soft_wrap=True
         )
-
         recipe.nets = {name: wrap_ddp(m, ctx) for name, m in recipe.modules.items()}
-        loader, sampler = make_loader(recipe.train_set, cfg.batch_size, cfg.seed, cfg.workers, ctx)
-        total_epochs = recipe.epochs()
-        total_steps = total_epochs * len(sampler)
-        if cfg.max_steps is not None:
-            total_steps = min(total_steps, cfg.max_steps)
         self.means, self.pending, self.latest = RunningMeans(), [], {}
         self.t_log = time.perf_counter()
-        if not resume:
-            self.log.write("event", step=0, epoch=0, message="start", steps_per_epoch=len(sampler),
-                           world_size=ctx.world_size)  # fmt: skip
-            self.samples()
-            self.save_state()  # a good state to come back to even if the first steps diverge
-        stopped = "done"
-        with (
-            StopControl(cfg.max_minutes) as stop,
-            TrainProgress(
-                self.out,
-                total_steps,
-                env.step,
-                total_epochs,
-                enabled=ctx.is_main,
-                max_minutes=cfg.max_minutes,
-            ) as bar,  # fmt: skip
-        ):
-            while env.epoch < total_epochs and stopped == "done":
-                if env.step >= total_steps:
-                    stopped = "max_steps"
-                    break
-                recipe.train_set.set_epoch(env.epoch)
-                sampler.set_epoch(env.epoch, self.batch_in_epoch)
-                for net in recipe.nets.values():
-                    net.train()
-                for batch in loader:
-                    self.pending.append(recipe.train_step(batch))
-                    for name, ema in env.ema.items():
-                        ema.update(recipe.modules[name])
-                    env.step += 1
-                    self.batch_in_epoch += 1
-                    self.every_step(total_steps)
-                    bar.update(env.step, env.epoch, {k: self.latest[k] for k in recipe.progress_keys
-                                                     if k in self.latest})  # fmt: skip
-                    if all_reduce_max(float(stop.should_stop or env.step >= total_steps), ctx):
-                        stopped = (
-                            "interrupted" if stop.interrupted else "time" if stop.out_of_time else "max_steps"
-                        )
-                        break
-                if stopped != "done":
-                    break
-                self.flush()
-                metric = recipe.end_epoch()
-                self.flush_warnings()
-                if spec is not None:
-                    metric = all_reduce_max(metric, ctx) if spec.policy == "plateau" else None
-                    for scheduler in self.schedulers.values():
-                        step_scheduler(scheduler, metric)
-                env.epoch += 1
-                self.batch_in_epoch = 0
-                self.save_state()
-        return self.finish(stopped)
+        return make_loader(recipe.train_set, cfg.batch_size, cfg.seed, cfg.workers, self.ctx)
 
-    def every_step(self, total_steps: int) -> None:
+    def end_epoch(self) -> None:
+        """The recipe's epoch end (validation), one lr step, the next epoch; then ``last.pt``."""
+        self.flush()
+        metric = self.recipe.end_epoch()
+        self.flush_warnings()
+        if self.spec is not None:
+            metric = all_reduce_max(metric, self.ctx) if self.spec.policy == "plateau" else None
+            for scheduler in self.schedulers.values():
+                step_scheduler(scheduler, metric)
+        self.env.epoch += 1
+        self.batch_in_epoch = 0
+        self.save_state()
+
+    def every_step(self) -> None:
         """What happens after optimizer step ``env.step``, at its cadence."""
         cfg, step = self.cfg, self.env.step
         if step % cfg.log_every == 0:
