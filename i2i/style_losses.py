@@ -1,56 +1,5 @@
-"""Perceptual style losses (Gatys et al. 2016; Johnson et al. 2016) as pure functions.
+"""Moved to :mod:`i2i.losses.perceptual`; this name stays importable for existing callers."""
 
-Feature maps are (N, C, H, W) activations of a frozen network (see :mod:`i2i.features.vgg`, whose input
-is RGB in [0, 1] with ImageNet normalisation inside; the loss scales below assume that).
+from i2i.losses.perceptual import content_loss, gram, style_loss, tv_loss
 
-- Gram matrix: ``G = F F^T / (C * H * W)`` with F the (C, H*W) reshaped features, per batch item.
-- Content loss: ``mean((F - P)^2)`` at one layer.
-- Style loss: ``sum_l w_l * mean((G_l(x) - A_l)^2)`` over the style layers (A_l: target Grams).
-- Total variation: ``mean((x[..., 1:, :] - x[..., :-1, :])^2) + mean((x[..., :, 1:] - x[..., :, :-1])^2)``
-  (squared differences, averaged, so the weight does not depend on image size).
-
-Scale: with these definitions the Gatys defaults used here are content weight 1 and style weight 1e6
-(the PyTorch tutorial's setting, also Johnson's ratio of 1e5 : 1e10).
-"""
-
-from __future__ import annotations
-
-from collections.abc import Mapping
-
-import torch
-import torch.nn.functional as F
-
-
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, C): ``F F^T / (C * H * W)`` per batch item."""
-    n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
-
-
-def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between two (N, C, H, W) feature maps; a scalar."""
-    return F.mse_loss(features, target)
-
-
-def style_loss(
-    features: Mapping[str, torch.Tensor],
-    target_grams: Mapping[str, torch.Tensor],
-    layer_weights: Mapping[str, float],
-) -> torch.Tensor:
-    """``sum_l w_l * mean((gram(F_l) - A_l)^2)`` over ``layer_weights``; a scalar.
-
-    ``target_grams[l]`` is (1, C, C) or (N, C, C) and broadcasts over the batch of ``features[l]``.
-    """
-    total = features[next(iter(layer_weights))].new_zeros(())
-    for layer, weight in layer_weights.items():
-        g = gram(features[layer])
-        total = total + weight * F.mse_loss(g, target_grams[layer].expand_as(g))
-    return total
-
-
-def tv_loss(image: torch.Tensor) -> torch.Tensor:
-    """Total variation of an (N, C, H, W) image: mean squared vertical + horizontal differences."""
-    dy = image[..., 1:, :] - image[..., :-1, :]
-    dx = image[..., :, 1:] - image[..., :, :-1]
-    return dy.square().mean() + dx.square().mean()
+__all__ = ["content_loss", "gram", "style_loss", "tv_loss"]

@@ -11,10 +11,10 @@ from torch import nn
 
 from i2i.nn.layers import init_weights
 from i2i.nn.patchgan import NLayerDiscriminator, PixelDiscriminator
+from i2i.nn.registry import Registry
 from i2i.nn.resnet import ResnetGenerator
 from i2i.nn.transformer import TransformerNet
 from i2i.nn.unet import UnetGenerator
-from i2i.registry import Registry
 
 GENERATORS: Registry[nn.Module] = Registry("generator")
 DISCRIMINATORS: Registry[nn.Module] = Registry("discriminator")

@@ -1,8 +1,7 @@
-"""Training recipes (one module each: :mod:`~i2i.train.pix2pix`, ...) on shared helpers.
+"""Training: one run harness (:mod:`~i2i.train.harness`) and one small module per recipe
+(:mod:`~i2i.train.pix2pix`, :mod:`~i2i.train.cyclegan`, :mod:`~i2i.train.fast_style`).
 
-Shared helpers: :mod:`~i2i.train.runtime` (seed, RNG snapshots, device, DDP, AMP), :mod:`~i2i.train.sampler`
-(deterministic resumable batching), :mod:`~i2i.train.loop` (loaders, fixed sample batch, inference copy),
-:mod:`~i2i.train.schedules` (lr policies), :mod:`~i2i.train.rundir` (run folder, config, log, state),
-:mod:`~i2i.train.visuals` (grids, loss curves), :mod:`~i2i.train.progress` (Rich bar, Ctrl-C, time limit),
-:mod:`~i2i.train.monitor` (D-dominance and collapse warnings), :mod:`~i2i.train.image_pool`.
+The harness owns the loop, resume, logs, grids, probes, snapshots, EMA, the divergence guard and stopping;
+a recipe owns its config, networks, step and sample rows. Options live in :mod:`~i2i.train.config`
+(torch-free; the CLI is generated from it). See docs/architecture.md for the module map.
 """

@@ -1,119 +1,267 @@
-"""The options every training recipe shares, as a frozen dataclass that recipe configs extend.
+"""Training options as frozen dataclasses: the one place each option, its default and its help live.
 
-Recipes redeclare the fields whose paper defaults differ (generator, norm, dropout, GAN loss, sample
-count) and add their own. Sizes are in pixels; ``epochs`` / ``epochs_decay`` / ``save_every`` count
-epochs; ``log_every`` / ``sample_every`` / ``state_every`` / ``eval_every`` count optimizer steps.
+The `i2i train <recipe>` commands are generated from these classes (:mod:`i2i.cli.train`): every field
+becomes a kebab-case flag (``lambda_A`` -> ``--lambda-a``, with the paper spelling ``--lambda-A`` kept as
+an alias), enum fields become choices listed in ``--help``, and a field's ``help`` metadata is its help.
+Torch-free, so the CLI can read it without importing torch.
+
+* :class:`RunConfig`: what every recipe shares (output, bounds, runtime, logging, EMA, snapshots, the
+  divergence guard).
+* :class:`GanConfig`: what the GAN recipes add (datasets, networks, GAN objective, Adam, lr schedule, crops,
+  quality probes). Recipe configs extend one of them and redeclare the fields whose defaults differ.
+
+Units: ``epochs`` / ``epochs_decay`` count epochs; every ``*_every`` counts optimizer steps (``val_every``:
+epochs). Sizes are pixels.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import dataclasses
+import functools
+import typing
+from dataclasses import MISSING, asdict, dataclass, fields
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Self
 
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
-from i2i.losses import GAN_MODES
-from i2i.train.schedules import ScheduleSpec
+
+
+# ------------------------------------------------------------------------------------------------ choices
+class Direction(StrEnum):
+    AtoB = "AtoB"
+    BtoA = "BtoA"
+
+
+class GanMode(StrEnum):
+    """Adversarial losses (:mod:`i2i.losses.gan`)."""
+
+    vanilla = "vanilla"
+    lsgan = "lsgan"
+    wgangp = "wgangp"
+    hinge = "hinge"
+
+
+class Norm(StrEnum):
+    batch = "batch"
+    instance = "instance"
+    none = "none"
+
+
+class LrPolicy(StrEnum):
+    """Learning-rate policies (:mod:`i2i.train.schedules`)."""
+
+    linear = "linear"
+    step = "step"
+    plateau = "plateau"
+    cosine = "cosine"
+
+
+class Preprocess(StrEnum):
+    resize_and_crop = "resize_and_crop"
+    crop = "crop"
+    scale_width = "scale_width"
+    scale_width_and_crop = "scale_width_and_crop"
+    none = "none"
+
+
+class Amp(StrEnum):
+    """Mixed precision (:class:`i2i.train.runtime.Precision`)."""
+
+    none = "none"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+class Device(StrEnum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Init(StrEnum):
+    normal = "normal"
+    xavier = "xavier"
+    kaiming = "kaiming"
+    orthogonal = "orthogonal"
+
+
+# ------------------------------------------------------------------------------------------------ fields
+def option(default: Any = MISSING, help: str = "", *, cli: bool = True, hint: str | None = None) -> Any:
+    """A dataclass field with CLI metadata: ``help`` text, ``cli=False`` to keep it off the command line,
+    ``hint`` (for a field without default) what to say when it is missing."""
+    metadata = {"help": help, "cli": cli, "hint": hint}
+    if default is MISSING:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def require(config: object, names: tuple[str, ...], minimum: float) -> None:
-    """I2IError naming the first of ``names`` whose value is below ``minimum``."""
+    """I2IError naming the first of ``names`` whose value is below ``minimum`` (None passes)."""
     for name in names:
-        if getattr(config, name) < minimum:
-            raise I2IError(f"{name.replace('_', '-')} must be >= {minimum:g}, got {getattr(config, name)}")
+        value = getattr(config, name)
+        if value is not None and value < minimum:
+            raise I2IError(f"{name.replace('_', '-')} must be >= {minimum:g}, got {value}")
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Data, networks, optimisation, bounds, runtime and output options of a GAN training run."""
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a config class's fields (``from __future__`` makes them strings)."""
+    return typing.get_type_hints(cls)
+
+
+def enum_of(annotation: Any) -> type[Enum] | None:
+    """The Enum class in ``X`` or ``X | None``, else None."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return candidate
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ configs
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Options every recipe has and means the same by."""
+
+    #: Options ``--resume RUN_DIR`` accepts; the rest come from the run's config.json.
+    resume_overrides: ClassVar[tuple[str, ...]] = (
+        "max_steps",
+        "max_minutes",
+        "workers",
+        "device",
+        "diverge_factor",
+        "lr",
+    )
+
+    data: str = option(help="Training images.", hint="a folder")
+    out: str | None = option(None, "Run folder [runs/<task>-<data>-<timestamp>].")
+    # optimisation
+    lr: float = option(2e-4, "Adam learning rate.")
+    batch_size: int = option(1, "Images per step (per process).")
+    # bounds
+    max_steps: int | None = option(None, "Stop (resumably) after this many optimizer steps in all.")
+    max_minutes: float | None = option(None, "Stop (resumably) after this many minutes.")
+    # runtime
+    seed: int = option(0, "Random seed (weights, dropout, data order, jitter).")
+    device: Device = option(Device.auto, "Where to train: auto picks CUDA when torch sees one.")
+    amp: Amp = option(Amp.none, "Mixed precision: bf16 autocast, or fp16 autocast with loss scaling.")
+    channels_last: bool = option(False, "NHWC memory format for networks and inputs.")
+    workers: int = option(4, "Data-loader worker processes (0: load in the training process).")
+    # outputs
+    log_every: int = option(50, "Steps between train_log.jsonl records (losses are read back only then).")
+    sample_every: int = option(500, "Steps between sample grids.")
+    n_samples: int = option(4, "Rows in the sample grids.")
+    state_every: int = option(1000, "Steps between saves of the resumable state last.pt.")
+    snapshot_every: int | None = option(
+        None, "Steps between numbered release checkpoints checkpoints/step_<N>_<name>.pt [off]."
+    )
+    keep_snapshots: int = option(3, "Numbered snapshots kept (plus the best one by the probe metric).")
+    # training aids
+    ema: float | None = option(
+        None, "Keep an exponential moving average of the generator weights with this decay (e.g. 0.999) "
+        "and use it for samples, validation, probes and release checkpoints [off]."
+    )  # fmt: skip
+    diverge_factor: float = option(
+        10.0, "Stop when a logged loss exceeds this many times its running median (NaN/inf always stops)."
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            kind = enum_of(field_types(type(self))[f.name])
+            value = getattr(self, f.name)
+            if kind is None or value is None or isinstance(value, kind):
+                continue
+            try:
+                object.__setattr__(self, f.name, kind(value))
+            except ValueError:
+                valid = ", ".join(m.value for m in kind)
+                label = f.name.replace("_", " ")
+                raise I2IError(
+                    f"unknown --{f.name.replace('_', '-')} {value!r}; valid {label} values: {valid}"
+                ) from None
+        require(self, ("batch_size", "log_every", "sample_every", "state_every", "n_samples"), 1)
+        require(self, ("max_steps", "snapshot_every", "keep_snapshots"), 1)
+        require(self, ("workers",), 0)
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise I2IError(f"max-minutes must be > 0, got {self.max_minutes}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise I2IError(f"ema must be a decay in (0, 1), e.g. 0.999, got {self.ema}")
+        if not self.diverge_factor > 1.0:
+            raise I2IError(f"diverge-factor must be > 1, got {self.diverge_factor}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (enums as their strings)."""
+        return {k: v.value if isinstance(v, Enum) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from :meth:`to_dict` output; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanConfig(RunConfig):
+    """What the GAN recipes add. Defaults are pix2pix's; recipes redeclare what differs."""
 
     #: Channels the discriminator sees: 6 for pix2pix's conditional D (input and candidate), 3 otherwise.
     discriminator_channels: ClassVar[int] = 6
 
-    data: str
-    data_root: str | None = None
-    out: str | None = None
-    direction: str = "AtoB"
+    data: str = option(
+        help="Dataset: a catalog name (fetched if absent, see `i2i data list`) or a folder.",
+        hint="a catalog name such as `facades`, or a folder",
+    )
+    data_root: str | None = option(
+        None, "Where named datasets live and are fetched to [$I2I_DATA, else a per-user cache folder]."
+    )
+    direction: Direction = option(Direction.AtoB, "Which side is the input (facades labels->photo: BtoA).")
     # networks
-    netG: str = "unet_256"
-    netD: str = "basic"
-    n_layers_D: int = 3
-    ngf: int = 64
-    ndf: int = 64
-    norm: str = "batch"
-    dropout: bool = True
-    init: str = "normal"
-    init_gain: float = 0.02
+    netG: str = option("unet_256", "Generator: unet_256 | unet_128 | unet | resnet_9blocks | resnet_6blocks.")
+    netD: str = option("basic", "Discriminator: basic (70x70 PatchGAN) | n_layers | pixel.")
+    n_layers_D: int = option(3, "Depth of --net-d n_layers.")
+    ngf: int = option(64, "Generator width (64 in the papers).")
+    ndf: int = option(64, "Discriminator width (64 in the papers).")
+    norm: Norm = option(Norm.batch, "Normalisation layers.")
+    dropout: bool = option(True, "Dropout in the generator (U-Net decoder / ResNet blocks).")
+    init: Init = option(Init.normal, "Weight initialisation.")
+    init_gain: float = option(0.02, "Scale of the initial weights.")
     # objective and optimisation
-    gan_mode: str = "vanilla"
-    lambda_gp: float = 10.0
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 1
-    epochs: int = 100
-    epochs_decay: int = 100
-    lr_policy: str = "linear"
-    lr_step_epochs: int = 50
+    gan_mode: GanMode = option(GanMode.vanilla, "Adversarial loss.")
+    lambda_gp: float = option(10.0, "Gradient-penalty weight (wgangp).")
+    beta1: float = option(0.5, "Adam beta1.")
+    beta2: float = option(0.999, "Adam beta2.")
+    epochs: int = option(100, "Epochs at the initial learning rate.")
+    epochs_decay: int = option(100, "Epochs of learning-rate decay.")
+    lr_policy: LrPolicy = option(LrPolicy.linear, "Learning-rate schedule (stepped once per epoch).")
+    lr_step_epochs: int = option(50, "Epochs between x0.1 steps (step policy).")
     # data
-    load_size: int = 286
-    crop_size: int = 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
-    workers: int = 4
-    # bounds, runtime
-    max_steps: int | None = None
-    max_minutes: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: str = "none"
-    channels_last: bool = False
-    # outputs
-    log_every: int = 50
-    sample_every: int = 500
-    n_samples: int = 4
-    save_every: int = 5
-    state_every: int = 1000
+    image_size: int | None = option(
+        None, "Shortcut: --crop-size N and --load-size N*286/256 (e.g. 128 -> 143)."
+    )
+    load_size: int | None = option(None, "Resize side before the random crop [286, or from --image-size].")
+    crop_size: int | None = option(None, "Training crop side [256, or --image-size].")
+    preprocess: Preprocess = option(Preprocess.resize_and_crop, "How training images are resized/cropped.")
+    flip: bool = option(True, "Random horizontal flips.")
     # quality probes (off by default): every eval_every steps, score eval_images fixed held-out images
-    eval_every: int | None = None
-    eval_images: int = 32
+    eval_every: int | None = option(
+        None, "Steps between quality probes on fixed held-out images, logged as `eval` records and "
+        "drawn in eval_curves.png; also scores the snapshots [off]."
+    )  # fmt: skip
+    eval_images: int = option(32, "Images in the quality probe.")
 
     def __post_init__(self) -> None:
-        if self.direction not in ("AtoB", "BtoA"):
-            raise I2IError(f"direction must be AtoB or BtoA, got {self.direction!r}")
-        if self.gan_mode not in GAN_MODES:
-            raise I2IError(f"unknown gan mode {self.gan_mode!r}; valid: {', '.join(GAN_MODES)}")
-        positive = ("batch_size", "load_size", "crop_size", "log_every", "sample_every")
-        require(self, (*positive, "save_every", "state_every"), 1)
-        if self.max_steps is not None and self.max_steps < 1:
-            raise I2IError(f"max-steps must be >= 1, got {self.max_steps}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise I2IError(f"max-minutes must be > 0, got {self.max_minutes}")
-        require(self, ("workers",), 0)
-        if self.eval_every is not None and self.eval_every < 1:
-            raise I2IError(f"eval-every must be >= 1, got {self.eval_every}")
+        if self.image_size is not None:
+            if self.image_size < 1:
+                raise I2IError(f"image-size must be >= 1, got {self.image_size}")
+            if self.crop_size is None:
+                object.__setattr__(self, "crop_size", self.image_size)
+            if self.load_size is None:
+                object.__setattr__(self, "load_size", round(self.image_size * 286 / 256))
+        object.__setattr__(self, "load_size", 286 if self.load_size is None else self.load_size)
+        object.__setattr__(self, "crop_size", 256 if self.crop_size is None else self.crop_size)
+        super().__post_init__()
+        require(self, ("load_size", "crop_size", "eval_every"), 1)
         require(self, ("eval_images",), 2)
-        ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay)  # validates
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    @property
-    def schedule(self) -> ScheduleSpec:
-        return ScheduleSpec(self.lr_policy, self.epochs, self.epochs_decay, step_epochs=self.lr_step_epochs)
-
-    def discriminator_arch(self) -> ArchSpec:
-        """The discriminator's registry name and builder kwargs."""
-        kwargs: dict[str, Any] = {
-            "in_channels": self.discriminator_channels,
-            "ndf": self.ndf,
-            "norm": self.norm,
-        }
-        if self.netD == "n_layers":
-            kwargs["n_layers"] = self.n_layers_D
-        return ArchSpec(self.netD, kwargs)
+        require(self, ("epochs", "epochs_decay"), 0)
+        if self.epochs + self.epochs_decay < 1:
+            raise I2IError("epochs and epochs-decay must not both be 0")

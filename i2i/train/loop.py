@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,6 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from i2i.errors import I2IError
 from i2i.nn.layers import batchnorm_to_instancenorm
 from i2i.train.runtime import DistContext
 from i2i.train.sampler import EpochBatchSampler
@@ -62,6 +60,15 @@ def inference_copy(generator: nn.Module) -> nn.Module:
     return batchnorm_to_instancenorm(copy.deepcopy(generator)).eval()
 
 
+def optimizer_step(
+    loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler
+) -> None:
+    """Backward ``loss`` and step ``optimizer`` through ``scaler`` (a pass-through unless fp16)."""
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+
+
 def set_requires_grad(modules: nn.Module | Iterable[nn.Module], flag: bool) -> None:
     """Switch gradient computation of every parameter of ``modules`` on or off (skips D in G's step)."""
     if isinstance(modules, nn.Module):
@@ -93,10 +100,3 @@ class RunningMeans:
 def module_state(module: nn.Module) -> dict[str, Any]:
     """A CPU copy of ``module``'s state dict (weights and buffers)."""
     return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
-
-
-def nan_guard(values: dict[str, float]) -> None:
-    """Stop with a clear message when a logged loss became NaN or infinite."""
-    bad = [k for k, v in values.items() if not math.isfinite(v)]
-    if bad:
-        raise I2IError(f"training diverged: {', '.join(bad)} became NaN/inf (try a lower --lr or --amp none)")

@@ -198,3 +198,16 @@ def test_two_cpu_ranks_stay_in_sync_and_only_rank_0_writes(unpaired, tmp_path):
     assert r1["writes"] == [] and {"save_state", "write_json", "save"} <= set(r0["writes"])
     steps = [r["step"] for r in read_jsonl(tmp_path / "run" / "train_log.jsonl") if r["kind"] == "train"]
     assert steps == [1, 2, 3]
+
+
+def test_ema_snapshots_hold_both_directions(unpaired, tmp_path):
+    run = tmp_path / "run"
+    result = cyclegan.train(
+        tiny_cyclegan_config(unpaired, max_steps=2, ema=0.9, snapshot_every=2), run_dir=run
+    )
+    names = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert names == ["step_0000002_generator_blue2red.pt", "step_0000002_generator_red2blue.pt"]
+    state = torch.load(run / "last.pt", weights_only=True)
+    for path, net in zip(result.checkpoints, ("G_A", "G_B"), strict=True):
+        released = checkpoint.load(path).module.state_dict()
+        assert all(torch.equal(v, state[f"ema_{net}"][k]) for k, v in released.items()), net

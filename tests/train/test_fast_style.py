@@ -7,13 +7,11 @@ from dataclasses import replace
 
 import pytest
 import torch
-import typer
 from PIL import Image
 from typer.testing import CliRunner
 
 from i2i import checkpoint
 from i2i.cli.main import app as main_app
-from i2i.cli.train_style import register
 from i2i.errors import I2IError
 from i2i.features.vgg import VGGFeatures
 from i2i.train.fast_style import FastStyleConfig, train
@@ -36,32 +34,20 @@ def setup(tmp_path_factory):
     return root, weights, photos
 
 
-def _app() -> typer.Typer:
-    app, train_app = typer.Typer(), typer.Typer()
-
-    @train_app.callback()
-    def _group() -> None:
-        pass
-
-    register(train_app)
-    app.add_typer(train_app, name="train")
-    return app
-
-
 def test_two_steps_give_a_loadable_checkpoint_and_it_stylizes_via_onnx(setup, tmp_path):
     _, weights, photos = setup
     run = tmp_path / "run"
     args = ["train", "style", "--style", "starry", "--data", str(photos), "--out", str(run)]
     args += ["--max-steps", "2", "--batch-size", "2", "--size", "32", "--style-size", "64"]
     args += ["--backbone-weights", str(weights), "--sample-every", "1"]
-    result = runner.invoke(_app(), args)
+    result = runner.invoke(main_app, args)
     assert result.exit_code == 0, result.output
     model = run / "model.pt"
     assert str(model) in result.stdout
     loaded = checkpoint.load(model)
     assert loaded.header.task == "fast_style" and loaded.header.name == "starry"
-    assert loaded.header.arch.name == "johnson" and loaded.header.recipe["steps"] == 2
-    assert (run / "last.pt").is_file() and (run / "samples" / "step_000002.png").is_file()
+    assert loaded.header.arch.name == "johnson" and loaded.header.recipe["step"] == 2
+    assert (run / "last.pt").is_file() and (run / "samples" / "step_0000002.png").is_file()
     out = loaded.module(torch.rand(1, 3, 32, 32) * 2 - 1)
     assert out.shape == (1, 3, 32, 32)
 
@@ -110,3 +96,47 @@ def test_bf16_autocast_trains_with_float32_losses(setup, tmp_path):
     assert all(isinstance(v, float) and v == v for v in result.losses.values())  # read back, not NaN
     loaded = checkpoint.load(result.checkpoint)
     assert all(p.dtype == torch.float32 for p in loaded.module.parameters())
+
+
+def test_a_style_loss_blow_up_stops_without_overwriting_the_model(setup, tmp_path, monkeypatch):
+    """The failure this guard exists for: style loss 3.6e5 -> 1.7e7 overwrote a good model.pt."""
+    from i2i.train import fast_style
+    from i2i.train.harness import Diverged
+    from i2i.train.rundir import load_state
+
+    _, weights, photos = setup
+    real = fast_style.perceptual_losses
+    calls = {"n": 0}
+
+    def blowing_up(*args, **kwargs):
+        calls["n"] += 1
+        terms = real(*args, **kwargs)
+        return {k: v * 50 for k, v in terms.items()} if calls["n"] > 6 else terms
+
+    monkeypatch.setattr(fast_style, "perceptual_losses", blowing_up)
+    cfg = FastStyleConfig(
+        style="starry", data=str(photos), out=str(tmp_path / "r"), max_steps=10, batch_size=2, size=32,
+        style_size=64, backbone_weights=str(weights), log_every=1, state_every=2, sample_every=50, epochs=5,
+    )  # fmt: skip
+    with pytest.raises(Diverged, match=r"diverged at step 7: total .* above 10 x its running median"):
+        train(cfg)
+    assert load_state(tmp_path / "r" / "last.pt")["step"] == 6
+    assert not (tmp_path / "r" / "model.pt").exists()
+    assert not (tmp_path / "r" / "checkpoints").exists()  # no snapshot either (every 500 steps)
+
+
+def test_resume_mid_epoch_is_bit_identical(setup, tmp_path):
+    _, weights, photos = setup
+    cfg = FastStyleConfig(
+        style="starry", data=str(photos), out=str(tmp_path / "straight"), max_steps=3, batch_size=2, size=32,
+        style_size=64, backbone_weights=str(weights), sample_every=50, ema=0.5,
+    )  # fmt: skip
+    train(cfg)  # 3 photos at batch 2: 2 steps per epoch, so step 1 is mid-epoch
+    split = replace(cfg, out=str(tmp_path / "split"))
+    train(replace(split, max_steps=1))
+    assert train(split, resume=True).step == 3
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    assert (a["epoch"], a["batch_in_epoch"]) == (b["epoch"], b["batch_in_epoch"]) == (1, 1)
+    for key in ("net", "ema_net"):
+        assert all(torch.equal(v, b[key][k]) for k, v in a[key].items()), key

@@ -170,3 +170,18 @@ def test_cli_without_data_exits_1_with_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "error: --data is required (a catalog name such as `facades`, or a folder), or --resume RUN_DIR"
     ]
+
+
+def test_ema_and_snapshots_ranked_by_the_paired_probe(tiny_ab, tmp_path):
+    run = tmp_path / "run"
+    cfg = tiny_config(tiny_ab, max_steps=4, ema=0.5, snapshot_every=2, keep_snapshots=1, eval_images=2)
+    result = pix2pix.train(cfg, run_dir=run)
+    evals = {r["step"]: r["eval_L1"] for r in read_jsonl(run / "train_log.jsonl") if r["kind"] == "eval"}
+    assert sorted(evals) == [2, 4]  # each snapshot scored at its own step
+    best = min(evals, key=lambda s: (evals[s], -s))
+    expected = {f"step_{s:07d}_generator.pt" for s in (best, 4)}
+    assert {p.name for p in (run / "checkpoints").iterdir()} == expected
+    state = load_state(run / "last.pt")
+    released = checkpoint.load(result.checkpoint).module.state_dict()
+    assert all(torch.equal(v, state["ema_G"][k]) for k, v in released.items())
+    assert not all(torch.equal(v, state["G"][k]) for k, v in released.items())

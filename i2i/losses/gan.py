@@ -1,4 +1,4 @@
-"""Pure loss functions shared by the training recipes (REFERENCE §1).
+"""Adversarial losses and the L1 term of the GAN recipes, as pure functions (REFERENCE §1).
 
 GAN losses take the discriminator's raw output (any shape: a PatchGAN gives (N, 1, 30, 30) at 256x256, a
 pixel GAN (N, 1, H, W)) and build their targets from that shape with ``ones_like`` / ``zeros_like``; no
@@ -112,14 +112,15 @@ def gradient_penalty(
     return weight * ((norms - constant) ** 2).mean()
 
 
-def discriminator_accuracy(pred_real: Tensor, pred_fake: Tensor, mode: str) -> tuple[float, float]:
-    """Fraction of D's output cells that classify correctly: ``(on real, on fake)``, each in [0, 1].
+def discriminator_accuracy(pred_real: Tensor, pred_fake: Tensor, mode: str) -> tuple[Tensor, Tensor]:
+    """Fraction of D's output cells that classify correctly: ``(on real, on fake)``, 0-d float32 tensors
+    in [0, 1] on the predictions' device (no host sync; read them when logging).
 
     The decision threshold is 0.5 for ``lsgan`` (targets 0 and 1) and 0 for the others (logits, critic
     and hinge scores).
     """
     _check_mode(mode)
     threshold = 0.5 if mode == "lsgan" else 0.0
-    acc_real = (pred_real.detach().float() > threshold).float().mean().item()
-    acc_fake = (pred_fake.detach().float() <= threshold).float().mean().item()
+    acc_real = (pred_real.detach().float() > threshold).float().mean()
+    acc_fake = (pred_fake.detach().float() <= threshold).float().mean()
     return acc_real, acc_fake

@@ -1,0 +1,34 @@
+"""Losses as pure functions (REFERENCE §1, §5, §6).
+
+- :mod:`i2i.losses.gan`: adversarial losses (vanilla, lsgan, wgangp, hinge), the gradient penalty, L1 and
+  the discriminator's accuracy - what the GAN recipes optimise.
+- :mod:`i2i.losses.perceptual`: Gram matrices and the content / style / total-variation losses of neural
+  style and fast style.
+"""
+
+from i2i.losses.gan import (
+    GAN_MODES,
+    GanMode,
+    discriminator_accuracy,
+    discriminator_loss,
+    gan_loss,
+    generator_gan_loss,
+    gradient_penalty,
+    l1_loss,
+)
+from i2i.losses.perceptual import content_loss, gram, style_loss, tv_loss
+
+__all__ = [
+    "GAN_MODES",
+    "GanMode",
+    "content_loss",
+    "discriminator_accuracy",
+    "discriminator_loss",
+    "gan_loss",
+    "generator_gan_loss",
+    "gradient_penalty",
+    "gram",
+    "l1_loss",
+    "style_loss",
+    "tv_loss",
+]
