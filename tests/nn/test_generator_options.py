@@ -17,6 +17,7 @@ from i2i.errors import I2IError
 from i2i.nn import build_discriminator, build_generator
 from i2i.nn.layers import count_parameters
 from i2i.nn.patchnce import CUT_NCE_LAYERS
+from i2i.nn.reference import load_reference_state_dict
 from i2i.nn.resample import BlurDownsample, BlurUpsample, binomial_filter
 from i2i.nn.resnet import CUT_GENERATOR
 
@@ -246,3 +247,51 @@ def test_checkpoint_round_trip(tmp_path, name, kwargs):
     x = torch.rand(2, 3, 64, 32) * 2 - 1
     with torch.no_grad():
         assert torch.equal(loaded.module(x), module.eval()(x))
+
+
+def test_a_state_dict_in_the_cut_authors_layout_loads():
+    # Keys and shapes of the CUT authors' resnet generator (ngf=4, 1 block, instance norm, anti-aliased),
+    # written out from their layer list: model.<index in their nn.Sequential>.
+    ngf = 4
+    authors = {
+        "model.1.weight": (ngf, 3, 7, 7),
+        "model.1.bias": (ngf,),
+        "model.4.weight": (2 * ngf, ngf, 3, 3),
+        "model.4.bias": (2 * ngf,),
+        "model.7.filt": (2 * ngf, 1, 3, 3),
+        "model.8.weight": (4 * ngf, 2 * ngf, 3, 3),
+        "model.8.bias": (4 * ngf,),
+        "model.11.filt": (4 * ngf, 1, 3, 3),
+        "model.12.conv_block.1.weight": (4 * ngf, 4 * ngf, 3, 3),
+        "model.12.conv_block.1.bias": (4 * ngf,),
+        "model.12.conv_block.5.weight": (4 * ngf, 4 * ngf, 3, 3),
+        "model.12.conv_block.5.bias": (4 * ngf,),
+        "model.13.filt": (4 * ngf, 1, 4, 4),
+        "model.14.weight": (2 * ngf, 4 * ngf, 3, 3),
+        "model.14.bias": (2 * ngf,),
+        "model.17.filt": (2 * ngf, 1, 4, 4),
+        "model.18.weight": (ngf, 2 * ngf, 3, 3),
+        "model.18.bias": (ngf,),
+        "model.22.weight": (3, ngf, 7, 7),
+        "model.22.bias": (3,),
+    }
+    torch.manual_seed(9)
+    g = build_generator("resnet", n_blocks=1, ngf=ngf, **CUT_GENERATOR)
+    state = {k: torch.randn(shape) for k, shape in authors.items()}
+    for k, shape in authors.items():  # their files hold the fixed filters: [1,2,1] down, 4 x [1,3,3,1] up
+        if k.endswith("filt"):
+            taps = shape[-1]
+            state[k] = (binomial_filter(taps) * (4 if taps == 4 else 1)).expand(shape).clone()
+    load_reference_state_dict(g, state)
+    assert torch.equal(g.down[4].weight, state["model.8.weight"])
+    assert torch.equal(g.blocks[0].body[5].weight, state["model.12.conv_block.5.weight"])
+    assert torch.equal(g.up[5].weight, state["model.18.weight"])
+    assert torch.equal(g.head[1].bias, state["model.22.bias"])
+    assert [i for i, _ in enumerate(g.layer_sequence()) if f"model.{i}.weight" in authors] == [
+        1,
+        4,
+        8,
+        14,
+        18,
+        22,
+    ]
