@@ -4,6 +4,7 @@
   the discriminator's accuracy - what the GAN recipes optimise.
 - :mod:`i2i.losses.perceptual`: Gram matrices and the content / style / total-variation losses of neural
   style and fast style.
+- :mod:`i2i.losses.patchnce`: the PatchNCE contrastive loss of CUT / FastCUT.
 """
 
 from i2i.losses.gan import (
@@ -16,6 +17,7 @@ from i2i.losses.gan import (
     gradient_penalty,
     l1_loss,
 )
+from i2i.losses.patchnce import multilayer_patch_nce_loss, patch_nce_loss
 from i2i.losses.perceptual import content_loss, gram, style_loss, tv_loss
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "gradient_penalty",
     "gram",
     "l1_loss",
+    "multilayer_patch_nce_loss",
+    "patch_nce_loss",
     "style_loss",
     "tv_loss",
 ]

@@ -11,6 +11,7 @@ from torch import nn
 
 from i2i.nn.layers import init_weights
 from i2i.nn.patchgan import NLayerDiscriminator, PixelDiscriminator
+from i2i.nn.patchnce import PatchSampleMLP
 from i2i.nn.registry import Registry
 from i2i.nn.resnet import ResnetGenerator
 from i2i.nn.transformer import TransformerNet
@@ -103,6 +104,7 @@ __all__ = [
     "DISCRIMINATORS",
     "GENERATORS",
     "NLayerDiscriminator",
+    "PatchSampleMLP",
     "PixelDiscriminator",
     "ResnetGenerator",
     "UnetGenerator",

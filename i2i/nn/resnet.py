@@ -2,17 +2,48 @@
 
 Paper notation: ``c7s1-64, d128, d256, R256 x n, u128, u64, c7s1-3``. Reflection padding keeps borders
 free of the artefacts zero padding causes. Input sides must be multiples of 4 (two stride-2 stages).
+
+Resampling options (see :mod:`i2i.nn.resample`): ``downsample="stride" | "blur"`` and
+``upsample="transpose" | "resize-conv" | "blur"``. The defaults are the reference layout; the CUT authors'
+generator (Park et al. 2020) is ``downsample="blur", upsample="blur"`` (:data:`CUT_GENERATOR`). None of
+them changes the parameter count (11,378,179 for resnet_9blocks, 7,837,699 for resnet_6blocks): the
+stride-1 convs and the 3x3 convs after up-sampling have the shapes of the convs they replace.
+
+Intermediate features for PatchNCE (:meth:`ResnetGenerator.encode`) are addressed by position in the
+flat layer sequence ``stem + down + blocks + up + head``, which with reflection padding is the CUT authors'
+``ResnetGenerator.model`` list index for index, in either layout. The CUT layers 0, 4, 8, 12, 16 are:
+
+====  ===============================================  ================================================
+idx   downsample="blur" (CUT authors' default)         downsample="stride" (reference layout)
+====  ===============================================  ================================================
+0     the input after ReflectionPad2d(3): C_in,        same
+      (H+6, W+6)
+4     first down conv (stride 1), before its norm:     first down conv (stride 2), before its norm:
+      2ngf, (H, W)                                     2ngf, (H/2, W/2)
+8     second down conv (stride 1), before its norm:    second down stage's norm output (ReLU not yet
+      4ngf, (H/2, W/2)                                 applied): 4ngf, (H/4, W/4)
+12    output of residual block 1: 4ngf, (H/4, W/4)     output of residual block 3
+16    output of residual block 5: 4ngf, (H/4, W/4)     output of residual block 7
+====  ===============================================  ================================================
+
+With ``padding_type="zero"`` the stem has no padding layer and every index above shifts down by one.
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from i2i.errors import I2IError
 from i2i.nn.layers import conv_bias, norm_layer
+from i2i.nn.resample import DOWNSAMPLE, UPSAMPLE, check_choice, down_layers, up_conv
 
 PADDINGS = ("reflect", "replicate", "zero")
+#: Generator kwargs of the CUT authors' anti-aliased ResNet generator.
+CUT_GENERATOR: dict[str, str] = {"downsample": "blur", "upsample": "blur"}
 
 
 def _pad(kind: str, amount: int) -> tuple[list[nn.Module], int]:
@@ -52,6 +83,10 @@ class ResnetGenerator(nn.Module):
 
     Input: (N, in_channels, H, W) in [-1, 1], H and W multiples of 4 (and >= 8 so the residual blocks'
     reflection padding fits). Output: (N, out_channels, H, W) in [-1, 1].
+
+    ``downsample``: ``stride`` (3x3 stride-2 convs) or ``blur`` (stride-1 conv, norm, ReLU, blur-pool).
+    ``upsample``: ``transpose`` (3x3 transposed convs), ``resize-conv`` (nearest x2, 3x3 conv) or ``blur``
+    (binomial x2, 3x3 conv).
     """
 
     size_multiple = 4
@@ -65,10 +100,15 @@ class ResnetGenerator(nn.Module):
         norm: str = "instance",
         use_dropout: bool = False,
         padding_type: str = "reflect",
+        downsample: str = "stride",
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         if n_blocks < 0:
             raise I2IError(f"n_blocks must be >= 0, got {n_blocks}")
+        check_choice("downsample", downsample, DOWNSAMPLE)
+        check_choice("upsample", upsample, UPSAMPLE)
+        self.in_channels = in_channels
         make_norm, bias = norm_layer(norm), conv_bias(norm)
 
         pad_layers, conv_pad = _pad(padding_type, 3)
@@ -81,11 +121,7 @@ class ResnetGenerator(nn.Module):
         down: list[nn.Module] = []
         for mult in (1, 2):
             c = ngf * mult
-            down += [
-                nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=bias),
-                make_norm(2 * c),
-                nn.ReLU(inplace=True),
-            ]
+            down += down_layers(downsample, c, 2 * c, bias, make_norm)
         self.down = nn.Sequential(*down)
         self.blocks = nn.Sequential(
             *(ResnetBlock(4 * ngf, norm, use_dropout, padding_type) for _ in range(n_blocks))
@@ -93,14 +129,60 @@ class ResnetGenerator(nn.Module):
         up: list[nn.Module] = []
         for mult in (4, 2):
             c = ngf * mult
-            up += [
-                nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
-                make_norm(c // 2),
-                nn.ReLU(inplace=True),
-            ]
+            up += [*up_conv(upsample, c, c // 2, 3, 1, bias), make_norm(c // 2), nn.ReLU(inplace=True)]
         self.up = nn.Sequential(*up)
         pad_layers, conv_pad = _pad(padding_type, 3)
         self.head = nn.Sequential(*pad_layers, nn.Conv2d(ngf, out_channels, 7, padding=conv_pad), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.up(self.blocks(self.down(self.stem(x)))))
+
+    def layer_sequence(self) -> list[nn.Module]:
+        """The layers in the order ``forward`` applies them (``stem + down + blocks + up + head``).
+
+        An index into this list is a layer number for :meth:`encode` (the CUT authors' numbering, see the
+        module docstring).
+        """
+        return [*self.stem, *self.down, *self.blocks, *self.up, *self.head]
+
+    def _check_layers(self, layers: Sequence[int]) -> list[int]:
+        wanted = [int(i) for i in layers]
+        last = len(self.layer_sequence()) - 1
+        if not wanted or any(b <= a for a, b in itertools.pairwise(wanted)):
+            raise I2IError(f"layers must be a non-empty, strictly increasing list, got {list(layers)}")
+        if wanted[0] < 0 or wanted[-1] > last:
+            raise I2IError(f"layers must lie in 0..{last} for this generator, got {list(layers)}")
+        return wanted
+
+    def encode(self, x: torch.Tensor, layers: Sequence[int]) -> list[torch.Tensor]:
+        """Outputs of the layers numbered ``layers`` (strictly increasing) for input ``x``.
+
+        Input: (N, in_channels, H, W) in [-1, 1] as for ``forward``. Returns one (N, C_l, H_l, W_l) tensor
+        per requested layer, in the order requested; the forward pass stops after the last of them.
+        Gradients flow as in ``forward``. A feature that the next layer would overwrite in place (a norm
+        output followed by ``ReLU(inplace=True)``) is cloned first, so each tensor is the output of exactly
+        the layer it names.
+        """
+        wanted = self._check_layers(layers)
+        sequence = self.layer_sequence()
+        feats: list[torch.Tensor] = []
+        h = x
+        for index, layer in enumerate(sequence[: wanted[-1] + 1]):
+            h = layer(h)
+            if index in wanted:
+                nxt = sequence[index + 1] if index < wanted[-1] else None
+                in_place = isinstance(nxt, nn.ReLU) and nxt.inplace
+                feats.append(h.clone() if in_place else h)
+        return feats
+
+    def feature_channels(self, layers: Sequence[int]) -> list[int]:
+        """Channel count of each layer's output in ``layers`` (what :meth:`encode` returns), without a
+        forward pass; lets a PatchNCE head be built before the first batch."""
+        wanted = self._check_layers(layers)
+        channels, out = self.in_channels, []
+        for index, layer in enumerate(self.layer_sequence()[: wanted[-1] + 1]):
+            if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+                channels = layer.out_channels
+            if index in wanted:
+                out.append(channels)
+        return out
