@@ -431,9 +431,24 @@ def ship_model(
     notes: Annotated[
         str | None, typer.Option("--notes", help="Provenance notes.", show_default=False)
     ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option(
+            "--force",
+            help="Ship although a quality gate fails; REASON is recorded in the entry.",
+            metavar="REASON",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Maintainers: copy an export into weights/ as NAME.onnx and add its entry to weights/registry.toml."""
+    """Maintainers: copy an export into weights/ as NAME.onnx and add its entry to weights/registry.toml.
+
+    The --quality numbers must pass the task's quality gates (i2i.zoo.gates: held-out KID ratio,
+    checkerboard score, LPIPS, near-black share ...), or --force REASON records why it ships anyway.
+    """
+    from i2i.zoo.gates import gated_quality
     from i2i.zoo.manage import ship_onnx
+    from i2i.zoo.onnx_info import read_model_info
 
     provenance = {
         "command": command,
@@ -448,9 +463,11 @@ def ship_model(
         model,
         licence=licence,
         provenance={k: v for k, v in provenance.items() if v is not None},
-        quality=_quality_pairs(quality or []),
+        quality=gated_quality(read_model_info(model).task, _quality_pairs(quality or []), force),
         pair=pair,
         samples=samples,
         description=description,
     )
     console.print(f"[green]shipped[/] {entry.name}: {entry.path} sha256 {entry.sha256}", soft_wrap=True)
+    if force and "gates_failed" in entry.quality:
+        console.print(f"[yellow]gates failed, recorded:[/] {entry.quality['gates_failed']} ({force})")

@@ -73,7 +73,9 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Inference threads.")] = 2,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Requests translated at once (inference worker threads).")
+    ] = 2,
     queue: Annotated[
         int, typer.Option("--queue", min=0, help="Requests that may wait for a worker; more get 503.")
     ] = 8,

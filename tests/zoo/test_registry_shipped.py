@@ -74,3 +74,41 @@ def test_shipped_model_translates_a_bundled_sample(name, monkeypatch):
     assert out.shape == image.shape and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= -1e-3 and out.max() <= 1 + 1e-3
     assert float(np.abs(out - image).mean()) > 1e-3, "the model should change its input"
+
+
+@pytest.mark.parametrize("name", _params())
+def test_shipped_quality_meets_the_gates_or_records_exactly_which_it_misses(name):
+    from i2i.zoo.gates import FAILED_KEY, OVERRIDE_KEY, gate_failures, recorded_failures
+
+    entry = _entries()[name]
+    table = {k: v for k, v in entry.quality.items() if k not in (OVERRIDE_KEY, FAILED_KEY)}
+    failures = gate_failures(entry.task, table)
+    if not failures:
+        assert OVERRIDE_KEY not in entry.quality and FAILED_KEY not in entry.quality, "stale gate override"
+        return
+    assert entry.quality.get(OVERRIDE_KEY), f"{name} misses gates {failures} without a recorded reason"
+    assert recorded_failures(entry.quality) == list(failures), (name, failures)
+
+
+@pytest.mark.parametrize("name", _params())
+def test_shipped_translation_checkerboard_on_the_bundled_samples(name, monkeypatch):
+    """Measured here on the bundled samples: a score above the gate must be among the recorded failures."""
+    from i2i.eval.artifacts import score_pairs
+    from i2i.imageio import from_float_chw, read_image, to_float_chw
+    from i2i.runtime import TranslatorSession, resolve_model, translate_whole
+    from i2i.zoo.gates import TRANSLATION_TASKS, recorded_failures
+
+    monkeypatch.delenv("I2I_WEIGHTS_DIR", raising=False)
+    entry = _entries()[name]
+    if entry.task not in TRANSLATION_TASKS:
+        pytest.skip(f"{name} is a {entry.task} model: no checkerboard gate")
+    folder = samples_dir() / (entry.samples or DEFAULT_SAMPLES)
+    session = TranslatorSession(resolve_model(name), device="cpu", threads=min(2, os.cpu_count() or 1))
+    pairs = []
+    for sample in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg")):
+        image = to_float_chw(read_image(sample))
+        out = translate_whole(session, image, session.info.size_multiple)
+        pairs.append((np.asarray(from_float_chw(image)), np.asarray(from_float_chw(out))))
+    score = score_pairs(pairs).checkerboard
+    if score > 1.5:
+        assert "checkerboard" in recorded_failures(entry.quality), f"{name}: checkerboard {score:.1f}x"

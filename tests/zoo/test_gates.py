@@ -1,0 +1,59 @@
+"""Quality gates: which numbers a task needs, how a failure is refused or recorded, and the CLI refusing."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from i2i.cli.models import app
+from i2i.errors import I2IError
+from i2i.zoo.gates import gate_failures, gated_quality, recorded_failures
+from tests.zoo.helpers import PROVENANCE, tiny, zoo_env
+
+__all__ = ["tiny", "zoo_env"]  # fixtures
+
+GOOD_CYCLEGAN = {"KID_ratio": 0.55, "checkerboard": 1.2, "held_out": "trainA: a.jpg; trainB: b.jpg"}
+
+
+def test_each_task_needs_its_own_numbers():
+    assert gate_failures("cyclegan", GOOD_CYCLEGAN) == {}
+    assert gate_failures("cyclegan", {**GOOD_CYCLEGAN, "KID_ratio": 0.6}) == {}  # <= is inclusive
+    assert gate_failures("cyclegan", {**GOOD_CYCLEGAN, "KID_ratio": 1.39}) == {
+        "KID_ratio": "KID_ratio 1.39 > 0.6"
+    }
+    unseen = gate_failures("cut", {"KID_ratio": 0.5, "checkerboard": 1.0})
+    assert list(unseen) == ["KID_ratio"] and "held_out" in unseen["KID_ratio"]
+    assert gate_failures("pix2pix", {"KID": 0.2, "LPIPS_vgg": 0.607, "checkerboard": 14.4}) == {
+        "LPIPS_vgg": "LPIPS_vgg 0.607 > 0.55",
+        "checkerboard": "checkerboard 14.4 > 1.5",
+    }
+    assert gate_failures("fast_style", {"style_left_percent": 5.95}) == {
+        "near_black_percent": "near_black_percent not measured"
+    }
+    assert gate_failures("fast_style", {"style_left_percent": 5.95, "near_black_percent": 0.1}) == {
+        "near_black_percent": "near_black_percent 0.1 >= 0.1"  # strictly below
+    }
+
+
+def test_a_failing_table_is_refused_or_shipped_with_its_reason_recorded():
+    with pytest.raises(I2IError, match=r"KID_ratio not measured; checkerboard not measured.*--force REASON"):
+        gated_quality("cyclegan", {"FID": 231.0})
+    table = gated_quality("cyclegan", {"FID": 231.0}, force="CPU stand-in, retrain pending")
+    assert table["gate_override"] == "CPU stand-in, retrain pending"
+    assert recorded_failures(table) == ["KID_ratio", "checkerboard"]
+    assert gated_quality("cyclegan", GOOD_CYCLEGAN, force="unused") == GOOD_CYCLEGAN  # nothing to record
+    # an old override is recomputed, never carried over
+    assert "gate_override" not in gated_quality("cyclegan", {**GOOD_CYCLEGAN, "gate_override": "old"})
+
+
+def test_models_ship_refuses_a_model_that_misses_a_gate(zoo_env, tiny):
+    runner = CliRunner()
+    args = ["ship", "apple2orange", str(tiny.onnx_ab), "--licence", "CC0", "--command", PROVENANCE["command"],
+            "--hardware", "test", "--quality", "FID=12.5"]  # fmt: skip
+    refused = runner.invoke(app, args)
+    assert isinstance(refused.exception, I2IError) and "quality gates are not met" in str(refused.exception)
+    assert not (zoo_env.weights / "apple2orange.onnx").exists()
+    shipped = runner.invoke(app, [*args, "--force", "tiny test model"])
+    assert shipped.exit_code == 0, shipped.output
+    text = (zoo_env.weights / "registry.toml").read_text()
+    assert 'gate_override = "tiny test model"' in text and 'gates_failed = "KID_ratio, checkerboard"' in text
