@@ -26,13 +26,13 @@ SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
 def subcommand_names(group: typer.Typer) -> list[str]:
-    """The names of a Typer group's subcommands and sub-groups, in registration order."""
-    names = [
-        info.name or info.callback.__name__.replace("_", "-")
-        for info in group.registered_commands
-        if info.callback is not None and not info.hidden
-    ]
-    return names + [info.name for info in group.registered_groups if info.name]
+    """The names a Typer group's command line offers (registered commands, sub-groups, and any a custom
+    group class adds, such as the generated `i2i train` recipes), in order, hidden ones left out."""
+    import click
+
+    command = typer.main.get_group(group)
+    names = command.list_commands(click.Context(command))
+    return [name for name in names if not getattr(command.commands.get(name), "hidden", False)]
 
 
 def group_help(lead: str, group: typer.Typer) -> str:
