@@ -33,9 +33,9 @@ def _tiny_export(tmp: Path, ngf: int) -> Path:
     import torch
 
     from i2i import checkpoint
-    from i2i.config import ArchSpec
     from i2i.export import export_checkpoint
     from i2i.nn import build_generator
+    from i2i.specs import ArchSpec
 
     torch.manual_seed(0)
     module = build_generator("resnet_6blocks", ngf=ngf)

@@ -39,11 +39,11 @@ def gatys_seconds_per_100(long_side: int, iters: int) -> float:
 
 def fast_style_rates(long_side: int, iters: int) -> tuple[float, float, str]:
     from i2i import checkpoint
-    from i2i.config import ArchSpec
     from i2i.export import export_generator
     from i2i.export.wrapper import ExportWrapper, inference_copy
     from i2i.nn import build_generator
     from i2i.runtime import TranslatorSession
+    from i2i.specs import ArchSpec
 
     net = build_generator("johnson").eval()
     header = checkpoint.make_header(ArchSpec("johnson", {}), net, task="fast_style", name="bench")

@@ -30,11 +30,11 @@ import torch
 from PIL import Image
 
 from i2i import checkpoint as ckpt
-from i2i.config import ArchSpec
 from i2i.export import ExportWrapper, export_generator, inference_copy
 from i2i.export.verify import smooth_image
 from i2i.nn import build_generator, size_multiple
 from i2i.runtime import TranslateOptions, TranslatorSession, collect_sources, plan_jobs, translate_jobs
+from i2i.specs import ArchSpec
 
 
 def _export(arch: str, ngf: int, tmp: Path, fp16: bool) -> tuple[torch.nn.Module, dict[str, Path]]:

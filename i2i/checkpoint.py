@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from i2i import __version__
-from i2i.config import ArchSpec, IOSpec
 from i2i.errors import I2IError
+from i2i.specs import ArchSpec, IOSpec
 
 FORMAT = "i2i.checkpoint"
 FORMAT_VERSION = 1

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.nn import build_generator
+from i2i.specs import ArchSpec
 
 
 def _saved(tmp_path, name="unet", kwargs=None):

@@ -1,6 +1,6 @@
 """`i2i models`: named models (list, show, add, remove, import, fetch-official, official, ship) and
 pretrained backbones (`fetch-backbones`). Bodies call :mod:`i2i.zoo` (torch-free) and, for checkpoints,
-:mod:`i2i.models_import`."""
+:mod:`i2i.zoo.importer`."""
 
 from __future__ import annotations
 
@@ -237,7 +237,7 @@ def add_model(
 
         entry = add_user_onnx(name, model, replace=replace, **fields)
     else:
-        from i2i.models_import import add_user_checkpoint
+        from i2i.zoo.importer import add_user_checkpoint
 
         console.print(f"exporting {model} to ONNX (verified against torch) ...")
         entry = add_user_checkpoint(name, model, replace=replace, **fields)
@@ -302,7 +302,7 @@ def import_model(
     replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
 ) -> None:
     """Convert an official pretrained generator into an i2i checkpoint + verified ONNX, as a user model."""
-    from i2i.models_import import import_reference
+    from i2i.zoo.importer import import_reference
 
     console.print(f"converting {pth} ({arch}, ngf {ngf}) and exporting to ONNX ...")
     entry = import_reference(
@@ -353,7 +353,7 @@ def fetch_official_command(
 
     The server is https://efrosgans.eecs.berkeley.edu ($I2I_OFFICIAL_BASE_URL overrides it); downloads resume.
     """
-    from i2i.models_import import fetch_official
+    from i2i.zoo.importer import fetch_official
     from i2i.zoo.official import find_official
 
     model = find_official(official, task)

@@ -77,11 +77,11 @@ def eval_style(
     from i2i.eval.artifacts import score_pairs
     from i2i.features.vgg import load_vgg
     from i2i.imageio import from_float_chw, list_images, read_image, resize_long_side, to_float_chw
+    from i2i.losses import content_loss, gram, style_loss
     from i2i.optimize.style_images import resolve_style
     from i2i.runtime.resolve import resolve_model
     from i2i.runtime.session import TranslatorSession
     from i2i.runtime.tiling import translate_whole
-    from i2i.style_losses import content_loss, gram, style_loss
 
     say = on_stage or (lambda _m: None)
     if size < 16 or style_size < 16:

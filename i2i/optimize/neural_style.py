@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from i2i.errors import I2IError
+from i2i.losses import content_loss, gram, style_loss, tv_loss
 from i2i.optimize.color import match_color, transfer_luminance
-from i2i.style_losses import content_loss, gram, style_loss, tv_loss
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from i2i.config import IOSpec
 from i2i.errors import I2IError
+from i2i.specs import IOSpec
 
 FORMAT = "i2i.onnx"
 FORMAT_VERSION = 1

@@ -30,12 +30,12 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
 from i2i.losses import content_loss, gram, style_loss, tv_loss
 from i2i.nn import build_generator
 from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
+from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import RunConfig, option, require
 from i2i.train.harness import TrainResult

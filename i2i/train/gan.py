@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from torch import nn
 
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.nn import build_discriminator, build_generator, size_multiple
+from i2i.specs import ArchSpec
 from i2i.train.config import GanConfig
 from i2i.train.harness import Recipe
 from i2i.train.runtime import barrier

@@ -32,7 +32,6 @@ import torch
 from torch import nn
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.eval import metrics
 from i2i.losses import (
@@ -42,6 +41,7 @@ from i2i.losses import (
     gradient_penalty,
     l1_loss,
 )
+from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import GanConfig, option, require
 from i2i.train.gan import GanRecipe

@@ -4,7 +4,7 @@
 ``--model NAME`` goes through it. Module map: :mod:`.entry` (schema), :mod:`.store` (reading both
 registries, resolution), :mod:`.verify` (cached sha256), :mod:`.manage` (registering models),
 :mod:`.official` (the reference authors' pretrained generators), :mod:`.paths` (folders and env overrides).
-The torch side of importing reference checkpoints lives in :mod:`i2i.models_import`.
+The torch side of importing reference checkpoints lives in :mod:`i2i.zoo.importer`.
 """
 
 from i2i.zoo.entry import TASKS, ModelEntry, Provenance

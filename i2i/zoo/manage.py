@@ -1,6 +1,6 @@
 """Registering models: user models (``i2i models add``) and shipped ones (``i2i models ship``); torch-free.
 
-Checkpoints are exported to ONNX first by :mod:`i2i.models_import` (that side needs torch); everything
+Checkpoints are exported to ONNX first by :mod:`i2i.zoo.importer` (that side needs torch); everything
 here works on i2i ONNX exports, whose header supplies task, architecture, direction, domains and size
 multiple.
 """

@@ -16,11 +16,11 @@ import pytest
 import torch
 
 from i2i import checkpoint as ckpt
-from i2i.config import ArchSpec
 from i2i.export import export_checkpoint, inference_copy
 from i2i.nn import build_generator
 from i2i.runtime.session import TranslatorSession
 from i2i.runtime.tiling import translate_whole
+from i2i.specs import ArchSpec
 
 VARIANTS = {
     "resnet_resize_conv": ("resnet", {"ngf": 4, "n_blocks": 2, "upsample": "resize-conv"}),

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.nn import build_discriminator, build_generator
 from i2i.nn.layers import count_parameters
@@ -20,6 +19,7 @@ from i2i.nn.patchnce import CUT_NCE_LAYERS
 from i2i.nn.reference import load_reference_state_dict
 from i2i.nn.resample import BlurDownsample, BlurUpsample, binomial_filter
 from i2i.nn.resnet import CUT_GENERATOR
+from i2i.specs import ArchSpec
 
 RESNET_OPTIONS = [
     {"downsample": d, "upsample": u} for d in ("stride", "blur") for u in ("transpose", "resize-conv", "blur")

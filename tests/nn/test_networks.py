@@ -9,7 +9,7 @@ from torch import nn
 from i2i.errors import I2IError
 from i2i.nn import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator, size_multiple
 from i2i.nn.layers import batchnorm_to_instancenorm, count_parameters, init_weights
-from i2i.registry import Registry
+from i2i.nn.registry import Registry
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.nn import build_generator, size_multiple
 from i2i.nn.layers import count_parameters
 from i2i.nn.transformer import TransformerNet
+from i2i.specs import ArchSpec
 
 
 def test_parameter_count_and_layout():

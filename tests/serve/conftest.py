@@ -41,9 +41,9 @@ def exported_model(tmp_path_factory) -> Path:
     import torch
 
     from i2i import checkpoint
-    from i2i.config import ArchSpec
     from i2i.export import export_checkpoint
     from i2i.nn import build_generator
+    from i2i.specs import ArchSpec
 
     tmp = tmp_path_factory.mktemp("serve_export")
     torch.manual_seed(0)

@@ -12,8 +12,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.nn import build_generator
+from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import RunConfig, option
 from i2i.train.loop import optimizer_step

@@ -36,9 +36,9 @@ def _export(folder: Path, direction: str, domains: tuple[str, str]) -> tuple[Pat
     import torch
 
     from i2i import checkpoint
-    from i2i.config import ArchSpec
     from i2i.export import export_checkpoint
     from i2i.nn import build_generator
+    from i2i.specs import ArchSpec
 
     torch.manual_seed(0 if direction == "AtoB" else 1)
     arch = ArchSpec("resnet_6blocks", {"ngf": 4})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from i2i.style_losses import content_loss, gram, style_loss, tv_loss
+from i2i.losses import content_loss, gram, style_loss, tv_loss
 
 
 def test_gram_by_hand():

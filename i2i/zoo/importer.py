@@ -18,8 +18,8 @@ from typing import Any
 import torch
 
 from i2i import checkpoint as ckpt
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
+from i2i.specs import ArchSpec
 from i2i.zoo.entry import ModelEntry
 from i2i.zoo.manage import add_user_onnx, check_user_name, today
 from i2i.zoo.official import LICENCE, OfficialModel

@@ -1,4 +1,5 @@
-"""Frozen descriptions shared by training, checkpoints, export and the runtime.
+"""Frozen architecture and IO specs (ArchSpec, IOSpec) shared by training, checkpoints, export and the
+runtime.
 
 Nothing here imports torch.
 """
