@@ -13,8 +13,6 @@ The same header is copied into an exported ONNX file's ``metadata_props``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from torch import nn
 
 from i2i import __version__
 from i2i.errors import I2IError
+from i2i.files import atomic_output
 from i2i.specs import ArchSpec, IOSpec
 
 FORMAT = "i2i.checkpoint"
@@ -124,14 +123,8 @@ def save(path: str | Path, module: nn.Module, header: ModelHeader) -> Path:
         "header": replace(header, format_version=FORMAT_VERSION).to_json(),
         "state_dict": state,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as fh:
+        torch.save(payload, fh)
     return path
 
 

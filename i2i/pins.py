@@ -13,15 +13,14 @@ what was pinned: ``dataset:facades``, ``official:cyclegan/apple2orange``. Writes
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from i2i.errors import I2IError
+from i2i.files import atomic_output, sha256_file
 
 LOCK_ENV = "I2I_SHA256_LOCK"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -36,15 +35,6 @@ def lock_path() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME", "").strip()
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
     return base / "i2i" / "sha256.lock"
-
-
-def sha256_of(path: Path) -> str:
-    """Lower-case hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_sha256_text(value: str) -> str:
@@ -80,16 +70,9 @@ def write_pin(key: str, record: dict[str, Any]) -> None:
     path = lock_path()
     pins = read_pins()
     pins[key] = record
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".sha256.lock.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"schema_version": 1, "pins": pins}, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "w", encoding="utf-8") as fh:
+        json.dump({"schema_version": 1, "pins": pins}, fh, indent=2, sort_keys=True)
+        fh.write("\n")
 
 
 def verify_download(key: str, path: Path, url: str, pinned: str | None = None, **extra: Any) -> str:
@@ -100,7 +83,7 @@ def verify_download(key: str, path: Path, url: str, pinned: str | None = None, *
         I2IError: the file's sha256 differs from ``pinned`` or from the recorded pin (the message names
             both sums and the lock file).
     """
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     if pinned is not None and digest != check_sha256_text(pinned):
         raise I2IError(f"{url}: sha256 {digest} does not match --sha256 {pinned}; the download was removed")
     record = get_pin(key)

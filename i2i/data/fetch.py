@@ -51,7 +51,7 @@ from i2i import __version__
 from i2i.data.catalog import DatasetEntry, get_entry
 from i2i.errors import I2IError
 from i2i.imageio import is_image_path
-from i2i.pins import get_pin, lock_path, sha256_of, verify_download, write_pin
+from i2i.pins import get_pin, lock_path, sha256_file, verify_download, write_pin
 
 __all__ = [
     "DatasetWarning",
@@ -579,7 +579,7 @@ def tree_sha256(folder: Path) -> tuple[int, str]:
     ``folder``: one digest that changes when any file is added, removed, renamed or altered."""
     lines = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        lines.append(f"{path.relative_to(folder).as_posix()}\0{sha256_of(path)}\n")
+        lines.append(f"{path.relative_to(folder).as_posix()}\0{sha256_file(path)}\n")
     return len(lines), hashlib.sha256("".join(lines).encode()).hexdigest()
 
 

@@ -23,6 +23,7 @@ import torch
 from i2i.errors import I2IError
 from i2i.features.inception import TF_INCEPTION_MEMBER
 from i2i.features.resolver import WeightSource, cache_dir, resolve_weights
+from i2i.files import atomic_output, sha256_file
 from i2i.imageio import list_images, read_image, to_float_chw
 
 FID_SOURCE = WeightSource(
@@ -79,11 +80,7 @@ class FIDInception:
 
 
 def _file_digest(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.digest()
+    return bytes.fromhex(sha256_file(path))
 
 
 def folder_key(folder: Path, images: Sequence[Path], network_tag: str) -> str:
@@ -124,8 +121,6 @@ def folder_features(
         ]
         chunks.append(extractor(torch.cat(batch)))
     features = np.concatenate(chunks)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npy")
-    np.save(tmp, features)
-    os.replace(tmp, cache)
+    with atomic_output(cache) as fh:
+        np.save(fh, features)
     return features

@@ -40,6 +40,7 @@ from rich.console import Console
 
 from i2i.errors import I2IError
 from i2i.features.package_index import index_download
+from i2i.files import sha256_file
 from i2i.pins import verify_download
 
 __all__ = [
@@ -132,15 +133,6 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return base / "i2i" / "features"
-
-
-def sha256_file(path: Path) -> str:
-    """Lower-case hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_member(archive: Path, member: str, dest: Path) -> str:

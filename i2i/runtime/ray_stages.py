@@ -25,8 +25,6 @@ then ``pixels`` (bytes), ``height``, ``width``, ``channels``, ``error`` (``""`` 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 from i2i.errors import I2IError
+from i2i.files import atomic_write_bytes
 from i2i.imageio import (
     crop_to,
     decode_image,
@@ -122,10 +121,7 @@ def cached_model(data: bytes, file_name: str) -> Path:
     path = folder / Path(file_name).name
     if path.is_file() and path.stat().st_size == len(data):
         return path
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
     return path
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import torch
 
 from i2i.errors import I2IError
+from i2i.files import atomic_output, atomic_write_bytes
 
 CONFIG_FILE = "config.json"
 LOG_FILE = "train_log.jsonl"
@@ -71,7 +71,7 @@ def _json_default(value: Any) -> Any:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    _atomic_write_bytes(path, (json.dumps(data, indent=2, default=_json_default) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(data, indent=2, default=_json_default) + "\n").encode())
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
@@ -82,18 +82,6 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise I2IError(f"{run_dir}: no {CONFIG_FILE}; is this a training run folder?") from None
     except json.JSONDecodeError as err:
         raise I2IError(f"{path}: not valid JSON ({err})") from None
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _finite(value: Any) -> Any:
@@ -132,7 +120,7 @@ class JsonlLog:
         kept = [r for r in self.records if int(r.get("step", 0)) <= step]
         if len(kept) != len(self.records):
             self.records = kept
-            _atomic_write_bytes(
+            atomic_write_bytes(
                 self.path, "".join(json.dumps(r, default=_json_default) + "\n" for r in kept).encode()
             )
 
@@ -153,15 +141,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
     """``torch.save`` the resumable state atomically (a crash mid-write keeps the previous file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as fh:
+        torch.save(state, fh)
 
 
 def load_state(path: Path) -> dict[str, Any]:

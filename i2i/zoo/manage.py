@@ -11,13 +11,13 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from i2i.errors import I2IError
+from i2i.files import atomic_write_text
 from i2i.runtime.metadata import ModelInfo
 from i2i.zoo.entry import ModelEntry, Provenance, check_name, parse_entry
 from i2i.zoo.onnx_info import read_model_info
@@ -33,18 +33,6 @@ from i2i.zoo.toml_write import entry_toml
 from i2i.zoo.verify import sha256_file
 
 REGISTRY_HEADER = "schema_version = 1\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def _place(src: Path, dest: Path, move: bool) -> None:
@@ -138,7 +126,7 @@ def _write_user(entries: dict[str, ModelEntry]) -> None:
         "version": SCHEMA_VERSION,
         "models": {name: entry.to_dict() for name, entry in entries.items()},
     }
-    _atomic_write(user_registry_path(), json.dumps(doc, indent=2) + "\n")
+    atomic_write_text(user_registry_path(), json.dumps(doc, indent=2) + "\n")
 
 
 def check_user_name(name: str, replace: bool = False) -> None:
@@ -268,7 +256,7 @@ def ship_onnx(
     if dest.exists() and dest.resolve() != onnx_path.resolve():
         raise I2IError(f"{dest}: exists and is not the given file; remove it or pick another name")
     _place(onnx_path, dest, move=False)
-    _atomic_write(registry, new_text)
+    atomic_write_text(registry, new_text)
     return entry
 
 

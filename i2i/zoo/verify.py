@@ -9,26 +9,15 @@ ignored.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from i2i.errors import I2IError
+from i2i.files import atomic_output, sha256_file
 from i2i.zoo.paths import verify_cache_path
 
 _CHUNK = 1 << 20
 _memo: dict[tuple[str, int, int], str] = {}
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Lower-case hex sha256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_cache(path: Path) -> dict[str, dict]:
@@ -40,16 +29,8 @@ def _read_cache(path: Path) -> dict[str, dict]:
 
 
 def _write_cache(path: Path, data: dict[str, dict]) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".verified.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+    with contextlib.suppress(OSError), atomic_output(path, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
 
 
 def file_sha256(path: Path) -> str:

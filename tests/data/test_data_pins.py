@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from i2i.cli import data as data_cli
 from i2i.data.fetch import fetch_dataset, verify_dataset
 from i2i.errors import I2IError
-from i2i.pins import lock_path, sha256_of
+from i2i.pins import lock_path, sha256_file
 
 
 def _fetch(server, root, **kwargs):
@@ -24,7 +24,7 @@ def _fetch(server, root, **kwargs):
 def test_first_download_records_the_sum_and_a_changed_archive_is_refused(
     http_server, facades_archive, tmp_path
 ):
-    expected = sha256_of(facades_archive)
+    expected = sha256_file(facades_archive)
     _fetch(http_server, tmp_path / "one")
     pin = json.loads(lock_path().read_text())["pins"]["dataset:facades"]
     assert pin["sha256"] == expected
@@ -46,7 +46,7 @@ def test_sha256_option_pins_the_first_download(http_server, facades_archive, tmp
     with pytest.raises(I2IError, match=r"does not match --sha256 0{64}; the download was removed"):
         _fetch(http_server, tmp_path / "a", sha256="0" * 64)
     assert not lock_path().exists()  # nothing recorded for a refused file
-    assert _fetch(http_server, tmp_path / "b", sha256=sha256_of(facades_archive).upper()).is_dir()
+    assert _fetch(http_server, tmp_path / "b", sha256=sha256_file(facades_archive).upper()).is_dir()
     with pytest.raises(I2IError, match="--sha256 must be 64 hex digits"):
         _fetch(http_server, tmp_path / "c", sha256="abc")
 
