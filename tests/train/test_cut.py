@@ -23,6 +23,9 @@ from i2i.nn.resample import BlurDownsample, BlurUpsample
 from i2i.train import cut
 from i2i.train.rundir import read_jsonl
 from tests.train.test_cyclegan import _free_port, write_unpaired
+from tests.zoo.helpers import zoo_env
+
+__all__ = ["zoo_env"]  # fixture
 
 
 def tiny_cut_config(data: Path, **overrides: Any) -> cut.CUTConfig:
@@ -53,7 +56,7 @@ def unpaired(tmp_path: Path) -> Path:
     return write_unpaired(tmp_path / "red2blue")
 
 
-def test_two_steps_end_in_an_exported_generator_that_translates(unpaired, tmp_path):
+def test_two_steps_end_in_an_exported_generator_that_translates_and_registers(unpaired, tmp_path, zoo_env):
     from i2i.cli.main import app
     from i2i.export import export_checkpoint
 
@@ -87,6 +90,15 @@ def test_two_steps_end_in_an_exported_generator_that_translates(unpaired, tmp_pa
     translated = CliRunner().invoke(app, ["translate", "-m", str(onnx_path), str(image), str(out)])
     assert translated.exit_code == 0, translated.output
     assert Image.open(out / "photo.png").size == (42, 30)
+
+    runner = CliRunner()
+    added = runner.invoke(app, ["models", "add", "red2blue", str(onnx_path), "--licence", "MIT"])
+    assert added.exit_code == 0, added.output
+    (model,) = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)["models"]
+    assert (model["name"], model["task"], model["direction"]) == ("red2blue", "cut", "AtoB")
+    by_name = runner.invoke(app, ["translate", "-m", "red2blue", str(image), str(tmp_path / "named")])
+    assert by_name.exit_code == 0, by_name.output
+    assert (tmp_path / "named" / "photo.png").is_file()
 
 
 def _state(run_dir: Path) -> dict[str, Any]:
