@@ -12,8 +12,12 @@ The held-back file lists are checked against each run's config.json and written 
 
 it/s counts optimizer steps per second of training (the harness's logged step times, so setup, the export
 and the evaluation are not in it). On a shared CPU the numbers move with the load: compare within one run.
+On an oversubscribed CPU pass ``--threads 1``: with more runnable processes than cores, torch's two OpenMP
+threads wait on each other at every op (measured here at load ~10 on 2 cores: FastCUT at 64 px, ngf 8,
+took 2-11 s per step with 2 threads and 0.13 s with 1).
 
-    python benchmarks/unpaired.py --data /work/shared/data/apple2orange --minutes 2 --image-size 64 --ngf 8
+    python benchmarks/unpaired.py --data /work/shared/data/apple2orange --minutes 2 --image-size 64 --ngf 8 \
+        --ndf 8 --threads 1
     python benchmarks/unpaired.py --data apple2orange --minutes 60 --load-size 286 --crop-size 128 --ngf 32
 """
 

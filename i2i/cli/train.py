@@ -133,6 +133,8 @@ def _parameter(config_class: type[RunConfig], f: Field[Any]) -> inspect.Paramete
     base: Any = kind or next(
         t for t in (annotation, *getattr(annotation, "__args__", ())) if t is not type(None)
     )
+    if set(getattr(base, "__args__", ())) == {bool, type(None)}:  # bool | None: a flag pair, unset by default
+        base = bool
     decls = flags(f.name)
     if base is bool:
         decls = [f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:]]

@@ -143,8 +143,8 @@ class PatchNCEForward(nn.Module):
         pairs = []
         for start in range(0, real.shape[0], chunk):
             part = slice(start, start + chunk)
-            pairs.append(self.head.sample_pair([f[part] for f in feats_q], [f[part] for f in feats_k],
-                                               self.num_patches))  # fmt: skip
+            queries, keys = [f[part] for f in feats_q], [f[part] for f in feats_k]
+            pairs.append(self.head.sample_pair(queries, keys, self.num_patches))
         return out, pairs
 
 

@@ -221,11 +221,12 @@ def test_cli_trains_fastcut_with_holdout_and_resize_conv(unpaired, tmp_path):
         "1",
     ]
     args += ["--workers", "0", "--num-patches", "8", "--holdout", "0.2", "--upsample", "resize-conv"]
-    args += ["--no-antialias-d"]
+    args += ["--no-antialias-d", "--nce-idt"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     h = checkpoint.load(tmp_path / "cli" / "generator_red2blue.pt").header
     assert h.arch.kwargs["upsample"] == "resize-conv" and h.recipe["fast"] and not h.recipe["antialias_D"]
+    assert h.recipe["nce_idt"] and h.recipe["flip_equivariance"] and h.recipe["lambda_NCE"] == 10.0
     assert json.loads((tmp_path / "cli" / "config.json").read_text())["config"]["holdout"] == 0.2
 
 
@@ -250,3 +251,20 @@ def test_two_cpu_ranks_stay_in_sync_and_only_rank_0_writes(unpaired, tmp_path):
     assert r1["writes"] == [] and {"save_state", "write_json", "save"} <= set(r0["writes"])
     steps = [r["step"] for r in read_jsonl(tmp_path / "run" / "train_log.jsonl") if r["kind"] == "train"]
     assert steps == [1, 2, 3]
+
+
+def test_kid_probe_ranks_the_snapshots_and_the_best_one_is_kept(unpaired, tmp_path, monkeypatch):
+    from i2i.eval import inception_features
+    from tests.train.test_cyclegan_eval import StandInInception
+
+    monkeypatch.setattr(inception_features, "FIDInception", StandInInception)
+    run = tmp_path / "run"
+    cfg = tiny_cut_config(
+        unpaired, max_steps=3, eval_every=1, eval_images=2, snapshot_every=1, keep_snapshots=1
+    )
+    cut.train(cfg, run_dir=run)
+    evals = [r for r in read_jsonl(run / "train_log.jsonl") if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [1, 2, 3] and all(np.isfinite(r["eval_KID"]) for r in evals)
+    best = min(evals, key=lambda r: r["eval_KID"])["step"]
+    kept = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert kept == sorted({f"step_{s:07d}_generator_red2blue.pt" for s in (best, 3)})
