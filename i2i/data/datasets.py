@@ -18,7 +18,8 @@ raises :class:`~i2i.errors.I2IError` naming the folder.
 
 Held-back files (``holdout``, e.g. 0.1): each folder's share chosen by :func:`i2i.data.holdout.split_holdout`
 (by file-name hash) is left out at construction and listed in ``dataset.held_out`` (per folder, sorted
-names); the dataset never yields those files. ``i2i eval model --holdout`` scores exactly them.
+names); the dataset never yields those files. ``i2i eval model --holdout`` scores exactly them, and an
+``UnalignedDataset(..., holdout=f, held_back=True)`` yields only them (the recipes' probe and sample images).
 """
 
 from __future__ import annotations
@@ -246,6 +247,7 @@ class UnalignedDataset(_TranslationDataset):
         serial_batches: bool = False,
         seed: int = 0,
         holdout: float = 0.0,
+        held_back: bool = False,
     ) -> None:
         super().__init__(spec, train, seed)
         _check_direction(direction)
@@ -260,6 +262,18 @@ class UnalignedDataset(_TranslationDataset):
         self.paths_a, skipped_a = _scan(dir_a, "A")
         self.paths_b, skipped_b = _scan(dir_b, "B")
         self.skipped = skipped_a + skipped_b
+        if held_back:  # the evaluation side: only the held-back files
+            self.paths_a, self.paths_b = (
+                split_holdout(self.paths_a, holdout)[1],
+                split_holdout(self.paths_b, holdout)[1],
+            )
+            if not self.paths_a or not self.paths_b:
+                raise I2IError(f"{self.root}: holding back {holdout:g} of the {phase} images holds back none")
+            self.held_out = {
+                dir_a.name: [p.name for p in self.paths_a],
+                dir_b.name: [p.name for p in self.paths_b],
+            }
+            return
         self.paths_a, held_a = _train_share(self.paths_a, holdout, dir_a, "A")
         self.paths_b, held_b = _train_share(self.paths_b, holdout, dir_b, "B")
         self.held_out = {dir_a.name: held_a, dir_b.name: held_b}

@@ -230,9 +230,11 @@ class CUT(GanRecipe[CUTConfig]):
         self.train_set = UnalignedDataset(
             data_dir, phase="train", spec=train_spec, train=True, seed=cfg.seed, holdout=cfg.holdout, **common
         )
+        # Samples and KID probe: testA/testB when present, else the held-back files (--holdout), else train.
         phase = "test" if (data_dir / "testA").is_dir() and (data_dir / "testB").is_dir() else "train"
+        held = {"holdout": cfg.holdout, "held_back": True} if phase == "train" and cfg.holdout else {}
         self.sample_set = UnalignedDataset(
-            data_dir, phase=phase, spec=eval_spec, train=False, serial_batches=True, seed=0, **common
+            data_dir, phase=phase, spec=eval_spec, train=False, serial_batches=True, seed=0, **common, **held
         )
         self.fixed = fixed_batch(self.sample_set, cfg.n_samples)
         self.kid_probe = None

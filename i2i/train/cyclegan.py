@@ -189,17 +189,13 @@ class CycleGAN(GanRecipe[CycleGANConfig]):
             data_dir, phase="train", direction=direction, spec=train_spec, train=True,
             serial_batches=cfg.serial_batches, seed=cfg.seed, holdout=cfg.holdout,
         )  # fmt: skip
-        # Samples (and the KID probe) come from testA/testB when present, else the training folders.
+        # Samples and KID probe: testA/testB when present, else the held-back files (--holdout), else train.
         phase = "test" if (data_dir / "testA").is_dir() and (data_dir / "testB").is_dir() else "train"
+        held = {"holdout": cfg.holdout, "held_back": True} if phase == "train" and cfg.holdout else {}
         self.sample_set = UnalignedDataset(
-            data_dir,
-            phase=phase,
-            direction=direction,
-            spec=eval_spec,
-            train=False,
-            serial_batches=True,
-            seed=0,
-        )
+            data_dir, phase=phase, direction=direction, spec=eval_spec, train=False, serial_batches=True,
+            seed=0, **held,
+        )  # fmt: skip
         self.fixed = fixed_batch(self.sample_set, cfg.n_samples)
         self.pool_rng = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.rank)
         self.pools = (ImagePool(cfg.pool_size, self.pool_rng), ImagePool(cfg.pool_size, self.pool_rng))

@@ -62,6 +62,9 @@ def test_unaligned_training_set_never_yields_a_held_back_file(tmp_path):
             seen |= {Path(item["A_path"]).name, Path(item["B_path"]).name}
     assert not seen & held and {p.name for p in a} - held <= seen
     assert UnalignedDataset(tmp_path, phase="train").held_out == {"trainA": [], "trainB": []}
+    back = UnalignedDataset(tmp_path, phase="train", holdout=0.2, held_back=True, train=False)
+    assert back.paths_a == holdout_files(a, 0.2) and back.paths_b == holdout_files(b, 0.2)
+    assert back.held_out == data.held_out
     with pytest.raises(I2IError, match="leaves none"):
         _images(tmp_path / "one" / "trainA", ["x.png"])
         _images(tmp_path / "one" / "trainB", ["y.png", "z.png"])

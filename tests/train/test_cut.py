@@ -253,18 +253,23 @@ def test_two_cpu_ranks_stay_in_sync_and_only_rank_0_writes(unpaired, tmp_path):
     assert steps == [1, 2, 3]
 
 
-def test_kid_probe_ranks_the_snapshots_and_the_best_one_is_kept(unpaired, tmp_path, monkeypatch):
+def test_kid_probe_on_the_held_back_files_ranks_the_snapshots(unpaired, tmp_path, monkeypatch):
+    import shutil
+
     from i2i.eval import inception_features
     from tests.train.test_cyclegan_eval import StandInInception
 
     monkeypatch.setattr(inception_features, "FIDInception", StandInInception)
+    for folder in ("testA", "testB"):  # no test split: the probe scores the held-back train files
+        shutil.rmtree(unpaired / folder)
     run = tmp_path / "run"
     cfg = tiny_cut_config(
-        unpaired, max_steps=3, eval_every=1, eval_images=2, snapshot_every=1, keep_snapshots=1
+        unpaired, max_steps=3, eval_every=1, eval_images=4, snapshot_every=1, keep_snapshots=1, holdout=0.25
     )
     cut.train(cfg, run_dir=run)
     evals = [r for r in read_jsonl(run / "train_log.jsonl") if r["kind"] == "eval"]
     assert [r["step"] for r in evals] == [1, 2, 3] and all(np.isfinite(r["eval_KID"]) for r in evals)
+    assert all(r["eval_images"] == 2 for r in evals)  # 1 held-back red, 2 blue (4 without --holdout)
     best = min(evals, key=lambda r: r["eval_KID"])["step"]
     kept = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert kept == sorted({f"step_{s:07d}_generator_red2blue.pt" for s in (best, 3)})
