@@ -15,6 +15,11 @@ Errors: files whose suffix is not an image type are skipped at construction and 
 corrupt or truncated image is found when its example is loaded, and ``__getitem__`` raises
 :class:`~i2i.errors.ImageReadError` whose message starts with that file's path. An empty or missing folder
 raises :class:`~i2i.errors.I2IError` naming the folder.
+
+Held-back files (``holdout``, e.g. 0.1): each folder's share chosen by :func:`i2i.data.holdout.split_holdout`
+(by file-name hash) is left out at construction and listed in ``dataset.held_out`` (per folder, sorted
+names); the dataset never yields those files. ``i2i eval model --holdout`` scores exactly them, and an
+``UnalignedDataset(..., holdout=f, held_back=True)`` yields only them (the recipes' probe and sample images).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from i2i.data.holdout import split_holdout
 from i2i.data.transforms import TransformSpec, apply_paired, example_rng
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, to_float_chw
@@ -57,6 +63,14 @@ def _scan(folder: Path, what: str) -> tuple[list[Path], list[tuple[Path, str]]]:
         extra = f" ({len(skipped)} non-image files skipped)" if skipped else ""
         raise I2IError(f"{folder}: no {what} images found{extra}")
     return images, skipped
+
+
+def _train_share(images: list[Path], holdout: float, folder: Path, what: str) -> tuple[list[Path], list[str]]:
+    """(images to use, names held back) of one folder; raises when nothing is left to train on."""
+    kept, held = split_holdout(images, holdout)
+    if not kept:
+        raise I2IError(f"{folder}: holding back {holdout:g} of {len(images)} {what} images leaves none")
+    return kept, [p.name for p in held]
 
 
 class _TranslationDataset(Dataset):
@@ -121,12 +135,15 @@ class AlignedDataset(_TranslationDataset):
         spec: TransformSpec | None = None,
         train: bool = True,
         seed: int = 0,
+        holdout: float = 0.0,
     ) -> None:
         super().__init__(spec, train, seed)
         _check_direction(direction)
         self.root = Path(root) / phase if phase else Path(root)
         self.direction = direction
         self.paths, self.skipped = _scan(self.root, "AB")
+        self.paths, held = _train_share(self.paths, holdout, self.root, "AB")
+        self.held_out = {self.root.name: held}
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -165,6 +182,7 @@ class PairedFolderDataset(_TranslationDataset):
         spec: TransformSpec | None = None,
         train: bool = True,
         seed: int = 0,
+        holdout: float = 0.0,
     ) -> None:
         super().__init__(spec, train, seed)
         _check_direction(direction)
@@ -182,7 +200,11 @@ class PairedFolderDataset(_TranslationDataset):
         common = sorted(keyed_a.keys() & keyed_b.keys())
         if not common:
             raise I2IError(f"{self.dir_a} and {self.dir_b}: no file names in common, nothing to pair")
-        self.pairs: list[tuple[Path, Path]] = [(keyed_a[k], keyed_b[k]) for k in common]
+        # the held-back share is chosen on the A files; their B partners go with them
+        kept, held = _train_share([keyed_a[k] for k in common], holdout, self.dir_a, "paired")
+        partner = {keyed_a[k]: keyed_b[k] for k in common}
+        self.pairs: list[tuple[Path, Path]] = [(a, partner[a]) for a in kept]
+        self.held_out = {self.dir_a.name: held}
 
     def _by_key(self, folder: Path, images: list[Path]) -> dict[str, Path]:
         keyed: dict[str, Path] = {}
@@ -224,6 +246,8 @@ class UnalignedDataset(_TranslationDataset):
         train: bool = True,
         serial_batches: bool = False,
         seed: int = 0,
+        holdout: float = 0.0,
+        held_back: bool = False,
     ) -> None:
         super().__init__(spec, train, seed)
         _check_direction(direction)
@@ -238,6 +262,21 @@ class UnalignedDataset(_TranslationDataset):
         self.paths_a, skipped_a = _scan(dir_a, "A")
         self.paths_b, skipped_b = _scan(dir_b, "B")
         self.skipped = skipped_a + skipped_b
+        if held_back:  # the evaluation side: only the held-back files
+            self.paths_a, self.paths_b = (
+                split_holdout(self.paths_a, holdout)[1],
+                split_holdout(self.paths_b, holdout)[1],
+            )
+            if not self.paths_a or not self.paths_b:
+                raise I2IError(f"{self.root}: holding back {holdout:g} of the {phase} images holds back none")
+            self.held_out = {
+                dir_a.name: [p.name for p in self.paths_a],
+                dir_b.name: [p.name for p in self.paths_b],
+            }
+            return
+        self.paths_a, held_a = _train_share(self.paths_a, holdout, dir_a, "A")
+        self.paths_b, held_b = _train_share(self.paths_b, holdout, dir_b, "B")
+        self.held_out = {dir_a.name: held_a, dir_b.name: held_b}
 
     def __len__(self) -> int:
         return max(len(self.paths_a), len(self.paths_b))

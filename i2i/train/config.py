@@ -64,6 +64,21 @@ class Preprocess(StrEnum):
     none = "none"
 
 
+class Downsample(StrEnum):
+    """ResNet generator down-sampling (:mod:`i2i.nn.resample`)."""
+
+    stride = "stride"
+    blur = "blur"
+
+
+class Upsample(StrEnum):
+    """Generator up-sampling (:mod:`i2i.nn.resample`); ``blur`` is the ResNet generator's only."""
+
+    transpose = "transpose"
+    resize_conv = "resize-conv"
+    blur = "blur"
+
+
 class Amp(StrEnum):
     """Mixed precision (:class:`i2i.train.runtime.Precision`)."""
 
@@ -223,6 +238,10 @@ class GanConfig(RunConfig):
     ndf: int = option(64, "Discriminator width (64 in the papers).")
     norm: Norm = option(Norm.batch, "Normalisation layers.")
     dropout: bool = option(True, "Dropout in the generator (U-Net decoder / ResNet blocks).")
+    upsample: Upsample = option(
+        Upsample.transpose, "Generator up-sampling: transpose (reference), resize-conv (nearest x2 then a "
+        "3x3 conv: no checkerboards), blur (CUT's anti-aliased; ResNet only)."
+    )  # fmt: skip
     init: Init = option(Init.normal, "Weight initialisation.")
     init_gain: float = option(0.02, "Scale of the initial weights.")
     # objective and optimisation
@@ -242,6 +261,10 @@ class GanConfig(RunConfig):
     crop_size: int | None = option(None, "Training crop side [256, or --image-size].")
     preprocess: Preprocess = option(Preprocess.resize_and_crop, "How training images are resized/cropped.")
     flip: bool = option(True, "Random horizontal flips.")
+    holdout: float = option(
+        0.0, "Hold back this share of each training folder (by file-name hash, i2i.data.holdout) for "
+        "evaluation; training never sees those files (score them with `i2i eval model --holdout`)."
+    )  # fmt: skip
     # quality probes (off by default): every eval_every steps, score eval_images fixed held-out images
     eval_every: int | None = option(
         None, "Steps between quality probes on fixed held-out images, logged as `eval` records and "
@@ -262,6 +285,8 @@ class GanConfig(RunConfig):
         super().__post_init__()
         require(self, ("load_size", "crop_size", "eval_every"), 1)
         require(self, ("eval_images",), 2)
+        if not 0.0 <= self.holdout < 1.0:
+            raise I2IError(f"holdout must be a fraction in [0, 1), got {self.holdout}")
         require(self, ("epochs", "epochs_decay"), 0)
         if self.epochs + self.epochs_decay < 1:
             raise I2IError("epochs and epochs-decay must not both be 0")

@@ -34,7 +34,7 @@ from i2i import checkpoint
 from i2i.losses import discriminator_loss, generator_gan_loss, gradient_penalty, l1_loss
 from i2i.train import harness
 from i2i.train.config import GanConfig, GanMode, Norm, option, require
-from i2i.train.gan import GanRecipe
+from i2i.train.gan import GanRecipe, domain_names
 from i2i.train.harness import TrainResult
 from i2i.train.image_pool import ImagePool
 from i2i.train.loop import fixed_batch, optimizer_step, set_requires_grad
@@ -46,6 +46,7 @@ __all__ = [
     "CycleGANConfig",
     "Nets",
     "TrainResult",
+    "domain_names",
     "load_config",
     "replace",
     "train",
@@ -90,13 +91,6 @@ class Nets:
     G_B: nn.Module
     D_A: nn.Module
     D_B: nn.Module
-
-
-def domain_names(data_name: str, direction: str) -> tuple[str, str]:
-    """``apple2orange`` -> ("apple", "orange"); other names -> ("A", "B"); BtoA swaps them."""
-    head, sep, tail = data_name.partition("2")
-    names = (head, tail) if sep and head and tail and "2" not in tail else ("A", "B")
-    return names if direction == "AtoB" else (names[1], names[0])
 
 
 # ----------------------------------------------------------------------------------------------- step
@@ -193,19 +187,15 @@ class CycleGAN(GanRecipe[CycleGANConfig]):
         direction = cfg.direction.value
         self.train_set = UnalignedDataset(
             data_dir, phase="train", direction=direction, spec=train_spec, train=True,
-            serial_batches=cfg.serial_batches, seed=cfg.seed,
+            serial_batches=cfg.serial_batches, seed=cfg.seed, holdout=cfg.holdout,
         )  # fmt: skip
-        # Samples (and the KID probe) come from testA/testB when present, else the training folders.
+        # Samples and KID probe: testA/testB when present, else the held-back files (--holdout), else train.
         phase = "test" if (data_dir / "testA").is_dir() and (data_dir / "testB").is_dir() else "train"
+        held = {"holdout": cfg.holdout, "held_back": True} if phase == "train" and cfg.holdout else {}
         self.sample_set = UnalignedDataset(
-            data_dir,
-            phase=phase,
-            direction=direction,
-            spec=eval_spec,
-            train=False,
-            serial_batches=True,
-            seed=0,
-        )
+            data_dir, phase=phase, direction=direction, spec=eval_spec, train=False, serial_batches=True,
+            seed=0, **held,
+        )  # fmt: skip
         self.fixed = fixed_batch(self.sample_set, cfg.n_samples)
         self.pool_rng = torch.Generator().manual_seed(cfg.seed * 1000 + ctx.rank)
         self.pools = (ImagePool(cfg.pool_size, self.pool_rng), ImagePool(cfg.pool_size, self.pool_rng))

@@ -21,6 +21,13 @@ from i2i.train.schedules import ScheduleSpec
 G = TypeVar("G", bound=GanConfig)
 
 
+def domain_names(data_name: str, direction: str) -> tuple[str, str]:
+    """``apple2orange`` -> ("apple", "orange"); other names -> ("A", "B"); BtoA swaps them."""
+    head, sep, tail = data_name.partition("2")
+    names = (head, tail) if sep and head and tail and "2" not in tail else ("A", "B")
+    return names if direction == "AtoB" else (names[1], names[0])
+
+
 class GanRecipe(Recipe[G]):
     """A recipe trained for ``epochs + epochs_decay`` epochs on the config's lr schedule."""
 
@@ -46,15 +53,22 @@ class GanRecipe(Recipe[G]):
         return path
 
     def run_info(self) -> dict[str, Any]:
-        """config.json entries: the resolved dataset and the domain names (``self.domains``)."""
+        """config.json entries: the resolved dataset, the domain names (``self.domains``) and, with
+        ``--holdout``, the names of the files held back per training folder."""
         domains = list(self.domains)  # type: ignore[attr-defined]
-        return {"data_path": str(self.data_dir.resolve()), "data_name": self.data_name, "domains": domains}
+        info = {"data_path": str(self.data_dir.resolve()), "data_name": self.data_name, "domains": domains}
+        if self.cfg.holdout:
+            info["held_out"] = self.train_set.held_out
+        return info
 
     def generator_arch(self) -> ArchSpec:
         """What the release checkpoints record: registry name + builder kwargs."""
         cfg = self.cfg
         kwargs = {"in_channels": 3, "out_channels": 3, "ngf": cfg.ngf, "norm": cfg.norm.value}
-        return ArchSpec(cfg.netG, {**kwargs, "use_dropout": cfg.dropout})
+        kwargs["use_dropout"] = cfg.dropout
+        if cfg.upsample != "transpose":  # the reference layout needs no entry (older checkpoints have none)
+            kwargs["upsample"] = cfg.upsample.value
+        return ArchSpec(cfg.netG, kwargs)
 
     def discriminator_arch(self) -> ArchSpec:
         cfg = self.cfg

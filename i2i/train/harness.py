@@ -20,6 +20,7 @@ per rank), ``per_rank`` (the recipe's per-rank state), ``guard`` and ``snapshots
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -128,7 +129,7 @@ class Recipe(Generic[C]):
     ``build`` fills ``modules`` (trainable networks by name, placed with ``env.place``; their state goes
     into ``last.pt``), ``optimizers`` (by name; each gets a scheduler and a loss scaler), ``train_set``
     (a dataset with ``set_epoch``) and ``data_name``. After ``build`` the harness puts the DDP-wrapped
-    networks in ``nets`` (the same as ``modules`` in a single process).
+    networks in ``nets`` (the same as ``modules`` in a single process; see :meth:`wrap`).
     """
 
     task: ClassVar[str]
@@ -205,6 +206,12 @@ class Recipe(Generic[C]):
 
     def load_rank_state(self, state: dict[str, Any]) -> None:
         pass
+
+    def wrap(self, wrap: Callable[[nn.Module], nn.Module]) -> dict[str, nn.Module]:
+        """``nets``: what ``train_step`` calls, each network passed through ``wrap`` (DDP under torchrun,
+        else the module itself). Default: every module. A step that calls a network other than through
+        its ``forward`` (which DDP does not see) wraps a small module making those calls instead."""
+        return {name: wrap(module) for name, module in self.modules.items()}
 
     # ---- helpers for recipes
     def inference(self, name: str) -> nn.Module:
@@ -343,7 +350,7 @@ class _Run:
         self.out.print(
             f"{self.task}: {verb} run in [bold]{self.run_dir}[/] ({recipe.describe()})", soft_wrap=True
         )
-        recipe.nets = {name: wrap_ddp(m, ctx) for name, m in recipe.modules.items()}
+        recipe.nets = recipe.wrap(lambda module: wrap_ddp(module, ctx))
         self.means, self.pending, self.latest = RunningMeans(), [], {}
         self.t_log = time.perf_counter()
         return make_loader(recipe.train_set, cfg.batch_size, cfg.seed, cfg.workers, self.ctx)

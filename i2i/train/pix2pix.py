@@ -187,6 +187,7 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
 
         train_spec, eval_spec = self.transforms()
         common = {"direction": self.cfg.direction.value, "seed": self.cfg.seed}
+        held = self.cfg.holdout  # only the training files are held back
 
         def phase(root: Path, names: tuple[str, ...]) -> str | None:
             return next((p for p in names if (root / p).is_dir()), None)
@@ -194,12 +195,14 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         if (data_dir / "A").is_dir() and (data_dir / "B").is_dir():
             a, b = data_dir / "A", data_dir / "B"
             tr, va = phase(a, ("train",)), phase(a, ("val", "test"))
-            train = PairedFolderDataset(a / (tr or ""), b / (tr or ""), spec=train_spec, train=True, **common)
+            train = PairedFolderDataset(
+                a / (tr or ""), b / (tr or ""), spec=train_spec, train=True, holdout=held, **common
+            )
             if tr and va and (b / va).is_dir():
                 return train, PairedFolderDataset(a / va, b / va, spec=eval_spec, train=False, **common)
             return train, None
         tr, va = phase(data_dir, ("train",)), phase(data_dir, ("val", "test"))
-        train = AlignedDataset(data_dir, phase=tr, spec=train_spec, train=True, **common)
+        train = AlignedDataset(data_dir, phase=tr, spec=train_spec, train=True, holdout=held, **common)
         val = AlignedDataset(data_dir, phase=va, spec=eval_spec, train=False, **common) if tr and va else None
         return train, val
 

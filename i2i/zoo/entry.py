@@ -14,7 +14,7 @@ from typing import Any
 
 from i2i.errors import I2IError
 
-TASKS = ("pix2pix", "cyclegan", "fast_style")
+TASKS = ("pix2pix", "cyclegan", "cut", "fast_style")
 DIRECTIONS = ("AtoB", "BtoA")
 PRECISIONS = ("fp32", "fp16")
 ORIGINS = ("shipped", "user")

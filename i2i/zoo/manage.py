@@ -19,7 +19,7 @@ from typing import Any
 from i2i.errors import I2IError
 from i2i.files import atomic_write_text
 from i2i.runtime.metadata import ModelInfo
-from i2i.zoo.entry import ModelEntry, Provenance, check_name, parse_entry
+from i2i.zoo.entry import TASKS, ModelEntry, Provenance, check_name, parse_entry
 from i2i.zoo.onnx_info import read_model_info
 from i2i.zoo.paths import (
     samples_dir,
@@ -59,7 +59,7 @@ def provenance_from_info(info: ModelInfo, **overrides: Any) -> Provenance:
     created = str(info.header.get("created") or "")[:10] or None
     base = {
         "dataset": recipe.get("data_name"),
-        "recipe": info.task if info.task in ("pix2pix", "cyclegan", "fast_style") else None,
+        "recipe": info.task if info.task in TASKS else None,
         "steps": steps if isinstance(steps, int) and not isinstance(steps, bool) else None,
         "date": created,
     }
@@ -89,10 +89,8 @@ def build_entry(
 ) -> ModelEntry:
     """A validated entry for an export described by ``info`` (explicit arguments override its header)."""
     task = task or info.task
-    if task not in ("pix2pix", "cyclegan", "fast_style"):
-        raise I2IError(
-            f"{name}: the model's header says task {task!r}; pass --task pix2pix|cyclegan|fast_style"
-        )
+    if task not in TASKS:
+        raise I2IError(f"{name}: the model's header says task {task!r}; pass --task {'|'.join(TASKS)}")
     if direction and info.direction and direction != info.direction:
         raise I2IError(f"{name}: the model itself translates {info.direction}, not {direction}")
     data: dict[str, Any] = {
