@@ -37,12 +37,12 @@ import torch
 from torch import nn
 
 from i2i import checkpoint
-from i2i.config import ArchSpec
 from i2i.errors import I2IError
 from i2i.losses import discriminator_loss, generator_gan_loss
 from i2i.losses.patchnce import multilayer_patch_nce_loss
 from i2i.nn import PatchSampleMLP
 from i2i.nn.patchnce import random_hflip, unflip_features
+from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import Downsample, GanConfig, GanMode, Init, Norm, Upsample, option, require
 from i2i.train.gan import GanRecipe, domain_names
