@@ -5,6 +5,7 @@
   not carry ``weights/`` yet, so there they have no shipped models unless the variable points at a copy.
 * User models: ``$I2I_MODELS_DIR``, else ``$XDG_DATA_HOME/i2i/models`` (``~/.local/share/i2i/models``).
 * The sha256 verification cache: ``$XDG_CACHE_HOME/i2i/verified-models.json`` (``~/.cache/...``).
+* The reduced-precision quality verdicts: ``$XDG_CACHE_HOME/i2i/precision-gate.json``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def user_registry_path() -> Path:
 
 def verify_cache_path() -> Path:
     return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "verified-models.json"
+
+
+def precision_gate_cache_path() -> Path:
+    """Where the runtime remembers which models pass the reduced-precision quality gate on this machine."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "precision-gate.json"
 
 
 def samples_dir() -> Path:

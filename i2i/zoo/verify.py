@@ -31,6 +31,16 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def read_json_cache(path: Path) -> dict[str, dict]:
+    """A JSON object cache file's contents ({} when missing, unreadable or not an object)."""
+    return _read_cache(path)
+
+
+def write_json_cache(path: Path, data: dict[str, dict]) -> None:
+    """Replace a JSON cache file atomically; errors are ignored (a cache is an optimisation only)."""
+    _write_cache(path, data)
+
+
 def _read_cache(path: Path) -> dict[str, dict]:
     try:
         data = json.loads(path.read_text())
