@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import PrecisionOption, RuntimeOption, console
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +49,8 @@ def serve_command(
         float, typer.Option("--timeout", min=0.001, help="Seconds per request before 504.")
     ] = 60.0,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | tensorrt.")] = "auto",
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     threads: Annotated[
         int | None,
         typer.Option(
@@ -63,6 +65,7 @@ def serve_command(
 
     Inference runs on --workers threads and --queue more requests may wait; beyond that: 503, Retry-After.
     """
+    from i2i.runtime.engine import describe_session
     from i2i.serve.pool import ModelPool
     from i2i.serve.run import make_server
     from i2i.serve.settings import ServeSettings
@@ -80,9 +83,19 @@ def serve_command(
         device=device,
         threads=threads,
     )
-    pool = ModelPool.load(settings.models, device=settings.device, threads=settings.threads)
+    pool = ModelPool.load(
+        settings.models,
+        device=settings.device,
+        threads=settings.threads,
+        runtime=runtime,
+        precision=precision,
+    )
     for entry in pool.entries():
-        console.print(f"model: {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind}")
+        console.print(
+            f"model: {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind} "
+            f"({describe_session(entry.session)})",
+            soft_wrap=True,
+        )
     if not settings.loopback and settings.token is None:
         console.print(
             f"[yellow]warning:[/] serving on {host} without --token: anyone who can reach it can use it"

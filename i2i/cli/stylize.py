@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import DeviceOption, SeedOption, console
+from i2i.cli.common import AmpOption, DeviceOption, PrecisionOption, RuntimeOption, SeedOption, console
 from i2i.errors import I2IError
 
 
@@ -104,12 +104,15 @@ def stylize_command(
         int | None, typer.Option(help="--model: infer in tiles of this size.", show_default=False)
     ] = None,
     batch: Annotated[int, typer.Option(help="--model: images of the same size per model call.")] = 1,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
+    amp: AmpOption = "auto",
 ) -> None:
     """Neural style transfer: repaint content images in the style of a painting."""
     if model is not None:
         if style:
             raise I2IError("give either --style (optimisation) or --model (fast style), not both")
-        _run_model(model, inputs, output, overwrite, device, tile, batch)
+        _run_model(model, inputs, output, overwrite, device, tile, batch, runtime, precision)
         return
     if not style:
         raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
@@ -160,6 +163,8 @@ def _run_model(
     device: str,
     tile: int | None,
     batch: int,
+    runtime: str = "auto",
+    precision: str = "auto",
 ) -> None:
     """Fast style through the torch-free translate pipeline: ``INPUTS... OUT_DIR`` (or ``-o OUT_DIR``)."""
     from i2i.cli.translate import translate_command
@@ -167,4 +172,13 @@ def _run_model(
     paths = [str(p) for p in inputs] + ([str(output)] if output is not None else [])
     if len(paths) < 2:
         raise I2IError("with --model give the inputs and then the output folder: INPUTS... OUT_DIR")
-    translate_command(paths=paths, model=model, tile=tile, batch=batch, overwrite=overwrite, device=device)
+    translate_command(
+        paths=paths,
+        model=model,
+        tile=tile,
+        batch=batch,
+        overwrite=overwrite,
+        device=device,
+        runtime=runtime,
+        precision=precision,
+    )

@@ -94,58 +94,55 @@ def open_session(
         raise I2IError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     chosen = choose_runtime(runtime, device)
     if chosen == "openvino":
-        base: Session = OpenVINOSession(path, "fp32", threads)
 
         def make(p: str) -> Session:
-            return base if p == "fp32" else OpenVINOSession(path, p, threads)
+            return OpenVINOSession(path, p, threads)
     else:
-        base = TranslatorSession(path, device=device, threads=threads)
-        if runtime == "auto" and base.provider == "cpu" and chosen != runtime:
+
+        def make(p: str) -> Session:
+            return TranslatorSession(path, device, threads, precision=p)
+
+    if precision != "auto":  # as asked, no gate
+        session, note = make(precision), ""
+    else:
+        base = make("fp32")
+        if chosen == "onnxruntime" and runtime == "auto" and base.provider == "cpu" and device == "auto":
             # a GPU provider was offered but onnxruntime fell back to the CPU: OpenVINO is faster there
             from i2i.runtime.openvino_session import openvino_available
 
             if openvino_available():
                 return open_session(path, runtime="openvino", precision=precision, threads=threads, log=log)
-
-        def make(p: str) -> Session:
-            return base if p == "fp32" else TranslatorSession(path, device, threads, precision=p)
-
-    note = ""
-    want = precision
-    if precision == "auto":
         want = auto_precision(chosen, base.provider)
-        if want != "fp32":
-            want, note = _gated(base, make, want, log)
-    session = make(want)
+        session, note = (base, "") if want == "fp32" else _gated(base, make, want, log)
     session.gate_note = note
     return session
 
 
-def _gated(base: Session, make: Callable[[str], Session], want: str, log: Log | None) -> tuple[str, str]:
-    """``want`` if the model passes the gate (measured now or cached), else ('fp32', reason)."""
+def _gated(base: Session, make: Callable[[str], Session], want: str, log: Log | None) -> tuple[Session, str]:
+    """A ``want`` session if the model passes the gate (measured now or cached), else (``base``, reason)."""
     from i2i.runtime import gate
     from i2i.zoo.verify import file_sha256
 
     sha = file_sha256(Path(base.path))
     key = gate.cache_key(sha, base.runtime, base.version, want, _device_key(base))
     verdict = gate.cached_verdict(key)
+    if verdict is not None and not verdict.passed:
+        return base, f"{want} failed the quality gate: {verdict.psnr:.1f} dB"
+    try:
+        reduced = make(want)
+    except I2IError as err:
+        if log:
+            log(f"precision: {want} unavailable ({err}); running fp32")
+        return base, f"{want} unavailable"
     if verdict is None:
-        try:
-            reduced = make(want)
-        except I2IError as err:
-            reduced, reason = None, str(err)
-        if reduced is None:
-            if log:
-                log(f"precision: {want} unavailable ({reason}); running fp32")
-            return "fp32", f"{want} unavailable"
         verdict = gate.measure(base, reduced, base.info, sha)
         gate.remember(key, verdict)
         if log:
             outcome = f"using {want}" if verdict.passed else "this model runs fp32"
             log(f"precision gate: {verdict.describe(want)}: {outcome} (remembered for this model here)")
     if verdict.passed:
-        return want, ""
-    return "fp32", f"{want} failed the quality gate: {verdict.psnr:.1f} dB"
+        return reduced, ""
+    return base, f"{want} failed the quality gate: {verdict.psnr:.1f} dB"
 
 
 def describe_session(session: Session) -> str:

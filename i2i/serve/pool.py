@@ -96,14 +96,30 @@ class ModelPool:
             self._entries[key] = entry
 
     @classmethod
-    def load(cls, specs: tuple[str, ...], device: str = "auto", threads: int | None = None) -> ModelPool:
-        """Resolve and load every ``--models`` item once (I2IError naming the item that fails)."""
-        from i2i.runtime import TranslatorSession, resolve_model
+    def load(
+        cls,
+        specs: tuple[str, ...],
+        device: str = "auto",
+        threads: int | None = None,
+        runtime: str = "auto",
+        precision: str = "auto",
+    ) -> ModelPool:
+        """Resolve and load every ``--models`` item once (I2IError naming the item that fails).
+
+        ``runtime``/``precision``: as for ``i2i translate`` (:func:`i2i.runtime.engine.open_session`)."""
+        from i2i.runtime import resolve_model
+        from i2i.runtime.engine import open_session
 
         entries = []
         for spec in specs:
             name, direction = split_spec(spec.strip())
-            session = TranslatorSession(resolve_model(name, direction), device=device, threads=threads)
+            session = open_session(
+                resolve_model(name, direction),
+                runtime=runtime,
+                precision=precision,
+                device=device,
+                threads=threads,
+            )
             info = session.info
             if direction and info.direction and direction != info.direction:
                 raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
