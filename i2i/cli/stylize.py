@@ -71,7 +71,14 @@ def stylize_command(
             show_default=False,
         ),
     ] = None,
-    iterations: Annotated[int, typer.Option(help="Optimiser iterations per scale.")] = 300,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            help="Optimiser iterations per scale. Default: with neither --scales nor --iterations, a "
+            "coarse-to-fine schedule (most iterations at half size, a few at --size); else 300.",
+            show_default=False,
+        ),
+    ] = None,
     optimizer: Annotated[str, typer.Option(help="lbfgs | adam.")] = "lbfgs",
     lr: Annotated[
         float | None, typer.Option(help="Step size (default 1.0 L-BFGS, 0.02 Adam).", show_default=False)
@@ -116,10 +123,15 @@ def stylize_command(
         return
     if not style:
         raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
-    from i2i.optimize.neural_style import NeuralStyleConfig, parse_layer_weights
+    from i2i.optimize.neural_style import NeuralStyleConfig, default_schedule, parse_layer_weights
     from i2i.optimize.stylize_run import StylizeJob, run_stylize_job
 
     sizes = _floats(scales, "--scales")
+    if sizes is None and iterations is None:
+        schedule_scales, schedule_iterations = default_schedule(size)
+    else:
+        schedule_scales = tuple(int(s) for s in sizes) if sizes else (size,)
+        schedule_iterations = iterations if iterations is not None else 300
     init_path = None if init in ("content", "noise") else Path(init)
     config = NeuralStyleConfig(
         content_layer=content_layer,
@@ -128,9 +140,9 @@ def stylize_command(
         style_weight=style_weight,
         tv_weight=tv_weight,
         optimizer=optimizer,
-        iterations=iterations,
+        iterations=schedule_iterations,
         lr=lr,
-        scales=tuple(int(s) for s in sizes) if sizes else (size,),
+        scales=schedule_scales,
         style_scale=style_scale,
         init="content" if init_path is not None else init,
         style_blend=_floats(style_blend, "--style-blend"),
@@ -150,6 +162,7 @@ def stylize_command(
         device=device,
         overwrite=overwrite,
         losses_csv=losses_csv,
+        amp=amp,
     )
     if run_stylize_job(job, console):
         raise typer.Exit(1)

@@ -90,7 +90,14 @@ DeviceOption = Annotated[
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Data-loading processes [4].", show_default=False)
 ]
-AmpOption = Annotated[str, typer.Option("--amp", help="Mixed precision: none | bf16 | fp16.")]
+AmpOption = Annotated[
+    str,
+    typer.Option(
+        "--amp",
+        help="Mixed precision: auto | none | bf16 | fp16 (auto: bf16 + channels_last where the CPU/GPU "
+        "has bf16 units, else none).",
+    ),
+]
 ChannelsLastOption = Annotated[bool, typer.Option("--channels-last", help="NHWC memory format.")]
 LogEveryOption = Annotated[int, typer.Option("--log-every", help="Steps between train_log.jsonl records.")]
 SampleEveryOption = Annotated[int, typer.Option("--sample-every", help="Steps between sample grids.")]
@@ -174,7 +181,7 @@ def pix2pix(
     seed: SeedOption = 0,
     device: DeviceOption = None,
     workers: WorkersOption = None,
-    amp: AmpOption = "none",
+    amp: AmpOption = "auto",
     channels_last: ChannelsLastOption = False,
     log_every: LogEveryOption = 50,
     sample_every: SampleEveryOption = 500,
@@ -296,7 +303,7 @@ def cyclegan(
     seed: SeedOption = 0,
     device: DeviceOption = None,
     workers: WorkersOption = None,
-    amp: AmpOption = "none",
+    amp: AmpOption = "auto",
     channels_last: ChannelsLastOption = False,
     log_every: LogEveryOption = 50,
     sample_every: SampleEveryOption = 500,

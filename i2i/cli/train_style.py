@@ -48,8 +48,12 @@ def train_style_command(
     save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 500,
     amp: Annotated[
         str,
-        typer.Option("--amp", help="Mixed precision: none | bf16 | fp16 (bf16: 1.9x on AVX512-BF16 CPUs)."),
-    ] = "none",
+        typer.Option(
+            "--amp",
+            help="Mixed precision: auto | none | bf16 | fp16 (auto: bf16 on CPUs with AMX/AVX512-BF16 and "
+            "bf16 GPUs, else none; bf16: 1.9x on AVX512-BF16 CPUs).",
+        ),
+    ] = "auto",
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last.pt.")] = False,
     seed: SeedOption = 0,
     device: DeviceOption = "auto",

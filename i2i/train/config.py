@@ -66,7 +66,7 @@ class TrainConfig:
     max_minutes: float | None = None
     seed: int = 0
     device: str = "auto"
-    amp: str = "none"
+    amp: str = "auto"  # resolved per device by i2i.amp.resolve_amp; "none" for bit-exact float32
     channels_last: bool = False
     # outputs
     log_every: int = 50

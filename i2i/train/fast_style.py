@@ -68,7 +68,7 @@ class FastStyleConfig:
     ngf: int = 32
     n_blocks: int = 5
     backbone_weights: str | None = None
-    amp: str = "none"
+    amp: str = "auto"  # resolved per device by i2i.amp.resolve_amp; "none" for bit-exact float32
     seed: int = 0
     device: str = "auto"
     workers: int = 0
