@@ -67,9 +67,15 @@ def style_score(features: torch.nn.Module, image: torch.Tensor, style: torch.Ten
 
 
 def compare_schedules(
-    content_path: Path, style_path: Path, size: int, baseline_iters: int, out: Path
+    content_path: Path,
+    style_path: Path,
+    size: int,
+    baseline_iters: int,
+    out: Path,
+    iterations: tuple[int, ...] | None = None,
 ) -> None:
-    """Old default (size x baseline_iters, float32) vs the default schedule with --amp auto."""
+    """Old default (size x baseline_iters, float32) vs the default schedule with --amp auto
+    (``iterations``: try other per-scale counts on the default scales)."""
     from i2i.amp import resolve_amp
     from i2i.features.vgg import load_vgg
     from i2i.imageio import from_float_chw, write_image_atomic
@@ -80,7 +86,8 @@ def compare_schedules(
     features = load_vgg("vgg19", base.taps, log=lambda m: print(f"weights: {m}"))
     content, style = load_tensor(content_path), load_tensor(style_path)
     layers = list(base.layer_weights)
-    scales, iterations = default_schedule(size)
+    scales, default_iterations = default_schedule(size)
+    iterations = iterations or default_iterations
     runs = {  # the new default first: its numbers arrive before the long float32 run
         "new default: "
         + " + ".join(f"{s} px x {n}" for s, n in zip(scales, iterations, strict=True))
@@ -173,6 +180,9 @@ def main() -> None:
     parser.add_argument("--content", type=Path, default=SHARED / "content" / "tubingen.jpg")
     parser.add_argument("--style", type=Path, default=SHARED / "style" / "starry_night.jpg")
     parser.add_argument("--out", type=Path, default=Path("stylize-bench"), help="--schedule: images")
+    parser.add_argument(
+        "--schedule-iters", default=None, help="--schedule: try these per-scale counts, e.g. 150,100"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     from i2i.accel import describe_cpu
@@ -202,7 +212,8 @@ def main() -> None:
                 flush=True,
             )
     if args.schedule:
-        compare_schedules(args.content, args.style, args.size, args.baseline_iters, args.out)
+        counts = tuple(int(n) for n in args.schedule_iters.split(",")) if args.schedule_iters else None
+        compare_schedules(args.content, args.style, args.size, args.baseline_iters, args.out, counts)
 
 
 if __name__ == "__main__":
