@@ -20,6 +20,7 @@ at the start): the ceiling that any fp32 runtime's convolutions approach, so how
 
     python benchmarks/translate.py                       # resnet_9blocks, unet_256 at 256 and 512
     python benchmarks/translate.py --sizes 256 --iters 3 # quicker
+    python benchmarks/translate.py --shipped --iters 3   # the shipped models on their bundled samples
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from i2i.accel import cpu_has_fast_bf16, describe_cpu
 from i2i.config import ArchSpec
 from i2i.export import ExportWrapper, export_generator, inference_copy
 from i2i.export.verify import smooth_image
+from i2i.imageio import pad_to_multiple
 from i2i.nn import build_generator, size_multiple
 from i2i.runtime import TranslateOptions, TranslatorSession, collect_sources, plan_jobs, translate_jobs
 from i2i.runtime.engine import describe_session, open_session
@@ -147,7 +149,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
     parser.add_argument("--workers", type=int, default=2, help="folder run decode/encode threads")
     parser.add_argument("--torch-bf16", action="store_true", help="time torch bf16 even without bf16 units")
+    parser.add_argument(
+        "--shipped", action="store_true", help="time the shipped models (onnxruntime fp32 vs default) instead"
+    )
     args = parser.parse_args()
+    if args.shipped:
+        shipped(args)
+        return
 
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; {describe_cpu()}; batch 1; "
@@ -184,6 +192,32 @@ def main() -> None:
                 folder = _folder_rate(default, images, tmp / f"{arch}_{size}", args.workers)
                 gflop = 2 * conv_macs(eager, size) / 1e9
                 _print_row(arch, size, provider, rates, folder, gflop, peak, describe_session(default))
+
+
+def shipped(args: argparse.Namespace) -> None:
+    """Each shipped model on its first bundled sample (long side 256): onnxruntime fp32 vs the default
+    path, interleaved, and the PSNR of the default path's output against onnxruntime fp32."""
+    from i2i.runtime.gate import psnr, sample_inputs
+    from i2i.zoo import load_zoo, samples_dir
+
+    print(f"{describe_cpu()}; {args.iters} images each, batch 1")
+    for entry in load_zoo().shipped.values():
+        if not entry.samples:
+            continue
+        ort = TranslatorSession(entry.path, "cpu", args.threads)
+        default = open_session(entry.path, device=args.device, threads=args.threads, log=print)
+        (image,) = sample_inputs(samples_dir() / entry.samples, ort.info.io.in_channels, count=1)
+        padded, _ = pad_to_multiple(image, ort.info.size_multiple)
+        images = [padded] * args.iters
+        rates = _time_interleaved({"ort_fp32": ort, "default": default}, images, args.warmup)
+        db = psnr(ort(padded[None]), default(padded[None]))
+        print(
+            f"{entry.name:22s} {padded.shape[2]}x{padded.shape[1]}: "
+            f"onnxruntime fp32 {rates['ort_fp32']:6.2f} "
+            f"img/s, default {rates['default']:6.2f} img/s = {rates['default'] / rates['ort_fp32']:.2f}x, "
+            f"PSNR {db:.1f} dB [{describe_session(default)}]",
+            flush=True,
+        )
 
 
 def _torch_fn(eager: torch.nn.Module, dtype: torch.dtype | None):
