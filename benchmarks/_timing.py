@@ -11,6 +11,7 @@ import torch
 # variant name -> (amp mode, channels_last)
 VARIANTS: dict[str, tuple[str, bool]] = {
     "eager": ("none", False),
+    "auto": ("auto", False),  # --amp auto: bf16 + channels_last where bf16 units exist, else float32
     "channels_last": ("none", True),
     "bf16": ("bf16", False),
     "bf16+channels_last": ("bf16", True),
@@ -20,7 +21,7 @@ VARIANTS: dict[str, tuple[str, bool]] = {
 
 
 def default_variants(device: torch.device, requested: Sequence[str] | None, compile_too: bool) -> list[str]:
-    names = list(requested) if requested else ["eager", "channels_last", "bf16", "bf16+channels_last"]
+    names = list(requested) if requested else ["eager", "auto", "channels_last", "bf16", "bf16+channels_last"]
     if requested is None and device.type == "cuda":
         names.append("fp16")
     if compile_too and "compile" not in names:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import PrecisionOption, RuntimeOption, console
 from i2i.errors import I2IError
 
 DEFAULT_OUT = Path("i2i-demo")
@@ -54,6 +54,8 @@ def demo_command(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace earlier results.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
 ) -> None:
     """Translate the bundled sample images with a shipped model: works offline on a fresh install."""
     from i2i.cli.translate import translate_command
@@ -67,7 +69,12 @@ def demo_command(
         f"demo: {entry.name} ({entry.task}, {entry.description or entry.arch}) on {inputs}", soft_wrap=True
     )
     translate_command(
-        paths=[str(inputs), str(out_dir)], model=entry.name, overwrite=overwrite, progress=progress
+        paths=[str(inputs), str(out_dir)],
+        model=entry.name,
+        overwrite=overwrite,
+        progress=progress,
+        runtime=runtime,
+        precision=precision,
     )
     console.print(
         f"results in {out_dir}/ (inputs: {inputs}; their source: {samples_dir() / 'README.md'})",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import DeviceOption, SeedOption, console
+from i2i.cli.common import AmpOption, DeviceOption, SeedOption, console
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +63,7 @@ def dream_command(
     seed: SeedOption = 0,
     device: DeviceOption = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace existing output files.")] = False,
+    amp: AmpOption = "auto",
 ) -> None:
     """DeepDream: amplify what a frozen ImageNet network sees in each image."""
     from i2i.optimize.dream_run import DreamJob, run_dream_job
@@ -85,6 +86,7 @@ def dream_command(
         seed=seed,
         device=device,
         overwrite=overwrite,
+        amp=amp,
     )
     failures = run_dream_job(job, console)
     if failures:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import PrecisionOption, RuntimeOption, console
 from i2i.errors import I2IError
 
 
@@ -96,6 +96,8 @@ def serve_command(
         float, typer.Option("--timeout", min=0.001, help="Seconds per request before 504.")
     ] = 60.0,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | tensorrt.")] = "auto",
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     threads: Annotated[
         int | None,
         typer.Option(
@@ -128,6 +130,7 @@ def serve_command(
 
     Inference runs on --workers threads and --queue more requests may wait; beyond that: 503, Retry-After.
     """
+    from i2i.runtime.engine import describe_session
     from i2i.serve.pool import ModelPool
     from i2i.serve.run import make_server
     from i2i.serve.settings import ServeSettings
@@ -154,15 +157,17 @@ def serve_command(
         device=device,
         threads=threads,
     )
+    how = {"device": settings.device, "threads": settings.threads, "runtime": runtime, "precision": precision}
     if settings.models:
-        pool = ModelPool.load(settings.models, device=settings.device, threads=settings.threads)
+        pool = ModelPool.load(settings.models, **how)
     else:
-        pool, skipped = ModelPool.load_registry(device=settings.device, threads=settings.threads)
+        pool, skipped = ModelPool.load_registry(**how)
         for line in skipped:
             console.print(f"[yellow]skipped:[/] {line}", soft_wrap=True)
     for entry in pool.entries():
         console.print(
-            f"model: {entry.name} = {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind}",
+            f"model: {entry.name} = {entry.info.describe()} on [bold]{entry.provider}[/] -> /v1/{entry.kind} "
+            f"({describe_session(entry.session)})",
             soft_wrap=True,
         )
     if any(arg == "--token" or arg.startswith("--token=") for arg in sys.argv):

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import DeviceOption, SeedOption, console
+from i2i.cli.common import AmpOption, DeviceOption, PrecisionOption, RuntimeOption, SeedOption, console
 from i2i.errors import I2IError
 
 
@@ -71,7 +71,14 @@ def stylize_command(
             show_default=False,
         ),
     ] = None,
-    iterations: Annotated[int, typer.Option(help="Optimiser iterations per scale.")] = 300,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            help="Optimiser iterations per scale. Default: with neither --scales nor --iterations, a "
+            "coarse-to-fine schedule (most iterations at half size, a few at --size); else 300.",
+            show_default=False,
+        ),
+    ] = None,
     optimizer: Annotated[str, typer.Option(help="lbfgs | adam.")] = "lbfgs",
     lr: Annotated[
         float | None, typer.Option(help="Step size (default 1.0 L-BFGS, 0.02 Adam).", show_default=False)
@@ -104,19 +111,27 @@ def stylize_command(
         int | None, typer.Option(help="--model: infer in tiles of this size.", show_default=False)
     ] = None,
     batch: Annotated[int, typer.Option(help="--model: images of the same size per model call.")] = 1,
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
+    amp: AmpOption = "auto",
 ) -> None:
     """Neural style transfer: repaint content images in the style of a painting."""
     if model is not None:
         if style:
             raise I2IError("give either --style (optimisation) or --model (fast style), not both")
-        _run_model(model, inputs, output, overwrite, device, tile, batch)
+        _run_model(model, inputs, output, overwrite, device, tile, batch, runtime, precision)
         return
     if not style:
         raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
-    from i2i.optimize.neural_style import NeuralStyleConfig, parse_layer_weights
+    from i2i.optimize.neural_style import NeuralStyleConfig, default_schedule, parse_layer_weights
     from i2i.optimize.stylize_run import StylizeJob, run_stylize_job
 
     sizes = _floats(scales, "--scales")
+    if sizes is None and iterations is None:
+        schedule_scales, schedule_iterations = default_schedule(size)
+    else:
+        schedule_scales = tuple(int(s) for s in sizes) if sizes else (size,)
+        schedule_iterations = iterations if iterations is not None else 300
     init_path = None if init in ("content", "noise") else Path(init)
     config = NeuralStyleConfig(
         content_layer=content_layer,
@@ -125,9 +140,9 @@ def stylize_command(
         style_weight=style_weight,
         tv_weight=tv_weight,
         optimizer=optimizer,
-        iterations=iterations,
+        iterations=schedule_iterations,
         lr=lr,
-        scales=tuple(int(s) for s in sizes) if sizes else (size,),
+        scales=schedule_scales,
         style_scale=style_scale,
         init="content" if init_path is not None else init,
         style_blend=_floats(style_blend, "--style-blend"),
@@ -147,6 +162,7 @@ def stylize_command(
         device=device,
         overwrite=overwrite,
         losses_csv=losses_csv,
+        amp=amp,
     )
     if run_stylize_job(job, console):
         raise typer.Exit(1)
@@ -160,6 +176,8 @@ def _run_model(
     device: str,
     tile: int | None,
     batch: int,
+    runtime: str = "auto",
+    precision: str = "auto",
 ) -> None:
     """Fast style through the torch-free translate pipeline: ``INPUTS... OUT_DIR`` (or ``-o OUT_DIR``)."""
     from i2i.cli.translate import translate_command
@@ -167,4 +185,13 @@ def _run_model(
     paths = [str(p) for p in inputs] + ([str(output)] if output is not None else [])
     if len(paths) < 2:
         raise I2IError("with --model give the inputs and then the output folder: INPUTS... OUT_DIR")
-    translate_command(paths=paths, model=model, tile=tile, batch=batch, overwrite=overwrite, device=device)
+    translate_command(
+        paths=paths,
+        model=model,
+        tile=tile,
+        batch=batch,
+        overwrite=overwrite,
+        device=device,
+        runtime=runtime,
+        precision=precision,
+    )

@@ -1,7 +1,7 @@
-"""`i2i translate`: run an exported model over files and folders with onnxruntime.
+"""`i2i translate`: run an exported model over files and folders with onnxruntime or OpenVINO.
 
 Imports nothing that imports torch (a test checks `sys.modules`), so it starts fast and runs where only
-onnxruntime is installed.
+onnxruntime (or OpenVINO) is installed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import PrecisionOption, RuntimeOption, console
 from i2i.errors import I2IError
 
 
@@ -71,11 +71,11 @@ def translate_command(
     ] = 64,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Images of the same size per model call.")] = 1,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda | tensorrt.")] = "auto",
+    runtime: RuntimeOption = "auto",
+    precision: PrecisionOption = "auto",
     threads: Annotated[
         int | None,
-        typer.Option(
-            "--threads", min=1, help="onnxruntime CPU threads (default: all cores).", show_default=False
-        ),
+        typer.Option("--threads", min=1, help="CPU threads (default: all cores).", show_default=False),
     ] = None,
     workers: Annotated[
         int,
@@ -118,12 +118,12 @@ def translate_command(
     """
     from i2i.runtime import (
         TranslateOptions,
-        TranslatorSession,
         collect_sources,
         plan_jobs,
         resolve_model,
         translate_jobs,
     )
+    from i2i.runtime.engine import describe_session, open_session
     from i2i.runtime.progress import translate_progress
 
     if len(paths) < 2:
@@ -135,18 +135,18 @@ def translate_command(
         raise I2IError(f"--overlap {overlap} must be smaller than --tile {tile}")
     if out == "-":
         raise I2IError("the last argument is the output folder; '-' only stands for inputs")
+    options = TranslateOptions(
+        batch=batch,
+        tile=tile,
+        overlap=overlap,
+        resize=resize,
+        quality=quality,
+        overwrite=overwrite,
+        workers=workers,
+    )
     if ray is not None:
         from i2i.cli.translate_ray import translate_on_ray
 
-        options = TranslateOptions(
-            batch=batch,
-            tile=tile,
-            overlap=overlap,
-            resize=resize,
-            quality=quality,
-            overwrite=overwrite,
-            workers=workers,
-        )
         translate_on_ray(
             inputs,
             out,
@@ -161,6 +161,8 @@ def translate_command(
             threads=threads,
             actors=ray_actors,
             progress=progress,
+            runtime=runtime,
+            precision=precision,
         )
         return
     out_dir = Path(out)
@@ -172,14 +174,19 @@ def translate_command(
     problems += collisions
     if not jobs and not problems:
         raise I2IError(f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else ""))
-    session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
+    session = open_session(
+        resolve_model(model, direction),
+        runtime=runtime,
+        precision=precision,
+        device=device,
+        threads=threads,
+        log=lambda line: console.print(line, soft_wrap=True, markup=False),
+    )
     info = session.info
     if direction and info.direction and direction != info.direction:
         raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
-    console.print(
-        f"model: {info.describe()} on [bold]{session.provider}[/] ({', '.join(session.providers)})",
-        soft_wrap=True,
-    )
+    console.print(f"model: {info.describe()}", soft_wrap=True, markup=False)
+    console.print(f"runtime: {describe_session(session)}", soft_wrap=True, markup=False)
     if session.path != Path(model).expanduser():
         from i2i.zoo.notes import note_for_model_argument
 
@@ -188,15 +195,6 @@ def translate_command(
             console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     for problem in problems:
         console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
-    options = TranslateOptions(
-        batch=batch,
-        tile=tile,
-        overlap=overlap,
-        resize=resize,
-        quality=quality,
-        overwrite=overwrite,
-        workers=workers,
-    )
     with translate_progress(console, enabled=progress and bool(jobs)) as bar:
         task = bar.add_task("translating", total=len(jobs))
 
@@ -219,7 +217,8 @@ def translate_command(
     )
     console.print(
         f"{summary.done} translated, {skipped}, {failed} failed -> {out_dir} "
-        f"[{summary.images_per_second:.2f} img/s on {session.provider}]",
+        f"[{summary.images_per_second:.2f} img/s; {session.runtime} on {session.provider}, "
+        f"{session.precision}]",
         soft_wrap=True,
     )
     if failed:

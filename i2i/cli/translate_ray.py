@@ -31,6 +31,8 @@ def translate_on_ray(
     threads: int | None,
     actors: int | None,
     progress: bool,
+    runtime: str = "auto",
+    precision: str = "auto",
 ) -> None:
     """Plan on this machine, translate on Ray, print failures and the summary; exit 1 if any failed.
 
@@ -74,6 +76,8 @@ def translate_on_ray(
             device=device,
             threads=threads,
             actors=actors,
+            runtime=runtime,
+            precision=precision,
             on_result=on_result,
         )
         nodes = len(ray.nodes())

@@ -26,7 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from i2i.amp import Amp
 from i2i.errors import I2IError
+from i2i.optimize.progress import Interrupted
 
 PRESETS: dict[str, dict[str, float]] = {
     # Low layers give strokes and geometric textures; higher ones eyes, fur and animal parts.
@@ -113,11 +115,17 @@ def _tile_starts(size: int, tile: int) -> list[tuple[int, int]]:
 
 
 def image_gradient(
-    features: nn.Module, x: torch.Tensor, weights: Mapping[str, float], border: int, tile: int | None
+    features: nn.Module,
+    x: torch.Tensor,
+    weights: Mapping[str, float],
+    border: int,
+    tile: int | None,
+    amp: Amp | None = None,
 ) -> tuple[torch.Tensor, float]:
     """dL/dx and L for x (1, 3, H, W) in [-1, 1]; tile by tile when ``tile`` is smaller than the image.
 
-    ``features`` maps RGB in [0, 1] to a dict of activations.
+    ``features`` maps RGB in [0, 1] to a dict of activations. ``amp``: run it under autocast /
+    channels_last; activations are cast to float32 before the objective, so L and dL/dx are float32.
     """
     height, width = x.shape[-2:]
     if tile is None or (height <= tile and width <= tile):
@@ -128,11 +136,24 @@ def image_gradient(
     loss_total = torch.zeros((), device=x.device)
     for (y0, y1), (x0, x1) in spans:
         part = x[..., y0:y1, x0:x1].detach().requires_grad_(True)
-        loss = objective(features((part + 1) / 2), weights, border, (y1 - y0) * (x1 - x0) / (height * width))
+        loss = objective(
+            _features(features, (part + 1) / 2, amp),
+            weights,
+            border,
+            (y1 - y0) * (x1 - x0) / (height * width),
+        )
         (g,) = torch.autograd.grad(loss, part)
         grad[..., y0:y1, x0:x1] = g
         loss_total = loss_total + loss.detach()
     return grad, float(loss_total)
+
+
+def _features(features: nn.Module, x: torch.Tensor, amp: Amp | None) -> Mapping[str, torch.Tensor]:
+    if amp is None:
+        return features(x)
+    with amp.autocast():
+        acts = features(amp.tensor(x))
+    return {k: v.float() for k, v in acts.items()}
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -150,11 +171,13 @@ def dream(
     config: DreamConfig,
     generator: torch.Generator | None = None,
     on_step: StepCallback | None = None,
+    amp: Amp | None = None,
 ) -> torch.Tensor:
     """Dream on ``image`` (1, 3, H, W) RGB in [0, 1]; returns (1, 3, H, W) in [0, 1] on the same device.
 
     ``features`` must return the activations named in ``config.layers``. ``generator`` (CPU) drives the
-    random rolls, so a seed reproduces a dream.
+    random rolls, so a seed reproduces a dream. ``amp``: see :func:`image_gradient`. Ctrl-C raises
+    :class:`~i2i.optimize.progress.Interrupted` with the current image (1, 3, h, w) in [0, 1] on the CPU.
     """
     if image.ndim != 4 or image.shape[:2] != (1, 3):
         raise ValueError(f"expected a (1, 3, H, W) image, got {tuple(image.shape)}")
@@ -162,19 +185,24 @@ def dream(
     sizes = octave_sizes(*original.shape[-2:], config.octaves, config.octave_scale)
     shrunk_original = _resize(original, sizes[0])
     x = shrunk_original.clone()
+    done = 0
     for octave, size in enumerate(sizes):
         x = _resize(x, size)
         roll_max = max(config.jitter, config.tile or 0)
-        for step in range(config.steps):
-            dy, dx = (int(v) for v in torch.randint(-roll_max, roll_max + 1, (2,), generator=generator))
-            rolled = torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
-            grad, loss = image_gradient(features, rolled, config.layers, config.border, config.tile)
-            grad = torch.roll(grad, shifts=(-dy, -dx), dims=(-2, -1))
-            x = (x + config.step_size * grad / (grad.abs().mean() + 1e-8)).clamp_(-1, 1)
-            if on_step is not None:
-                on_step(octave, step, loss)
-            if config.max_loss is not None and loss > config.max_loss:
-                break
+        try:
+            for step in range(config.steps):
+                dy, dx = (int(v) for v in torch.randint(-roll_max, roll_max + 1, (2,), generator=generator))
+                rolled = torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
+                grad, loss = image_gradient(features, rolled, config.layers, config.border, config.tile, amp)
+                grad = torch.roll(grad, shifts=(-dy, -dx), dims=(-2, -1))
+                x = (x + config.step_size * grad / (grad.abs().mean() + 1e-8)).clamp_(-1, 1)
+                done += 1
+                if on_step is not None:
+                    on_step(octave, step, loss)
+                if config.max_loss is not None and loss > config.max_loss:
+                    break
+        except KeyboardInterrupt:  # Ctrl-C: hand the current image to the caller
+            raise Interrupted(((x + 1) / 2).clamp(0, 1).cpu(), done) from None
         # Put back the detail that the trip through the smaller sizes lost.
         same_size_original = _resize(original, size)
         x = (x + same_size_original - _resize(shrunk_original, size)).clamp_(-1, 1)

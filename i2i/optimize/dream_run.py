@@ -7,18 +7,11 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
+from i2i.optimize.progress import Interrupted, StepProgress
 from i2i.output_paths import failure_lines, plan_outputs, split_missing
 from i2i.train.runtime import select_device
 
@@ -44,6 +37,8 @@ class DreamJob:
     seed: int = 0
     device: str = "auto"
     overwrite: bool = False
+    amp: str = "auto"
+    plain_progress: bool | None = None  # None: plain lines when the console is no terminal
 
 
 def layer_weights(job: DreamJob) -> dict[str, float]:
@@ -67,7 +62,12 @@ def _load_input(path: Path, size: int | None) -> torch.Tensor:
 
 
 def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
-    """Dream on every input; returns the (path, reason) of each input that failed."""
+    """Dream on every input; returns the (path, reason) of each input that failed.
+
+    Ctrl-C writes the current image of the input in progress (at its current octave's size) to its
+    output path, says so, and re-raises :class:`~i2i.optimize.progress.Interrupted` (the CLI exits 130).
+    """
+    from i2i.amp import resolve_amp
     from i2i.optimize.dream_backbones import load_dream_features
 
     weights = layer_weights(job)
@@ -90,9 +90,12 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         on_note=lambda message: console.print(f"[yellow]note:[/] {message}", soft_wrap=True),
     )
     device = select_device(job.device)
+    amp = resolve_amp(job.amp, device)
     features = load_dream_features(job.backbone, list(weights), job.backbone_weights, console).to(device)
+    features = amp.module(features)
     layer_text = ", ".join(f"{k}:{v:g}" for k, v in weights.items())
-    console.print(f"dreaming with {job.backbone} layers {layer_text} on {device}")
+    precision = "float32" if amp.mode == "none" else f"{amp.mode} autocast + channels_last"
+    console.print(f"dreaming with {job.backbone} layers {layer_text} on {device} ({precision})")
 
     for _path, reason in failures:
         console.print(f"[red]skipped[/] {reason}")
@@ -105,30 +108,24 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
             continue
         sizes = octave_sizes(*image.shape[-2:], config.octaves, config.octave_scale)
         total = len(sizes) * config.steps
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(source.name, total=total, loss=0.0)
+        with StepProgress(console, source.name, total, plain=job.plain_progress) as progress:
 
             def on_step(
-                octave: int, step: int, loss: float, task=task, name=source.name, n=len(sizes)
+                octave: int, step: int, loss: float, progress=progress, name=source.name, n=len(sizes)
             ) -> None:
-                progress.update(
-                    task,
-                    completed=octave * config.steps + step + 1,
-                    loss=loss,
-                    description=f"{name} octave {octave + 1}/{n}",
-                )
+                label = f"{name} octave {octave + 1}/{n}"
+                progress.update(octave * config.steps + step + 1, label, f"loss {loss:.4f}")
 
             generator = torch.Generator().manual_seed(job.seed)
-            result = dream(features, image, config, generator, on_step)
+            try:
+                result = dream(features, image, config, generator, on_step, amp=amp)
+            except Interrupted as stop:
+                write_image_atomic(from_float_chw(stop.image[0].numpy()), target, overwrite=True)
+                console.print(
+                    f"interrupted after {stop.step} of {total} steps: wrote the current image to {target}",
+                    soft_wrap=True,
+                )
+                raise
         write_image_atomic(from_float_chw(result[0].cpu().numpy()), target, overwrite=job.overwrite)
         console.print(f"wrote {target}")
     if failures:

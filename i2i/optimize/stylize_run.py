@@ -10,18 +10,11 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, stylize
+from i2i.optimize.progress import Interrupted, StepProgress
 from i2i.optimize.style_images import resolve_style
 from i2i.output_paths import failure_lines, plan_outputs, split_missing
 
@@ -41,6 +34,8 @@ class StylizeJob:
     device: str = "auto"
     overwrite: bool = False
     losses_csv: Path | None = None
+    amp: str = "auto"
+    plain_progress: bool | None = None  # None: plain lines when the console is no terminal
 
 
 def load_tensor(path: Path, long_side: int | None = None) -> torch.Tensor:
@@ -67,7 +62,12 @@ def _write_losses(path: Path, history: list[StepInfo]) -> None:
 
 
 def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]:
-    """Stylise every input; returns the (path, reason) of each input that failed."""
+    """Stylise every input; returns the (path, reason) of each input that failed.
+
+    Ctrl-C writes the current image of the input in progress to its output path, says so, and re-raises
+    :class:`~i2i.optimize.progress.Interrupted` (the CLI exits 130).
+    """
+    from i2i.amp import resolve_amp
     from i2i.features.vgg import load_vgg
     from i2i.train.runtime import select_device
 
@@ -87,12 +87,16 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
     def log(message: str) -> None:
         console.print(f"[dim]weights:[/] {message}", soft_wrap=True)
 
+    amp = resolve_amp(job.amp, device)
     features = load_vgg(job.backbone, config.taps, job.backbone_weights, pool=job.pool, log=log).to(device)
+    features = amp.module(features)
     styles_text = ", ".join(str(p) for p, _ in resolved)
+    schedule = ", ".join(f"{config.iterations_at(i)} at {side} px" for i, side in enumerate(config.scales))
+    precision = "float32" if amp.mode == "none" else f"{amp.mode} autocast + channels_last"
     console.print(
-        f"stylizing with {styles_text} on {features.arch} ({device}); content {config.content_layer}, "
-        f"style {', '.join(f'{k}:{v:g}' for k, v in config.layer_weights.items())}; "
-        f"{config.optimizer} x {config.iterations} at {', '.join(map(str, config.scales))} px",
+        f"stylizing with {styles_text} on {features.arch} ({device}, {precision}); content "
+        f"{config.content_layer}, style {', '.join(f'{k}:{v:g}' for k, v in config.layer_weights.items())}; "
+        f"{config.optimizer}: {schedule}",
         soft_wrap=True,
     )
     for _path, reason in failures:
@@ -104,32 +108,32 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
             failures.append((source, str(err)))
             console.print(f"[red]skipped[/] {err}")
             continue
-        total = config.iterations * len(config.scales)
+        total = config.total_iterations
         t0 = time.perf_counter()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[losses]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(source.name, total=total, losses="")
+        with StepProgress(console, source.name, total, plain=job.plain_progress) as progress:
 
-            def on_step(info: StepInfo, task=task, name=source.name) -> None:
+            def on_step(info: StepInfo, progress=progress, name=source.name) -> None:
                 terms = " ".join(f"{k} {v:.3g}" for k, v in info.losses.items() if k != "tv" or v)
-                progress.update(task, completed=info.step, losses=terms, description=f"{name} {info.size}px")
+                progress.update(info.step, f"{name} {info.size}px", terms)
 
-            def on_save(info: StepInfo, image: torch.Tensor, target=target) -> None:
+            def on_save(info: StepInfo, image: torch.Tensor, target=target, progress=progress) -> None:
                 path = _intermediate_path(target, info.step)
                 write_image_atomic(from_float_chw(image.cpu().numpy()), path, overwrite=True)
-                progress.console.print(f"saved {path}")
+                progress.print(f"saved {path}")
 
-            result = stylize(
-                features, content, styles, config, init_image=init_image, on_step=on_step, on_save=on_save
-            )
+            try:
+                result = stylize(
+                    features, content, styles, config, init_image=init_image, on_step=on_step,
+                    on_save=on_save, amp=amp,
+                )  # fmt: skip
+            except Interrupted as stop:
+                write_image_atomic(from_float_chw(stop.image.numpy()), target, overwrite=True)
+                console.print(
+                    f"interrupted after {stop.step} of {total} steps: wrote the current image to {target}",
+                    soft_wrap=True,
+                )
+                print(target)
+                raise
         write_image_atomic(from_float_chw(result.image.numpy()), target, overwrite=job.overwrite)
         last = result.history[-1].losses
         elapsed = time.perf_counter() - t0

@@ -33,6 +33,7 @@ from typing import Any
 
 from i2i.errors import I2IError
 from i2i.imageio import is_image_path
+from i2i.runtime.engine import open_session
 from i2i.runtime.inputs import FORMATS, _matches, collect_sources, plan_jobs
 from i2i.runtime.pipeline import TranslateOptions
 from i2i.runtime.session import TranslatorSession
@@ -348,6 +349,8 @@ def run_ray_plan(
     device: str = "auto",
     threads: int | None = None,
     actors: int | None = None,
+    runtime: str = "auto",
+    precision: str = "auto",
     session_factory: Callable[[Path], Any] | None = None,
     on_result: RayResultCallback | None = None,
 ) -> RaySummary:
@@ -356,8 +359,9 @@ def run_ray_plan(
     Actors: GPU actors (one GPU each) for ``device`` cuda/tensorrt, or auto on a cluster with GPUs; else
     CPU actors reserving ``threads`` CPUs each (default 1) with that many onnxruntime threads. The pool
     grows from 1 to ``actors`` (default: as many as the cluster's GPUs or CPUs allow).
-    ``session_factory(path)`` makes each actor's session (default: :class:`TranslatorSession` with
-    ``device`` and ``threads``); it must be picklable. ``options.workers`` is not used (Ray schedules).
+    ``session_factory(path)`` makes each actor's session (default:
+    :func:`~i2i.runtime.engine.open_session` with ``runtime``, ``precision``, ``device`` and ``threads``,
+    as on a single machine); it must be picklable. ``options.workers`` is not used (Ray schedules).
 
     Raises:
         I2IError: a GPU device on a cluster without GPUs (unless ``actors`` is given), or an actor could
@@ -400,7 +404,9 @@ def run_ray_plan(
     summary.actors = _pool_size(ray, gpu, cpus, actors)
     if session_factory is None:
         session_device = "cpu" if device == "auto" and not gpu else device  # CPU actors own no GPU
-        session_factory = functools.partial(TranslatorSession, device=session_device, threads=threads or cpus)
+        session_factory = functools.partial(
+            open_session, runtime=runtime, precision=precision, device=session_device, threads=threads or cpus
+        )
     model_path = Path(model_path)
     total_cpus = int(ray.cluster_resources().get("CPU", 1))
     blocks = min(len(todo), max(2 * total_cpus, math.ceil(len(todo) / 64)))
@@ -463,6 +469,8 @@ def translate_ray(
     threads: int | None = None,
     actors: int | None = None,
     num_cpus: int | None = None,
+    runtime: str = "auto",
+    precision: str = "auto",
     session_factory: Callable[[Path], Any] | None = None,
     on_result: RayResultCallback | None = None,
 ) -> RaySummary:
@@ -496,6 +504,8 @@ def translate_ray(
             device=device,
             threads=threads,
             actors=actors,
+            runtime=runtime,
+            precision=precision,
             session_factory=session_factory,
             on_result=on_result,
         )

@@ -8,7 +8,7 @@ import numpy as np
 
 from i2i.errors import I2IError
 from i2i.runtime.metadata import ModelInfo, model_info_from_metadata
-from i2i.runtime.providers import SHORT_NAMES, check_provider, requested_providers
+from i2i.runtime.providers import CPU, CUDA, SHORT_NAMES, TENSORRT, check_provider, requested_providers
 
 
 def session_options(threads: int | None = None):  # -> onnxruntime.SessionOptions
@@ -25,16 +25,39 @@ def session_options(threads: int | None = None):  # -> onnxruntime.SessionOption
     return so
 
 
+def _fp16_model_bytes(path: Path) -> bytes:
+    """A float16 copy of the ONNX graph at ``path`` (float32 inputs/outputs kept), serialised."""
+    import warnings
+
+    import onnx
+    from onnxconverter_common import float16
+
+    with warnings.catch_warnings():  # "float32 number ... will be truncated": expected for tiny weights
+        warnings.simplefilter("ignore", UserWarning)
+        model = float16.convert_float_to_float16(onnx.load(str(path)), keep_io_types=True)
+    return model.SerializeToString()
+
+
 class TranslatorSession:
     """A loaded i2i ONNX model.
 
     ``session(batch)`` takes float32 (N, C_in, H, W) in [0, 1] with H, W multiples of
     ``info.size_multiple`` and returns float32 (N, C_out, H, W) clipped to [0, 1].
     ``provider`` is the provider onnxruntime actually uses (``cpu``, ``cuda`` or ``tensorrt``).
+    ``precision``: ``fp32`` (the default, the graph as exported) or ``fp16`` on a GPU (TensorRT builds fp16
+    engines; CUDA runs a float16 copy of the graph with float32 inputs and outputs). onnxruntime has no
+    bf16 path for these graphs: use :class:`~i2i.runtime.openvino_session.OpenVINOSession` for that.
     """
 
+    runtime = "onnxruntime"
+
     def __init__(
-        self, path: str | Path, device: str = "auto", threads: int | None = None, shrink_arena: bool = False
+        self,
+        path: str | Path,
+        device: str = "auto",
+        threads: int | None = None,
+        precision: str = "fp32",
+        shrink_arena: bool = False,
     ) -> None:
         """``shrink_arena``: give the CPU arena's memory back after every call (a long-running service
         wants this; a folder run of same-size images does not)."""
@@ -43,10 +66,24 @@ class TranslatorSession:
         self.path = Path(path)
         if not self.path.is_file():
             raise I2IError(f"{self.path}: no such model file")
+        if precision not in ("fp32", "fp16"):
+            raise I2IError(
+                f"onnxruntime runs fp32 (or fp16 on a GPU), not {precision}; for bf16 use --runtime openvino"
+            )
+        if precision == "fp16" and device == "cpu":
+            raise I2IError("--precision fp16 with onnxruntime needs a GPU (--device cuda or tensorrt)")
         providers = requested_providers(device)
+        model: str | bytes = str(self.path)
+        if precision == "fp16":
+            providers = [
+                (name, {**opts, "trt_fp16_enable": True} if name == TENSORRT else opts)
+                for name, opts in providers
+            ]
+            if providers[0][0] == CUDA:
+                model = _fp16_model_bytes(self.path)
         try:
             self._session = ort.InferenceSession(
-                str(self.path),
+                model,
                 sess_options=session_options(threads),
                 providers=[name for name, _ in providers],
                 provider_options=[opts for _, opts in providers],
@@ -56,6 +93,10 @@ class TranslatorSession:
             raise I2IError(f"{self.path}: onnxruntime cannot load this model ({first})") from None
         self.providers: list[str] = list(self._session.get_providers())
         check_provider(device, self.providers)
+        if precision == "fp16" and self.providers[0] == CPU:
+            raise I2IError("--precision fp16 with onnxruntime needs a GPU, and none was usable")
+        self.precision = precision
+        self.version = ort.__version__
         meta = self._session.get_modelmeta().custom_metadata_map
         self.info: ModelInfo = model_info_from_metadata(dict(meta), source=str(self.path))
         self._input = self._session.get_inputs()[0].name

@@ -73,15 +73,24 @@ class ModelEntry:
         }
 
 
-def load_entry(spec: str, device: str = "auto", threads: int | None = None) -> ModelEntry:
+def load_entry(
+    spec: str,
+    device: str = "auto",
+    threads: int | None = None,
+    runtime: str = "auto",
+    precision: str = "auto",
+) -> ModelEntry:
     """One ``--models`` item loaded: ``NAME[:DIRECTION]`` (served as NAME) or an .onnx path (served under
-    its metadata name)."""
-    from i2i.runtime import TranslatorSession, resolve_model
+    its metadata name), through the runtime and precision chosen as for ``i2i translate``."""
+    from i2i.runtime import resolve_model
+    from i2i.runtime.engine import open_session
     from i2i.runtime.resolve import is_model_path
 
     name, direction = split_spec(spec.strip())
     path = resolve_model(name, direction)
-    session = TranslatorSession(path, device=device, threads=threads, shrink_arena=True)
+    session = open_session(
+        path, runtime=runtime, precision=precision, device=device, threads=threads, shrink_arena=True
+    )
     info = session.info
     if direction and info.direction and direction != info.direction:
         raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
@@ -114,12 +123,23 @@ class ModelPool:
             self._entries[key] = entry
 
     @classmethod
-    def load(cls, specs: tuple[str, ...], device: str = "auto", threads: int | None = None) -> ModelPool:
-        """Resolve and load every ``--models`` item once (I2IError naming the item that fails)."""
-        return cls([load_entry(spec, device, threads) for spec in specs])
+    def load(
+        cls,
+        specs: tuple[str, ...],
+        device: str = "auto",
+        threads: int | None = None,
+        runtime: str = "auto",
+        precision: str = "auto",
+    ) -> ModelPool:
+        """Resolve and load every ``--models`` item once (I2IError naming the item that fails).
+
+        ``runtime``/``precision``: as for ``i2i translate`` (:func:`i2i.runtime.engine.open_session`)."""
+        return cls([load_entry(spec, device, threads, runtime, precision) for spec in specs])
 
     @classmethod
-    def load_registry(cls, device: str = "auto", threads: int | None = None) -> tuple[ModelPool, list[str]]:
+    def load_registry(
+        cls, device: str = "auto", threads: int | None = None, runtime: str = "auto", precision: str = "auto"
+    ) -> tuple[ModelPool, list[str]]:
         """Every shipped and user model under its registry name, and one line per model that could not be
         loaded (skipped, so one broken user model does not stop the service).
 
@@ -132,7 +152,7 @@ class ModelPool:
         entries, skipped = [], []
         for name in names:
             try:
-                entries.append(load_entry(name, device, threads))
+                entries.append(load_entry(name, device, threads, runtime, precision))
             except I2IError as err:
                 skipped.append(f"{name}: {err}")
         if not entries:

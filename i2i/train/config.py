@@ -80,8 +80,10 @@ class Upsample(StrEnum):
 
 
 class Amp(StrEnum):
-    """Mixed precision (:class:`i2i.train.runtime.Precision`)."""
+    """Mixed precision (:class:`i2i.train.runtime.Precision`); ``auto`` resolves per device
+    (:func:`i2i.amp.resolve_amp`: bf16 where the CPU or GPU has bf16 units, else float32)."""
 
+    auto = "auto"
     none = "none"
     bf16 = "bf16"
     fp16 = "fp16"
@@ -158,7 +160,11 @@ class RunConfig:
     # runtime
     seed: int = option(0, "Random seed (weights, dropout, data order, jitter).")
     device: Device = option(Device.auto, "Where to train: auto picks CUDA when torch sees one.")
-    amp: Amp = option(Amp.none, "Mixed precision: bf16 autocast, or fp16 autocast with loss scaling.")
+    amp: Amp = option(
+        Amp.auto,
+        "Mixed precision: auto (bf16 autocast + channels_last where the CPU/GPU has bf16 units, else none), "
+        "bf16 autocast, or fp16 autocast with loss scaling; none for bit-exact float32.",
+    )
     channels_last: bool = option(False, "NHWC memory format for networks and inputs.")
     workers: int = option(4, "Data-loader worker processes (0: load in the training process).")
     # outputs

@@ -24,8 +24,8 @@ import torch.distributed as dist
 from i2i.errors import I2IError
 
 DeviceName = Literal["auto", "cpu", "cuda"]
-AmpMode = Literal["none", "bf16", "fp16"]
-AMP_MODES: tuple[str, ...] = ("none", "bf16", "fp16")
+AmpMode = Literal["auto", "none", "bf16", "fp16"]
+AMP_MODES: tuple[str, ...] = ("auto", "none", "bf16", "fp16")
 
 
 # --------------------------------------------------------------------------------------------- seeding
@@ -169,8 +169,10 @@ class Precision:
     """Mixed precision and memory-format settings for one device.
 
     ``amp``: ``none`` (float32), ``bf16`` (autocast to bfloat16, no loss scaling) or ``fp16`` (autocast to
-    float16 with a GradScaler per optimizer). ``channels_last``: NHWC memory format for models and inputs
-    (faster convolutions on recent CPUs/GPUs; numerically the same computation).
+    float16 with a GradScaler per optimizer); ``auto`` is resolved here by :func:`i2i.amp.resolve_amp`
+    (bf16 + channels_last where the CPU or GPU has bf16 units, else none), so ``amp`` reads the resolved
+    mode afterwards. ``channels_last``: NHWC memory format for models and inputs (faster convolutions on
+    recent CPUs/GPUs; numerically the same computation).
     """
 
     device: torch.device
@@ -180,6 +182,12 @@ class Precision:
     def __post_init__(self) -> None:
         if self.amp not in AMP_MODES:
             raise I2IError(f"unknown amp mode {self.amp!r}; valid: {', '.join(AMP_MODES)}")
+        if self.amp == "auto":
+            from i2i.amp import resolve_amp
+
+            resolved = resolve_amp("auto", self.device)
+            object.__setattr__(self, "amp", resolved.mode)
+            object.__setattr__(self, "channels_last", self.channels_last or resolved.channels_last)
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:

@@ -5,6 +5,7 @@
   (``Path(i2i.__file__).parents[1] / "weights"``); ``$I2I_WEIGHTS_DIR`` overrides both.
 * User models: ``$I2I_MODELS_DIR``, else ``$XDG_DATA_HOME/i2i/models`` (``~/.local/share/i2i/models``).
 * The sha256 verification cache: ``$XDG_CACHE_HOME/i2i/verified-models.json`` (``~/.cache/...``).
+* The reduced-precision quality verdicts: ``$XDG_CACHE_HOME/i2i/precision-gate.json``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def user_registry_path() -> Path:
 
 def verify_cache_path() -> Path:
     return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "verified-models.json"
+
+
+def precision_gate_cache_path() -> Path:
+    """Where the runtime remembers which models pass the reduced-precision quality gate on this machine."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "precision-gate.json"
 
 
 def samples_dir() -> Path:

@@ -16,11 +16,11 @@ from i2i.errors import I2IError
 from i2i.files import atomic_output, sha256_file
 from i2i.zoo.paths import verify_cache_path
 
-_CHUNK = 1 << 20
 _memo: dict[tuple[str, int, int], str] = {}
 
 
-def _read_cache(path: Path) -> dict[str, dict]:
+def read_json_cache(path: Path) -> dict[str, dict]:
+    """A JSON object cache file's contents ({} when missing, unreadable or not an object)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -28,7 +28,8 @@ def _read_cache(path: Path) -> dict[str, dict]:
     return data if isinstance(data, dict) else {}
 
 
-def _write_cache(path: Path, data: dict[str, dict]) -> None:
+def write_json_cache(path: Path, data: dict[str, dict]) -> None:
+    """Replace a JSON cache file atomically; errors are ignored (a cache is an optimisation only)."""
     with contextlib.suppress(OSError), atomic_output(path, "w") as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
 
@@ -41,7 +42,7 @@ def file_sha256(path: Path) -> str:
     if key in _memo:
         return _memo[key]
     cache_file = verify_cache_path()
-    cache = _read_cache(cache_file)
+    cache = read_json_cache(cache_file)
     hit = cache.get(key[0])
     if (
         isinstance(hit, dict)
@@ -53,7 +54,7 @@ def file_sha256(path: Path) -> str:
         return hit["sha256"]
     digest = sha256_file(resolved)
     cache[key[0]] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
-    _write_cache(cache_file, cache)
+    write_json_cache(cache_file, cache)
     _memo[key] = digest
     return digest
 

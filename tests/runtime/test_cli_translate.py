@@ -79,3 +79,26 @@ def test_user_errors_are_one_line_with_exit_1(tmp_path, tiny_model, make_image):
         assert proc.returncode == 1, (args, proc.stderr)
         assert message in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_runtime_and_precision_flags_are_reported(tmp_path, tiny_model, make_image):
+    image = make_image(tmp_path / "x.png", (12, 8))
+    proc = _i2i(
+        "translate", "-m", str(tiny_model.path), "--runtime", "onnxruntime", "--precision", "fp32",
+        str(image), str(tmp_path / "o"), "--no-progress",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "runtime: onnxruntime " in proc.stderr and ", fp32" in proc.stderr
+    assert "MODULES False True" in proc.stderr
+    ov = _i2i(
+        "translate", "-m", str(tiny_model.path), "--runtime", "openvino", "--precision", "fp32",
+        str(image), str(tmp_path / "o2"), "--no-progress",
+    )  # fmt: skip
+    assert ov.returncode == 0, ov.stderr
+    assert "runtime: openvino " in ov.stderr and "MODULES False" in ov.stderr
+    for args, message in [
+        (["--runtime", "tvm"], "error: unknown runtime 'tvm'"),
+        (["--runtime", "onnxruntime", "--precision", "bf16"], "for bf16 use --runtime openvino"),
+    ]:
+        bad = _i2i("translate", "-m", str(tiny_model.path), *args, str(image), str(tmp_path / "o3"))
+        assert bad.returncode == 1 and message in bad.stderr, bad.stderr

@@ -53,6 +53,7 @@ def tiny_cyclegan_config(data: Path, **overrides: Any) -> cyclegan.CycleGANConfi
         "sample_every": 2,
         "n_samples": 2,
         "seed": 5,
+        "amp": "none",  # bit-exact float32: the auto default would pick bf16 on bf16 CPUs
     }
     base.update(overrides)
     return cyclegan.CycleGANConfig(**base)

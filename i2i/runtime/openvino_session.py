@@ -1,0 +1,94 @@
+"""An OpenVINO session around an i2i export: float32 [0, 1] NCHW in, [0, 1] NCHW out (torch-free).
+
+OpenVINO reads the same ``.onnx`` file as onnxruntime (no conversion step) and compiles it for the CPU.
+Its CPU plugin runs convolutions in bfloat16 on AMX / AVX512-BF16 when asked with
+``INFERENCE_PRECISION_HINT=bf16``; inputs and outputs stay float32. H and W stay dynamic, so one compiled
+model serves every image size. The model header is read from ``metadata_props`` with :mod:`onnx`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from i2i.errors import I2IError
+from i2i.runtime.metadata import ModelInfo
+
+#: i2i precision name -> OpenVINO ``INFERENCE_PRECISION_HINT`` value.
+HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_FROM_OV = {"f32": "fp32", "float32": "fp32", "bf16": "bf16", "bfloat16": "bf16"}
+_FROM_OV.update({"f16": "fp16", "float16": "fp16"})
+
+
+def openvino_available() -> bool:
+    """True when the ``openvino`` package can be imported."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def openvino_version() -> str:
+    import openvino as ov
+
+    return ov.get_version().split("-")[0]
+
+
+class OpenVINOSession:
+    """A loaded i2i ONNX model compiled by OpenVINO for the CPU.
+
+    ``session(batch)`` takes float32 (N, C_in, H, W) in [0, 1] with H, W multiples of
+    ``info.size_multiple`` and returns float32 (N, C_out, H, W) clipped to [0, 1]. ``precision`` is what
+    the compiled model actually computes in (``fp32``, ``bf16`` or ``fp16``; OpenVINO may run float32 when
+    the CPU lacks the asked type). Calls are thread-safe: each thread gets its own infer request.
+    """
+
+    runtime = "openvino"
+
+    def __init__(self, path: str | Path, precision: str = "fp32", threads: int | None = None) -> None:
+        import openvino as ov
+
+        from i2i.zoo.onnx_info import read_model_info
+
+        if precision not in HINTS:
+            raise I2IError(f"unknown precision {precision!r} for openvino; valid: {', '.join(HINTS)}")
+        self.path = Path(path)
+        self.info: ModelInfo = read_model_info(self.path)
+        config = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = int(threads)
+        try:
+            core = ov.Core()
+            self._compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
+        except Exception as err:  # OpenVINO raises RuntimeError with a multi-line report
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise I2IError(f"{self.path}: openvino cannot load this model ({first})") from None
+        used = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
+        self.precision = _FROM_OV.get(used.lower(), precision)
+        self.version = openvino_version()
+        self.providers: list[str] = ["CPU"]
+        self._local = threading.local()
+
+    @property
+    def provider(self) -> str:
+        """Where the model runs: always ``cpu`` (this session compiles for OpenVINO's CPU plugin)."""
+        return "cpu"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        m = self.info.size_multiple
+        if batch.ndim != 4 or batch.shape[1] != self.info.io.in_channels:
+            raise ValueError(
+                f"expected (N, {self.info.io.in_channels}, H, W) float32 in [0, 1], got {batch.shape}"
+            )
+        if batch.shape[2] % m or batch.shape[3] % m:
+            raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        feed = np.ascontiguousarray(batch, dtype=np.float32)
+        request.infer({0: feed})
+        out = np.array(request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+        return np.clip(out, 0.0, 1.0, out=out)
