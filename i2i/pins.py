@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from i2i.errors import I2IError
 from i2i.files import atomic_output, sha256_file
+from i2i.user_dirs import env_path, user_data_dir
 
 LOCK_ENV = "I2I_SHA256_LOCK"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -29,12 +29,7 @@ _CHUNK = 1 << 20
 
 def lock_path() -> Path:
     """``$I2I_SHA256_LOCK``, else ``$XDG_DATA_HOME/i2i/sha256.lock`` (``~/.local/share`` when unset)."""
-    override = os.environ.get(LOCK_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
-    return base / "i2i" / "sha256.lock"
+    return env_path(LOCK_ENV) or user_data_dir("sha256.lock")
 
 
 def check_sha256_text(value: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from i2i.data.catalog import CATALOG
 from i2i.data.fetch import DownloadError, WarningHandler, fetch_dataset
 from i2i.errors import I2IError
+from i2i.user_dirs import env_path, user_cache_dir
 
 __all__ = ["DATA_ENV", "default_data_root", "resolve_dataset"]
 
@@ -17,12 +18,7 @@ DATA_ENV = "I2I_DATA"
 def default_data_root() -> Path:
     """``$I2I_DATA`` if set, else the per-user cache ``$XDG_CACHE_HOME/i2i/datasets``
     (``~/.cache/i2i/datasets`` when ``XDG_CACHE_HOME`` is unset or not absolute, as the XDG spec says)."""
-    env = os.environ.get(DATA_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return cache / "i2i" / "datasets"
+    return env_path(DATA_ENV) or user_cache_dir("datasets")
 
 
 def not_found_message(name: str, looked_in: list[Path], err: DownloadError) -> str:

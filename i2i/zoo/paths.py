@@ -10,20 +10,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import i2i
+from i2i.user_dirs import env_path, user_cache_dir, user_data_dir
 
 WEIGHTS_ENV = "I2I_WEIGHTS_DIR"
 MODELS_ENV = "I2I_MODELS_DIR"
 REGISTRY_FILE = "registry.toml"
 USER_REGISTRY_FILE = "models.json"
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    value = os.environ.get(var, "").strip()
-    return Path(value) if value and Path(value).is_absolute() else Path.home() / fallback
 
 
 def package_dir() -> Path:
@@ -33,9 +28,9 @@ def package_dir() -> Path:
 
 def weights_dir() -> Path:
     """The shipped-models folder: inside the package when installed, else the checkout's ``weights/``."""
-    override = os.environ.get(WEIGHTS_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
+    override = env_path(WEIGHTS_ENV)
+    if override is not None:
+        return override
     installed = package_dir() / "weights"
     if (installed / REGISTRY_FILE).is_file():
         return installed
@@ -48,10 +43,7 @@ def shipped_registry_path() -> Path:
 
 def user_models_dir() -> Path:
     """Per-user models folder (``NAME.onnx`` files plus ``models.json``)."""
-    override = os.environ.get(MODELS_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    return _xdg("XDG_DATA_HOME", ".local/share") / "i2i" / "models"
+    return env_path(MODELS_ENV) or user_data_dir("models")
 
 
 def user_registry_path() -> Path:
@@ -59,12 +51,12 @@ def user_registry_path() -> Path:
 
 
 def verify_cache_path() -> Path:
-    return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "verified-models.json"
+    return user_cache_dir("verified-models.json")
 
 
 def precision_gate_cache_path() -> Path:
     """Where the runtime remembers which models pass the reduced-precision quality gate on this machine."""
-    return _xdg("XDG_CACHE_HOME", ".cache") / "i2i" / "precision-gate.json"
+    return user_cache_dir("precision-gate.json")
 
 
 def samples_dir() -> Path:
