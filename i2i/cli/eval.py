@@ -113,14 +113,10 @@ def paired_command(
 
     The model's recorded direction decides the input half (facades_label2photo: label map B -> photo A).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from i2i.eval.paired import eval_paired
+    from i2i.progress import progress_bar
 
-    with Progress(
-        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True, disable=as_json,
-    ) as bar:  # fmt: skip
+    with progress_bar(console, transient=True, enabled=not as_json) as bar:
         task = bar.add_task("evaluating", total=None)
         scores = eval_paired(
             model,

@@ -170,23 +170,10 @@ def _progress_bar(enabled: bool):  # -> rich Progress, or None when disabled
     if not enabled:
         return None
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
+    from i2i.progress import progress_bar
+
+    return progress_bar(Console(stderr=True), counts="bytes", description="[bold]{task.description}")
 
 
 def download(
@@ -341,15 +328,10 @@ def _members_bar(enabled: bool):  # -> rich Progress counting archive entries, o
     if not enabled:
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
+    from i2i.progress import progress_bar
+
+    return progress_bar(Console(stderr=True), description="[bold]{task.description}")
 
 
 def _extract_each(items: list, extract_one: Callable[[object], None], label: str, progress: bool) -> None:

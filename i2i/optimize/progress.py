@@ -10,14 +10,9 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, TextColumn
+
+from i2i.progress import progress_bar
 
 
 class StepProgress:
@@ -37,16 +32,7 @@ class StepProgress:
     def __enter__(self) -> StepProgress:
         self._start = time.perf_counter()
         if not self.plain:
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[text]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=True,
-            )
+            self._bar = progress_bar(self.console, TextColumn("{task.fields[text]}"), transient=True)
             self._bar.__enter__()
             self._task = self._bar.add_task(self.name, total=self.total, text="")
         return self

@@ -5,11 +5,13 @@ CPU, else (OpenVINO not installed) onnxruntime on the CPU. ``--precision auto`` 
 CPUs with AMX-BF16 / AVX512-BF16 (:func:`i2i.accel.cpu_has_fast_bf16`), fp16 with onnxruntime's TensorRT
 provider, and fp32 elsewhere; a reduced precision is used only for a model that passes the quality gate
 (:mod:`i2i.runtime.gate`), else the model runs fp32 and the reason is logged once, when it is measured.
-An explicit precision is used as asked, without the gate.
+An explicit precision is used as asked, without the gate. ``$I2I_RUNTIME`` (``onnxruntime`` or
+``openvino``) replaces the automatic runtime choice for ``--runtime auto``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from i2i.errors import I2IError
 
 RUNTIMES = ("auto", "onnxruntime", "openvino")
+RUNTIME_ENV = "I2I_RUNTIME"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 Log = Callable[[str], None]
@@ -31,6 +34,16 @@ def _gpu_usable(device: str) -> bool:
     return any(name != CPU for name, _ in requested_providers(device))
 
 
+def requested_runtime(runtime: str) -> str:
+    """``runtime``, with ``auto`` replaced by ``$I2I_RUNTIME`` when that is set."""
+    preferred = os.environ.get(RUNTIME_ENV, "").strip()
+    if runtime != "auto" or not preferred:
+        return runtime
+    if preferred not in RUNTIMES[1:]:
+        raise I2IError(f"{RUNTIME_ENV}={preferred!r}: choose one of {', '.join(RUNTIMES[1:])}")
+    return preferred
+
+
 def choose_runtime(runtime: str, device: str) -> str:
     """``onnxruntime`` or ``openvino`` for a ``--runtime`` / ``--device`` pair.
 
@@ -41,6 +54,7 @@ def choose_runtime(runtime: str, device: str) -> str:
 
     if runtime not in RUNTIMES:
         raise I2IError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    runtime = requested_runtime(runtime)
     if runtime == "openvino":
         if device in ("cuda", "tensorrt"):
             raise I2IError(
@@ -95,6 +109,7 @@ def open_session(
 
     if precision not in PRECISIONS:
         raise I2IError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    runtime = requested_runtime(runtime)
     chosen = choose_runtime(runtime, device)
     if chosen == "openvino":
 

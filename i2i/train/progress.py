@@ -11,14 +11,9 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TextColumn
+
+from i2i.progress import progress_bar
 
 
 def format_losses(values: Mapping[str, float], keys: tuple[str, ...] | None = None) -> str:
@@ -55,18 +50,12 @@ class TrainProgress:
         self._last_plain = 0.0
         self._t0 = time.perf_counter()
         self._start_step = start_step
-        self.progress = Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
+        self.progress = progress_bar(
+            console,
             TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[losses]}"),
-            console=console,
-            disable=not self.live,
-            transient=False,
+            description="[bold]epoch {task.fields[epoch]}",
+            after=(TextColumn("{task.fields[losses]}"),),
+            enabled=self.live,
         )
         self.task = self.progress.add_task(
             "train", total=total_steps, completed=start_step, epoch="-", rate="", losses=""

@@ -23,6 +23,12 @@ def _batch(seed: int = 0, size: int = 32) -> np.ndarray:
     return np.random.default_rng(seed).random((1, 3, size, size), dtype=np.float32)
 
 
+@pytest.fixture(autouse=True)
+def _real_runtime_choice(monkeypatch):
+    """These tests are about the automatic choice itself (tests/conftest.py pins it to onnxruntime)."""
+    monkeypatch.delenv("I2I_RUNTIME", raising=False)
+
+
 def test_openvino_fp32_matches_onnxruntime_within_1e4(tiny_model):
     ort = TranslatorSession(tiny_model.path, device="cpu")
     ov = OpenVINOSession(tiny_model.path, "fp32")
@@ -169,3 +175,12 @@ def test_bundled_samples_found_by_sha256():
     name, folder = gate.bundled_samples(entry.sha256)
     assert name == entry.samples and folder.is_dir()
     assert gate.bundled_samples("f" * 64) is None
+
+
+def test_i2i_runtime_replaces_the_automatic_choice(monkeypatch):
+    monkeypatch.setenv("I2I_RUNTIME", "onnxruntime")
+    assert engine.choose_runtime("auto", "cpu") == "onnxruntime"
+    assert engine.choose_runtime("openvino", "cpu") == "openvino"  # an explicit --runtime wins
+    monkeypatch.setenv("I2I_RUNTIME", "tensorflow")
+    with pytest.raises(I2IError, match="I2I_RUNTIME='tensorflow': choose one of onnxruntime, openvino"):
+        engine.choose_runtime("auto", "cpu")

@@ -131,7 +131,7 @@ def test_options_are_validated_with_one_line_errors():
         ToyConfig(diverge_factor=1.0)
     with pytest.raises(I2IError, match="keep-snapshots must be >= 1"):
         ToyConfig(keep_snapshots=0)
-    with pytest.raises(I2IError, match=r"unknown --amp 'int8'; valid amp values: none, bf16, fp16"):
+    with pytest.raises(I2IError, match=r"unknown --amp 'int8'; valid amp values: auto, none, bf16, fp16"):
         ToyConfig(amp="int8")
     cfg = ToyConfig(amp="bf16", device="cpu")
     assert ToyConfig.from_dict(cfg.to_dict()) == cfg and cfg.to_dict()["amp"] == "bf16"
