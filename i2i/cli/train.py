@@ -101,10 +101,14 @@ def flag(name: str) -> str:
     return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).replace("_", "-").lower()
 
 
+#: Extra spellings shared with the other commands: the run folder is also `-o/--output`, as elsewhere.
+ALIASES: dict[str, list[str]] = {"out": ["-o", "--output"]}
+
+
 def flags(name: str) -> list[str]:
-    """The option and, for fields with capitals, the paper spelling as an alias (``--netG``)."""
+    """The option, any shared alias, and, for fields with capitals, the paper spelling (``--netG``)."""
     main, paper = flag(name), "--" + name.replace("_", "-")
-    return [main] if paper == main else [main, paper]
+    return [main, *ALIASES.get(name, []), *([] if paper == main else [paper])]
 
 
 def _default_text(f: Field[Any]) -> str:
