@@ -95,7 +95,9 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
     features = amp.module(features)
     layer_text = ", ".join(f"{k}:{v:g}" for k, v in weights.items())
     precision = "float32" if amp.mode == "none" else f"{amp.mode} autocast + channels_last"
-    console.print(f"dreaming with {job.backbone} layers {layer_text} on {device} ({precision})")
+    console.print(
+        f"dreaming with {job.backbone} layers {layer_text} on {device} ({precision})", soft_wrap=True
+    )
 
     for _path, reason in failures:
         console.print(f"[red]skipped[/] {reason}")
