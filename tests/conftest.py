@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,38 @@ def _onnxruntime_unless_asked(monkeypatch):
 def _private_sha256_lock(tmp_path_factory, monkeypatch):
     """Every test records download pins in its own lock file, never the user's (see i2i.pins)."""
     monkeypatch.setenv("I2I_SHA256_LOCK", str(tmp_path_factory.mktemp("pins") / "sha256.lock"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Tests marked ``isolated`` run their body in a forked child (fixtures are set up here, before the
+    fork, so monkeypatches apply); a failure or skip in the child is reported here with its traceback."""
+    if pyfuncitem.get_closest_marker("isolated") is None:
+        return None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the body, report, and leave without running pytest's exit handlers
+        os.close(read_end)
+        code, report = 0, ""
+        try:
+            pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames})
+        except pytest.skip.Exception as skipped:
+            code, report = 2, str(skipped.msg)
+        except BaseException:
+            code, report = 1, traceback.format_exc()
+        data = report.encode()
+        while data:
+            data = data[os.write(write_end, data) :]
+        os._exit(code)
+    os.close(write_end)
+    chunks = []
+    while chunk := os.read(read_end, 1 << 16):
+        chunks.append(chunk)
+    os.close(read_end)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    report = b"".join(chunks).decode(errors="replace")
+    if code == 2:
+        pytest.skip(report)
+    if code != 0:
+        pytest.fail(f"in the isolated child (exit {code}):\n{report}", pytrace=False)
+    return True

@@ -13,6 +13,10 @@ from i2i.runtime import engine, gate
 from i2i.runtime.openvino_session import OpenVINOSession
 from i2i.runtime.session import TranslatorSession
 
+# OpenVINO sessions run in a forked child per test: OpenVINO inference followed, in the same process, by a
+# fork and a piped subprocess (later tests: DataLoader workers, Ray) crashes that process (tests/conftest.py).
+pytestmark = pytest.mark.isolated
+
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path, monkeypatch):
