@@ -59,6 +59,11 @@ class FastStyleConfig(RunConfig):
     batch_size: int = option(4, "Photos per step (per process).")
     lr: float = option(1e-3, "Adam learning rate.")
     size: int = option(256, "Training crop side (a multiple of 4).")
+    load_size: int | None = option(
+        None,
+        "Short side photos are resized to before the random --size crop [--size]; a load size at the "
+        "scale the model will run at keeps strokes and objects at that scale (e.g. 256 with --size 128).",
+    )
     style_size: int | None = option(512, "Long side the style image is resized to (0 keeps its size).")
     content_weight: float = option(1e5, "lambda_c (relu2_2 content).")
     style_weight: float = option(1e10, "lambda_s (Grams at relu1_2, relu2_2, relu3_3, relu4_3).")
@@ -81,19 +86,25 @@ class FastStyleConfig(RunConfig):
         require(self, ("epochs",), 1)
         if self.size < 16 or self.size % 4:
             raise I2IError(f"--size must be a multiple of 4 and at least 16, got {self.size}")
+        if self.load_size is not None and self.load_size < self.size:
+            raise I2IError(f"--load-size ({self.load_size}) must be at least --size ({self.size})")
         if self.style_size == 0:
             object.__setattr__(self, "style_size", None)
 
 
 class PhotoCrops(Dataset):
     """Every image under a folder as a (3, size, size) float tensor in [0, 1]: the short side resized to
-    ``size`` (bilinear, antialiased), then a random crop (seeded per epoch and item) or a centre crop."""
+    ``load_size`` (default ``size``; bilinear), then a random crop (seeded per epoch and item) or a centre
+    crop."""
 
-    def __init__(self, folder: Path, size: int, seed: int = 0, train: bool = True) -> None:
+    def __init__(
+        self, folder: Path, size: int, seed: int = 0, train: bool = True, load_size: int | None = None
+    ) -> None:
         self.paths, _ = list_images(folder)
         if not self.paths:
             raise I2IError(f"{folder}: no images found")
         self.size, self.seed, self.train = size, seed, train
+        self.load_size = load_size or size
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -104,7 +115,7 @@ class PhotoCrops(Dataset):
 
     def __getitem__(self, index: int) -> torch.Tensor:
         img = read_image(self.paths[index])
-        scale = self.size / min(img.size)
+        scale = self.load_size / min(img.size)
         w, h = max(self.size, round(img.width * scale)), max(self.size, round(img.height * scale))
         img = img.resize((w, h), resample=2)  # BILINEAR
         if self.train:
@@ -168,8 +179,8 @@ class FastStyle(harness.Recipe[FastStyleConfig]):
         with torch.no_grad():
             s_feats = self.features(torch.from_numpy(to_float_chw(style_img)).unsqueeze(0).to(env.ctx.device))
             self.grams = {layer: gram(s_feats[layer]) for layer in cfg.style_layers}
-        self.train_set = PhotoCrops(Path(cfg.data), cfg.size, cfg.seed)
-        fixed = PhotoCrops(Path(cfg.data), cfg.size, train=False)
+        self.train_set = PhotoCrops(Path(cfg.data), cfg.size, cfg.seed, load_size=cfg.load_size)
+        fixed = PhotoCrops(Path(cfg.data), cfg.size, train=False, load_size=cfg.load_size)
         self.fixed = torch.stack([fixed[i] for i in range(min(cfg.n_samples, len(fixed)))])
         self.arch = ArchSpec(
             "johnson",

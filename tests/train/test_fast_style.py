@@ -14,7 +14,7 @@ from i2i import checkpoint
 from i2i.cli.main import app as main_app
 from i2i.errors import I2IError
 from i2i.features.vgg import VGGFeatures
-from i2i.train.fast_style import FastStyleConfig, train
+from i2i.train.fast_style import FastStyleConfig, PhotoCrops, train
 
 runner = CliRunner()
 
@@ -81,6 +81,19 @@ def test_bad_config_is_a_clear_error(tmp_path):
         FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=30)
     with pytest.raises(I2IError, match="unknown --amp"):
         FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), amp="int8")
+    with pytest.raises(I2IError, match="--load-size"):
+        FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=32, load_size=16)
+
+
+def test_load_size_crops_at_that_scale_instead_of_shrinking_the_photo(tmp_path):
+    # A 64x48 photo with a 2-px vertical stripe pattern: resized to the crop side (16) the stripes blur
+    # away; resized to load_size 48 (its own scale) a 16-px crop keeps them.
+    stripes = (torch.arange(64) // 2 % 2).float().expand(48, 64) * 255
+    Image.fromarray(stripes.byte().numpy()).convert("RGB").save(tmp_path / "s.png")
+    shrunk = PhotoCrops(tmp_path, 16, train=False)[0]
+    native = PhotoCrops(tmp_path, 16, train=False, load_size=48)[0]
+    assert shrunk.shape == native.shape == (3, 16, 16)
+    assert native[0].diff(dim=1).abs().mean() > 0.4 > 4 * shrunk[0].diff(dim=1).abs().mean()
 
 
 def test_bf16_autocast_trains_with_float32_losses(setup, tmp_path):
