@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -35,10 +35,12 @@ def atomic_output(
     """``with atomic_output(path) as fh: ...`` writes ``path`` atomically (``mode`` "wb" or "w").
 
     The parent folder is created. On any exception the target is untouched and the temp file removed.
+    The new file gets the permissions a plain ``open`` would give it (0o666 less the umask), not
+    ``mkstemp``'s owner-only 0o600.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _create_temp(target)
     try:
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as fh:
             yield fh
@@ -47,6 +49,16 @@ def atomic_output(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """A new hidden temp file beside ``target``, opened for writing, mode 0o666 less the umask."""
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:
+            continue
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
