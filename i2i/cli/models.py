@@ -74,6 +74,7 @@ def _translation(entry) -> str:
 
 #: Quality keys `models list` shows (the first present), with their label; else the first number.
 HEADLINE_QUALITY = (
+    ("KID_ratio", "KID/untranslated {:.3g}"),
     ("FID", "FID {:.3g}"),
     ("LPIPS_vgg", "LPIPS {:.3g}"),
     ("style_left_percent", "style left {:.3g}%"),

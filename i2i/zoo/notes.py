@@ -1,8 +1,8 @@
 """What a user should know when a shipped model runs (torch-free).
 
-The shipped CycleGAN and pix2pix models were trained briefly on a CPU to prove the pipeline; the published
-generators of the reference authors are far better. :func:`shipped_model_note` says so, in one line, with
-the command that fetches the published model when there is one of the same name.
+The shipped CycleGAN, CUT and pix2pix models were trained briefly on a CPU to prove the pipeline; the
+published generators of the reference authors are far better. :func:`shipped_model_note` says so, in one
+line, with the command that fetches the published model when there is one of the same name.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from i2i.errors import I2IError
 from i2i.zoo.entry import ModelEntry
 
 #: Tasks whose shipped models are small CPU-trained stand-ins for published ones.
-STAND_IN_TASKS = ("cyclegan", "pix2pix")
+STAND_IN_TASKS = ("cyclegan", "cut", "pix2pix")
 
 
 def fetch_official_command(entry: ModelEntry) -> str | None:

@@ -118,6 +118,7 @@ def test_shipped_stand_in_models_point_at_the_published_ones():
     assert "fetch-official facades_label2photo --task pix2pix" in pix2pix  # published for both tasks
     assert "fetch-official" not in shipped_model_note(_entry("shipped", "cyclegan", "mine2yours"))
     assert shipped_model_note(_entry("user", "cyclegan")) is None
+    assert "i2i models fetch-official apple2orange`" in shipped_model_note(_entry("shipped", "cut"))
     assert shipped_model_note(_entry("shipped", "fast_style", "starry")) is None
 
 
