@@ -65,6 +65,16 @@ class ModelInfo:
     def size_multiple(self) -> int:
         return self.io.size_multiple
 
+    def check_batch(self, batch: Any) -> None:
+        """Raise ``ValueError`` unless ``batch`` is (N, in_channels, H, W) with H and W multiples of
+        :attr:`size_multiple` (what every session's ``__call__`` accepts)."""
+        m = self.size_multiple
+        if batch.ndim != 4 or batch.shape[1] != self.io.in_channels:
+            channels = self.io.in_channels
+            raise ValueError(f"expected (N, {channels}, H, W) float32 in [0, 1], got {batch.shape}")
+        if batch.shape[2] % m or batch.shape[3] % m:
+            raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
+
     def describe(self) -> str:
         """One line: ``apple2orange (cyclegan, AtoB) resnet_9blocks fp32, sides multiple of 4``."""
         label = self.name or "unnamed"

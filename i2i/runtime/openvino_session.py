@@ -78,13 +78,7 @@ class OpenVINOSession:
         return "cpu"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        m = self.info.size_multiple
-        if batch.ndim != 4 or batch.shape[1] != self.info.io.in_channels:
-            raise ValueError(
-                f"expected (N, {self.info.io.in_channels}, H, W) float32 in [0, 1], got {batch.shape}"
-            )
-        if batch.shape[2] % m or batch.shape[3] % m:
-            raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
+        self.info.check_batch(batch)
         request = getattr(self._local, "request", None)
         if request is None:
             request = self._local.request = self._compiled.create_infer_request()

@@ -112,13 +112,7 @@ class TranslatorSession:
         return SHORT_NAMES.get(self.providers[0], self.providers[0])
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        m = self.info.size_multiple
-        if batch.ndim != 4 or batch.shape[1] != self.info.io.in_channels:
-            raise ValueError(
-                f"expected (N, {self.info.io.in_channels}, H, W) float32 in [0, 1], got {batch.shape}"
-            )
-        if batch.shape[2] % m or batch.shape[3] % m:
-            raise ValueError(f"H and W must be multiples of {m}, got {batch.shape[2]}x{batch.shape[3]}")
+        self.info.check_batch(batch)
         feed = np.ascontiguousarray(batch, dtype=np.float32)
         (out,) = self._session.run([self._output], {self._input: feed}, self._run_options)
         return np.clip(out, 0.0, 1.0, out=out)
