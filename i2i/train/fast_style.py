@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 MODEL_FILE = "model.pt"
 
 
+class StyleNorm(StrEnum):
+    """Where the transformer network normalises (:class:`i2i.nn.transformer.TransformerNet`)."""
+
+    instance = "instance"
+    encoder = "encoder"
+
+
 @dataclass(frozen=True, kw_only=True)
 class FastStyleConfig(RunConfig):
     """A fast-style run; shared options: :class:`~i2i.train.config.RunConfig`."""
@@ -72,6 +80,11 @@ class FastStyleConfig(RunConfig):
     style_layers: tuple[str, ...] = option(STYLE_LAYERS, "VGG16 layers of the style loss.", cli=False)
     ngf: int = option(32, "Width of the transformer network.")
     n_blocks: int = option(5, "Residual blocks of the transformer network.")
+    norm: StyleNorm = option(
+        StyleNorm.instance,
+        "Instance norm in every conv (instance, Johnson et al.) or in the encoder only (encoder: against the "
+        "dark droplet blotches instance norm grows; see i2i.nn.transformer).",
+    )
     backbone_weights: str | None = option(None, "VGG16 weights file (skips the weights resolver).")
     workers: int = option(0, "Data-loader worker processes (0: load in the training process).")
     log_every: int = option(10, "Steps between train_log.jsonl records (losses are read back only then).")
@@ -182,11 +195,11 @@ class FastStyle(harness.Recipe[FastStyleConfig]):
         self.train_set = PhotoCrops(Path(cfg.data), cfg.size, cfg.seed, load_size=cfg.load_size)
         fixed = PhotoCrops(Path(cfg.data), cfg.size, train=False, load_size=cfg.load_size)
         self.fixed = torch.stack([fixed[i] for i in range(min(cfg.n_samples, len(fixed)))])
-        self.arch = ArchSpec(
-            "johnson",
-            {"in_channels": 3, "out_channels": 3, "ngf": cfg.ngf, "n_blocks": cfg.n_blocks,
-             "output_scale": JOHNSON_OUTPUT_SCALE},
-        )  # fmt: skip
+        kwargs = {"in_channels": 3, "out_channels": 3, "ngf": cfg.ngf, "n_blocks": cfg.n_blocks,
+                  "output_scale": JOHNSON_OUTPUT_SCALE}  # fmt: skip
+        if cfg.norm != StyleNorm.instance:  # the default layout needs no entry (older checkpoints have none)
+            kwargs["norm"] = cfg.norm.value
+        self.arch = ArchSpec("johnson", kwargs)
         self.modules = {"net": env.place(build_generator(self.arch.name, **self.arch.kwargs))}
         self.optimizers = {"net": torch.optim.Adam(self.modules["net"].parameters(), lr=cfg.lr)}
 

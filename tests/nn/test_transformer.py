@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from i2i import checkpoint
@@ -46,4 +47,29 @@ def test_checkpoint_round_trip(tmp_path):
     loaded = checkpoint.load(path)
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     assert loaded.header.task == "fast_style" and loaded.header.io.size_multiple == 4
+    torch.testing.assert_close(loaded.module(x), net(x), rtol=0, atol=0)
+
+
+def test_encoder_only_norm_keeps_instance_norm_out_of_the_residual_blocks_and_decoder():
+    net = TransformerNet(norm="encoder")
+    norms = [name for name, m in net.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+    assert norms and all(name.startswith("encoder.") for name in norms)
+    assert len(norms) == 3
+    # Only the affine (scale, shift) pairs of the 2 x 5 residual and 2 decoder norms go.
+    dropped = 2 * (5 * 2 * 128 + 64 + 32)
+    assert count_parameters(net) == 1_679_235 - dropped
+    out = net(torch.rand(1, 3, 32, 32) * 2 - 1)
+    assert out.shape == (1, 3, 32, 32) and out.abs().max() <= 150 / 127.5
+    with pytest.raises(ValueError, match="norm must be one of"):
+        TransformerNet(norm="batch")
+
+
+def test_encoder_only_norm_round_trips_through_a_checkpoint(tmp_path):
+    spec = ArchSpec("johnson", {"ngf": 8, "n_blocks": 2, "norm": "encoder"})
+    net = build_generator(spec.name, **spec.kwargs).eval()
+    path = checkpoint.save(
+        tmp_path / "model.pt", net, checkpoint.make_header(spec, net, task="fast_style", name="starry")
+    )
+    loaded = checkpoint.load(path)
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
     torch.testing.assert_close(loaded.module(x), net(x), rtol=0, atol=0)

@@ -62,6 +62,24 @@ def test_two_steps_give_a_loadable_checkpoint_and_it_stylizes_via_onnx(setup, tm
     assert styled.is_file() and Image.open(styled).size == (40, 30)
 
 
+def test_norm_encoder_trains_records_its_layout_and_exports(setup, tmp_path):
+    _, weights, photos = setup
+    run = tmp_path / "run"
+    args = ["train", "style", "--style", "starry", "--data", str(photos), "--out", str(run)]
+    args += ["--norm", "encoder", "--max-steps", "1", "--batch-size", "1", "--size", "32", "--ngf", "8"]
+    args += ["--style-size", "64", "--backbone-weights", str(weights)]
+    result = runner.invoke(main_app, args)
+    assert result.exit_code == 0, result.output
+    loaded = checkpoint.load(run / "model.pt")
+    assert loaded.header.arch.kwargs["norm"] == "encoder"
+    norms = [n for n, m in loaded.module.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+    assert len(norms) == 3 and all(n.startswith("encoder.") for n in norms)
+
+    from i2i.export import export_checkpoint
+
+    assert export_checkpoint(run / "model.pt").path.is_file()
+
+
 def test_resume_continues_from_the_saved_step(setup, tmp_path):
     _, weights, photos = setup
     cfg = FastStyleConfig(
