@@ -73,3 +73,14 @@ def test_encoder_only_norm_round_trips_through_a_checkpoint(tmp_path):
     loaded = checkpoint.load(path)
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     torch.testing.assert_close(loaded.module(x), net(x), rtol=0, atol=0)
+
+
+def test_encoder_only_norm_starts_with_identity_residual_blocks_and_a_live_output():
+    torch.manual_seed(0)
+    net = TransformerNet(norm="encoder")
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        h = net.encoder(x)
+        torch.testing.assert_close(net.residual(h), h, rtol=0, atol=0)
+        # PyTorch's default init would leave the unnormalised decoder's output grey (std ~0.06).
+        assert net(x).std() > 0.2
