@@ -16,15 +16,16 @@ Why a scaled tanh: Johnson et al. end with ``150 * tanh`` on the 0-255 scale, i.
 saturation. (It does not remove the dark blotches short runs make: our 1000-step CPU runs show them with
 either head.)
 
-``norm="encoder"``: instance norm in the three encoder convs only; the residual blocks and the decoder
-have plain biased convs. Why: the dark blotches are the "droplet" artefact Karras et al. (2020, StyleGAN2
-§2) traced to instance normalisation: the network grows one strong, localised spike that dominates a
-channel's statistics and so sets the scale of everything else. In the starry model of 2026-12-01 the top
-1% of pixels carry on average 42% of a channel's variance after the last residual block and 76% in the last
-decoder stage, against 10-15% in the encoder (8 horse2zebra_mini photos, ``docs/style_droplets.py``), and
-the spike sits under the blotch. The encoder keeps its norms: there they remove the photo's contrast
-(Ulyanov et al. 2016's reason for instance norm) and no spike dominates. The price, measured: without the
-later norms' scale and shift the network learns the style several times more slowly (docs/shipped_models.md).
+``norm="encoder"``: instance norm in the three encoder convs only; the residual blocks and the decoder have
+plain biased convs. Why: the dark blotches are the "droplet" artefact Karras et al. (2020, StyleGAN2 §2)
+traced to instance normalisation: the network grows one strong, localised spike that dominates a channel's
+statistics and so sets the scale of everything else. In the instance-norm starry model shipped before this
+option (2016 steps) the top 1% of pixels carry on average 42% of a channel's variance after the last residual
+block and 76% in the last decoder stage, against 10-15% in the encoder (8 horse2zebra_mini photos,
+``docs/style_droplets.py``), and the spike sits under the blotch. The encoder keeps its norms: there they
+remove the photo's contrast (Ulyanov et al. 2016's reason for instance norm) and no spike dominates. The
+price, measured: without the later norms' scale and shift the network learns the style about half as fast,
+even with the init of ``_init_unnormalised`` (docs/shipped_models.md).
 """
 
 from __future__ import annotations
