@@ -2,7 +2,14 @@
 
 Inputs: for each of two sizes, a batch of two images, uniform noise and a smooth "real-looking" image
 (low-frequency colour fields with gradients, like a blurred photo), all float32 in [0, 1]. The worst
-absolute difference of the [0, 1] outputs must be within tolerance (fp32 1e-4, fp16 1e-2).
+absolute difference of the [0, 1] outputs must be within tolerance (fp32 1/2550, fp16 1e-2).
+
+Why a tenth of an 8-bit step for fp32: two correct float32 implementations differ by their rounding, and
+that grows with the network's activations. For a fast-style network without norms after its encoder (the
+2750-step starry snapshot, ``docs/shipped_models.md``) torch float32 itself is 1.8e-4 from torch float64 on
+the smooth 128x160 input, so onnxruntime vs torch cannot be held to 1e-4 (the earlier tolerance). A tenth of
+1/255 still catches a wrong graph (those differ by 1e-2 and more) and lets at most a tenth of the pixels move
+by one 8-bit level.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from torch import nn
 
 from i2i.errors import I2IError
 
-TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
+TOLERANCE = {"fp32": 1 / 2550, "fp16": 1e-2}
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ class FastStyleConfig(RunConfig):
         "Instance norm in every conv (instance, Johnson et al.) or in the encoder only (encoder: against the "
         "dark droplet blotches instance norm grows; see i2i.nn.transformer).",
     )
+    pad: int = option(
+        0,
+        "Reflection padding added around the input and cropped off the output, a multiple of 4 (Johnson et "
+        "al. pad 40): keeps the network's own borders out of the picture; costs (size + 2 pad)^2 / size^2.",
+    )
     backbone_weights: str | None = option(None, "VGG16 weights file (skips the weights resolver).")
     workers: int = option(0, "Data-loader worker processes (0: load in the training process).")
     log_every: int = option(10, "Steps between train_log.jsonl records (losses are read back only then).")
@@ -101,6 +106,8 @@ class FastStyleConfig(RunConfig):
             raise I2IError(f"--size must be a multiple of 4 and at least 16, got {self.size}")
         if self.load_size is not None and self.load_size < self.size:
             raise I2IError(f"--load-size ({self.load_size}) must be at least --size ({self.size})")
+        if self.pad < 0 or self.pad % 4 or self.pad >= self.size:
+            raise I2IError(f"--pad must be a multiple of 4 from 0 to below --size, got {self.pad}")
         if self.style_size == 0:
             object.__setattr__(self, "style_size", None)
 
@@ -199,6 +206,8 @@ class FastStyle(harness.Recipe[FastStyleConfig]):
                   "output_scale": JOHNSON_OUTPUT_SCALE}  # fmt: skip
         if cfg.norm != StyleNorm.instance:  # the default layout needs no entry (older checkpoints have none)
             kwargs["norm"] = cfg.norm.value
+        if cfg.pad:
+            kwargs["pad"] = cfg.pad
         self.arch = ArchSpec("johnson", kwargs)
         self.modules = {"net": env.place(build_generator(self.arch.name, **self.arch.kwargs))}
         self.optimizers = {"net": torch.optim.Adam(self.modules["net"].parameters(), lr=cfg.lr)}

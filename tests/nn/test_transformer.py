@@ -84,3 +84,33 @@ def test_encoder_only_norm_starts_with_identity_residual_blocks_and_a_live_outpu
         torch.testing.assert_close(net.residual(h), h, rtol=0, atol=0)
         # PyTorch's default init would leave the unnormalised decoder's output grey (std ~0.06).
         assert net(x).std() > 0.2
+
+
+def test_pad_runs_the_network_on_the_reflection_padded_input_and_crops_it_back():
+    torch.manual_seed(0)
+    plain = TransformerNet(ngf=8, n_blocks=2, norm="encoder").eval()
+    padded = TransformerNet(ngf=8, n_blocks=2, norm="encoder", pad=8).eval()
+    padded.load_state_dict(plain.state_dict())  # the pad adds no parameters
+    x = torch.rand(2, 3, 24, 36) * 2 - 1
+    with torch.no_grad():
+        got = padded(x)
+        reflect4 = torch.nn.functional.pad(x, (4, 4, 4, 4), mode="reflect")
+        by_hand = plain(torch.nn.functional.pad(reflect4, (4, 4, 4, 4), mode="reflect"))[..., 8:-8, 8:-8]
+        assert not torch.allclose(got, plain(x))  # the borders (and the encoder's statistics) differ
+        tiny = padded(torch.zeros(1, 3, 8, 8))  # the runtime's smallest side: one reflection of 8 fails
+    assert got.shape == x.shape and tiny.shape == (1, 3, 8, 8)
+    torch.testing.assert_close(got, by_hand)
+
+
+@pytest.mark.parametrize("pad", [-4, 6])
+def test_pad_must_be_a_non_negative_multiple_of_4(pad):
+    with pytest.raises(ValueError, match="multiple of 4"):
+        TransformerNet(pad=pad)
+
+
+def test_pad_round_trips_through_a_checkpoint(tmp_path):
+    spec = ArchSpec("johnson", {"ngf": 8, "n_blocks": 1, "pad": 4})
+    net = build_generator(spec.name, **spec.kwargs)
+    header = checkpoint.make_header(spec, net, task="fast_style")
+    loaded = checkpoint.load(checkpoint.save(tmp_path / "p.pt", net, header))
+    assert loaded.module.pad == 4 and loaded.header.io.size_multiple == 4

@@ -62,16 +62,16 @@ def test_two_steps_give_a_loadable_checkpoint_and_it_stylizes_via_onnx(setup, tm
     assert styled.is_file() and Image.open(styled).size == (40, 30)
 
 
-def test_norm_encoder_trains_records_its_layout_and_exports(setup, tmp_path):
+def test_norm_encoder_and_pad_train_record_the_layout_and_export(setup, tmp_path):
     _, weights, photos = setup
     run = tmp_path / "run"
     args = ["train", "style", "--style", "starry", "--data", str(photos), "--out", str(run)]
-    args += ["--norm", "encoder", "--max-steps", "1", "--batch-size", "1", "--size", "32", "--ngf", "8"]
-    args += ["--style-size", "64", "--backbone-weights", str(weights)]
+    args += ["--norm", "encoder", "--pad", "8", "--max-steps", "1", "--batch-size", "1", "--size", "32"]
+    args += ["--ngf", "8", "--style-size", "64", "--backbone-weights", str(weights)]
     result = runner.invoke(main_app, args)
     assert result.exit_code == 0, result.output
     loaded = checkpoint.load(run / "model.pt")
-    assert loaded.header.arch.kwargs["norm"] == "encoder"
+    assert loaded.header.arch.kwargs["norm"] == "encoder" and loaded.header.arch.kwargs["pad"] == 8
     norms = [n for n, m in loaded.module.named_modules() if isinstance(m, torch.nn.InstanceNorm2d)]
     assert len(norms) == 3 and all(n.startswith("encoder.") for n in norms)
 
@@ -101,6 +101,9 @@ def test_bad_config_is_a_clear_error(tmp_path):
         FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), amp="int8")
     with pytest.raises(I2IError, match="--load-size"):
         FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=32, load_size=16)
+    for pad in (6, 32):
+        with pytest.raises(I2IError, match="--pad"):
+            FastStyleConfig(style="starry", data=str(tmp_path), out=str(tmp_path / "r"), size=32, pad=pad)
 
 
 def test_load_size_crops_at_that_scale_instead_of_shrinking_the_photo(tmp_path):
