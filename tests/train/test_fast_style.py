@@ -62,7 +62,7 @@ def test_two_steps_give_a_loadable_checkpoint_and_it_stylizes_via_onnx(setup, tm
     assert styled.is_file() and Image.open(styled).size == (40, 30)
 
 
-def test_norm_encoder_and_pad_train_record_the_layout_and_export(setup, tmp_path):
+def test_norm_encoder_and_pad_record_the_layout_and_stylize_images_smaller_than_the_pad(setup, tmp_path):
     _, weights, photos = setup
     run = tmp_path / "run"
     args = ["train", "style", "--style", "starry", "--data", str(photos), "--out", str(run)]
@@ -77,7 +77,13 @@ def test_norm_encoder_and_pad_train_record_the_layout_and_export(setup, tmp_path
 
     from i2i.export import export_checkpoint
 
-    assert export_checkpoint(run / "model.pt").path.is_file()
+    onnx_path = export_checkpoint(run / "model.pt").path
+    Image.new("RGB", (6, 5), (200, 90, 40)).save(tmp_path / "tiny.png")  # smaller than the pad
+    result = runner.invoke(main_app, ["stylize", "--model", str(onnx_path), str(tmp_path / "tiny.png"),
+                                      str(photos / "1.jpg"), str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert Image.open(tmp_path / "out" / "tiny.png").size == (6, 5)
+    assert Image.open(tmp_path / "out" / "1.jpg").size == (36, 48)
 
 
 def test_resume_continues_from_the_saved_step(setup, tmp_path):
