@@ -36,12 +36,21 @@ def export_command(
         int | None, typer.Option("--opset", help="ONNX opset (default: the exporter's).", show_default=False)
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing ONNX file.")] = False,
+    pad: Annotated[
+        int,
+        typer.Option(
+            "--pad",
+            help="Reflection-pad every image by this many pixels inside the graph and crop them off the "
+            "output (a multiple of 4): keeps the generator's own borders, where short runs draw stripes, out "
+            "of the picture; costs (side + 2 pad)^2 / side^2 of the work.",
+        ),
+    ] = 0,
 ) -> None:
     """Export a checkpoint to ONNX (dynamic batch and size, [0,1] in and out) and verify it against torch."""
     with console.status(f"exporting {checkpoint} and verifying with onnxruntime..."):
         from i2i.export import export_checkpoint
 
-        result = export_checkpoint(checkpoint, out, fp16=fp16, opset=opset, overwrite=overwrite)
+        result = export_checkpoint(checkpoint, out, fp16=fp16, opset=opset, overwrite=overwrite, pad=pad)
     v = result.verification
     sizes = sorted({f"{c.shape[2]}x{c.shape[3]}" for c in v.checks})
     console.print(

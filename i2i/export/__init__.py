@@ -52,8 +52,11 @@ def export_generator(
     fp16: bool = False,
     opset: int | None = None,
     overwrite: bool = False,
+    pad: int = 0,
 ) -> ExportResult:
-    """Export, verify, then atomically write ``out``; nothing is written if verification fails.
+    """Export, verify, then atomically write ``out``; nothing is written if verification fails. ``pad``:
+    reflection padding put around the generator inside the graph (:class:`ExportWrapper`), a multiple of
+    ``multiple``; recorded in the metadata.
 
     Raises:
         I2IError: ``out`` exists (without ``overwrite``), export failed, or onnxruntime differs from torch
@@ -62,14 +65,18 @@ def export_generator(
     out = Path(out)
     if out.exists() and not overwrite:
         raise I2IError(f"{out}: already exists (use --overwrite to replace it)")
-    wrapper = ExportWrapper(inference_copy(generator), value_range).eval()
+    if pad < 0 or pad % multiple or pad % 4:
+        raise I2IError(
+            f"--pad must be a non-negative multiple of 4 and of the size multiple {multiple}, got {pad}"
+        )
+    wrapper = ExportWrapper(inference_copy(generator), value_range, pad=pad).eval()
     model = export_graph(wrapper, multiple, in_channels, opset)
     precision = "fp16" if fp16 else "fp32"
     if fp16:
         from i2i.export.fp16 import to_fp16
 
         model = to_fp16(model)
-    for key, value in metadata_entries(header_json, precision).items():
+    for key, value in metadata_entries(header_json, precision, input_pad=pad).items():
         model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
     model.doc_string = "i2i export: float32 NCHW image in [0, 1] -> translated image in [0, 1]"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +104,7 @@ def export_checkpoint(
     fp16: bool = False,
     opset: int | None = None,
     overwrite: bool = False,
+    pad: int = 0,
 ) -> ExportResult:
     """Export the generator checkpoint at ``checkpoint`` (see :func:`export_generator`)."""
     from i2i import checkpoint as ckpt
@@ -116,4 +124,5 @@ def export_checkpoint(
         fp16=fp16,
         opset=opset,
         overwrite=overwrite,
+        pad=pad,
     )

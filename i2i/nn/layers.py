@@ -96,3 +96,14 @@ def batchnorm_to_instancenorm(module: nn.Module) -> nn.Module:
         else:
             batchnorm_to_instancenorm(child)
     return module
+
+
+def reflect_pad(x: torch.Tensor, pad: int, step: int = 4) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad), reflection-padded ``step`` pixels at a time, so inputs
+    from ``step + 1`` pixels on can take any ``pad`` (one reflection of ``pad`` needs sides above ``pad``).
+    ``pad`` must be a multiple of ``step``."""
+    if pad % step:
+        raise ValueError(f"pad must be a multiple of {step}, got {pad}")
+    for _ in range(pad // step):
+        x = torch.nn.functional.pad(x, (step, step, step, step), mode="reflect")
+    return x

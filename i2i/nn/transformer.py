@@ -40,8 +40,9 @@ horse2zebra_mini photos sat in the bottom 8 rows; with ``pad=8`` almost none (do
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from i2i.nn.layers import reflect_pad
 
 NORMS = ("instance", "encoder")
 
@@ -152,7 +153,4 @@ class TransformerNet(nn.Module):
         if not self.pad:
             return self.decoder(self.residual(self.encoder(x)))
         p = self.pad
-        padded = x
-        for _ in range(p // 4):  # in steps of 4, so any input from 5 px on can be reflected
-            padded = F.pad(padded, (4, 4, 4, 4), mode="reflect")
-        return self.decoder(self.residual(self.encoder(padded)))[..., p:-p, p:-p]
+        return self.decoder(self.residual(self.encoder(reflect_pad(x, p))))[..., p:-p, p:-p]

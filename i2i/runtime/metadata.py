@@ -30,6 +30,8 @@ ARCH_KEY = "i2i.arch"
 SIZE_MULTIPLE_KEY = "i2i.size_multiple"
 IO_RANGE_KEY = "i2i.io_range"
 PRECISION_KEY = "i2i.precision"
+#: reflection padding the export put around the generator (``i2i export --pad``); absent when none
+INPUT_PAD_KEY = "i2i.input_pad"
 
 #: Value range of the exported graph's input and output tensors.
 IO_RANGE = (0.0, 1.0)
@@ -82,11 +84,12 @@ class ModelInfo:
         return f"{label} ({task}) {self.arch} {self.precision}, sides multiple of {self.size_multiple}"
 
 
-def metadata_entries(header_json: str, precision: str = "fp32") -> dict[str, str]:
+def metadata_entries(header_json: str, precision: str = "fp32", input_pad: int = 0) -> dict[str, str]:
     """The ``metadata_props`` key/value strings for an export of a model with this header JSON."""
     header = json.loads(header_json)
     io = header.get("io", {})
-    return {
+    pad = {INPUT_PAD_KEY: str(input_pad)} if input_pad else {}
+    return pad | {
         FORMAT_KEY: FORMAT,
         FORMAT_VERSION_KEY: str(FORMAT_VERSION),
         HEADER_KEY: header_json,

@@ -155,3 +155,30 @@ def test_opset_below_18_is_refused(resnet_export, tmp_path):
     result, _ = resnet_export
     with pytest.raises(I2IError, match="opset 18 or newer"):
         export_checkpoint(result.path.with_suffix(".pt"), tmp_path / "x.onnx", opset=17)
+
+
+def test_pad_puts_reflected_context_around_the_generator_in_the_graph(tmp_path):
+    path, module = _checkpoint(tmp_path, "resnet_6blocks", ngf=4)
+    result = export_checkpoint(path, tmp_path / "padded.onnx", pad=8)
+    assert result.verification.passed
+    props = {p.key: p.value for p in onnx.load(str(result.path)).metadata_props}
+    assert props["i2i.input_pad"] == "8"
+    x = np.random.default_rng(1).random((1, 3, 24, 32), dtype=np.float32)
+    t = torch.from_numpy(x)
+    twice = torch.nn.functional.pad(
+        torch.nn.functional.pad(t, (4,) * 4, mode="reflect"), (4,) * 4, mode="reflect"
+    )
+    by_hand = _torch_01(inference_copy(module), twice.numpy())[..., 8:-8, 8:-8]
+    got = _run(result.path, x)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, by_hand, atol=1e-4, rtol=0)
+    assert np.abs(got - _run(export_checkpoint(path).path, x)).max() > 1e-3  # the borders do change
+    assert _run(result.path, np.zeros((1, 3, 8, 8), np.float32)).shape == (1, 3, 8, 8)  # smaller than 2 pad
+
+
+@pytest.mark.parametrize("pad", [-4, 6])
+def test_pad_must_be_a_multiple_of_4(tmp_path, pad):
+    path, _ = _checkpoint(tmp_path, "resnet_6blocks", ngf=4)
+    with pytest.raises(I2IError, match="--pad must be"):
+        export_checkpoint(path, tmp_path / "p.onnx", pad=pad)
+    assert not (tmp_path / "p.onnx").exists()
