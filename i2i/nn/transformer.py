@@ -33,8 +33,11 @@ the residual blocks. Here every conv keeps its own reflection padding and ``pad`
 cropped off at the end, so the borders the network handles badly fall outside the picture. Why it has such
 borders: the two stride-2 convs centre their kernels on rows and columns 0, 4, 8, ... of the input, so the
 last three rows and columns are reached only by kernel edges, and the bottom and right borders differ from
-the top and left. In the starry model trained without a pad, 24% of the near-black pixels on the 48
-horse2zebra_mini photos sat in the bottom 8 rows; with ``pad=8`` almost none (docs/shipped_models.md).
+the top and left. In the starry model trained without a pad, 24-28% of the near-black pixels on the 48
+horse2zebra_mini photos sat in the bottom 8 rows; the same weights with ``pad=8`` put 2% there, and after
+1282 more steps trained with the pad 18% (half as many pixels as before): the reflection seam is not at the
+same phase of the stride-4 grid at the top (row 0) and the bottom (row H-1), likely why some asymmetry
+remains (docs/shipped_models.md).
 """
 
 from __future__ import annotations
