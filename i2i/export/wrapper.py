@@ -11,7 +11,7 @@ import copy
 import torch
 from torch import nn
 
-from i2i.nn.layers import batchnorm_to_instancenorm, reflect_pad
+from i2i.nn.layers import batchnorm_to_instancenorm, check_pad, with_reflected_border
 
 
 def _drop_dropout(module: nn.Module) -> nn.Module:
@@ -41,9 +41,9 @@ class ExportWrapper(nn.Module):
     forward: (N, C_in, H, W) in [0, 1] -> (N, C_out, H, W) clamped to [0, 1] (a tanh output is there
     already; the fast-style network's scaled tanh reaches a little beyond).
 
-    ``pad`` (a multiple of 4): reflection-pad the image by that many pixels (:func:`reflect_pad`) before
-    the generator and crop them off after, so the generator's own borders, which short CPU runs learn
-    badly (stripes along the edges), fall outside the picture. It adds no weights.
+    ``pad`` (a multiple of 4): reflection-pad the image by that many pixels before the generator and crop
+    them off after (:func:`~i2i.nn.layers.with_reflected_border`), so the generator's own borders, which
+    short CPU runs learn badly (stripes along the edges), fall outside the picture. It adds no weights.
     """
 
     def __init__(
@@ -54,13 +54,8 @@ class ExportWrapper(nn.Module):
         lo, hi = (float(v) for v in value_range)
         if hi <= lo:
             raise ValueError(f"value_range must be increasing, got {value_range}")
-        if pad < 0 or pad % 4:
-            raise ValueError(f"pad must be a non-negative multiple of 4, got {pad}")
-        self.lo, self.span, self.pad = lo, hi - lo, int(pad)
+        self.lo, self.span, self.pad = lo, hi - lo, check_pad(pad)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        p = self.pad
-        out = self.generator(reflect_pad(image, p) * self.span + self.lo)
-        if p:
-            out = out[..., p:-p, p:-p]
+        out = with_reflected_border(self.generator, image * self.span + self.lo, self.pad)
         return ((out - self.lo) / self.span).clamp(0.0, 1.0)

@@ -98,12 +98,27 @@ def batchnorm_to_instancenorm(module: nn.Module) -> nn.Module:
     return module
 
 
+def check_pad(pad: int, step: int = 4) -> int:
+    """``pad`` as an int; ValueError unless it is a non-negative multiple of ``step``."""
+    if pad < 0 or pad % step:
+        raise ValueError(f"pad must be a non-negative multiple of {step}, got {pad}")
+    return int(pad)
+
+
 def reflect_pad(x: torch.Tensor, pad: int, step: int = 4) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad), reflection-padded ``step`` pixels at a time, so inputs
     from ``step + 1`` pixels on can take any ``pad`` (one reflection of ``pad`` needs sides above ``pad``).
-    ``pad`` must be a multiple of ``step``."""
-    if pad % step:
-        raise ValueError(f"pad must be a multiple of {step}, got {pad}")
-    for _ in range(pad // step):
+    ``pad`` must be a non-negative multiple of ``step``."""
+    for _ in range(check_pad(pad, step) // step):
         x = torch.nn.functional.pad(x, (step, step, step, step), mode="reflect")
     return x
+
+
+def with_reflected_border(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, pad: int
+) -> torch.Tensor:
+    """``fn`` run on ``x`` reflection-padded by ``pad`` (:func:`reflect_pad`), the pad cropped off its output:
+    (N, C, H, W) -> (N, C_out, H, W) for a size-preserving ``fn``; plain ``fn(x)`` when ``pad`` is 0."""
+    if not pad:
+        return fn(x)
+    return fn(reflect_pad(x, pad))[..., pad:-pad, pad:-pad]

@@ -45,7 +45,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from i2i.nn.layers import reflect_pad
+from i2i.nn.layers import check_pad, with_reflected_border
 
 NORMS = ("instance", "encoder")
 
@@ -118,9 +118,7 @@ class TransformerNet(nn.Module):
         super().__init__()
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
-        if pad < 0 or pad % self.size_multiple:
-            raise ValueError(f"pad must be a non-negative multiple of {self.size_multiple}, got {pad}")
-        self.pad = int(pad)
+        self.pad = check_pad(pad, self.size_multiple)
         later = norm == "instance"
         self.encoder = nn.Sequential(
             _conv(in_channels, ngf, 9), _conv(ngf, ngf * 2, 3, stride=2), _conv(ngf * 2, ngf * 4, 3, stride=2)
@@ -153,7 +151,4 @@ class TransformerNet(nn.Module):
             nn.init.zeros_(stage[1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.pad:
-            return self.decoder(self.residual(self.encoder(x)))
-        p = self.pad
-        return self.decoder(self.residual(self.encoder(reflect_pad(x, p))))[..., p:-p, p:-p]
+        return with_reflected_border(lambda t: self.decoder(self.residual(self.encoder(t))), x, self.pad)
