@@ -84,6 +84,11 @@ class ResnetGenerator(nn.Module):
     Input: (N, in_channels, H, W) in [-1, 1], H and W multiples of 4 (and >= 8 so the residual blocks'
     reflection padding fits). Output: (N, out_channels, H, W) in [-1, 1].
 
+    ``residual=True`` (not in the papers; needs ``in_channels == out_channels``) adds the input to the
+    tanh head's output and clamps the sum to [-1, 1], so the network learns a change to the image rather
+    than the image itself: a freshly initialised generator is nearly the identity and keeps the input's
+    detail, which an encoder-decoder with few channels and few steps otherwise blurs.
+
     ``downsample``: ``stride`` (3x3 stride-2 convs) or ``blur`` (stride-1 conv, norm, ReLU, blur-pool).
     ``upsample``: ``transpose`` (3x3 transposed convs), ``resize-conv`` (nearest x2, 3x3 conv) or ``blur``
     (binomial x2, 3x3 conv).
@@ -102,10 +107,16 @@ class ResnetGenerator(nn.Module):
         padding_type: str = "reflect",
         downsample: str = "stride",
         upsample: str = "transpose",
+        residual: bool = False,
     ) -> None:
         super().__init__()
         if n_blocks < 0:
             raise I2IError(f"n_blocks must be >= 0, got {n_blocks}")
+        if residual and in_channels != out_channels:
+            raise I2IError(
+                f"residual needs as many output as input channels, got {in_channels} -> {out_channels}"
+            )
+        self.residual = residual
         check_choice("downsample", downsample, DOWNSAMPLE)
         check_choice("upsample", upsample, UPSAMPLE)
         self.in_channels = in_channels
@@ -135,7 +146,8 @@ class ResnetGenerator(nn.Module):
         self.head = nn.Sequential(*pad_layers, nn.Conv2d(ngf, out_channels, 7, padding=conv_pad), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.up(self.blocks(self.down(self.stem(x)))))
+        out = self.head(self.up(self.blocks(self.down(self.stem(x)))))
+        return (x + out).clamp(-1.0, 1.0) if self.residual else out
 
     def layer_sequence(self) -> list[nn.Module]:
         """The layers in the order ``forward`` applies them (``stem + down + blocks + up + head``).

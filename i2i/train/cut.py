@@ -45,6 +45,7 @@ from i2i.nn.patchnce import random_hflip, unflip_features
 from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import Downsample, GanConfig, GanMode, Init, Norm, Upsample, option, require
+from i2i.train.diffaugment import diff_augment, parse_policy
 from i2i.train.gan import GanRecipe, domain_names
 from i2i.train.harness import TrainResult
 from i2i.train.loop import fixed_batch, optimizer_step, set_requires_grad
@@ -84,6 +85,11 @@ class CUTConfig(GanConfig):
     downsample: Downsample = option(Downsample.blur, "Generator down-sampling: blur (anti-aliased) | stride.")
     upsample: Upsample = option(Upsample.blur, "Generator up-sampling: blur (anti-aliased) | transpose | "
                                 "resize-conv.")  # fmt: skip
+    residual: bool = option(
+        False,
+        "Generator output = clamp(input + tanh head, -1, 1): it learns a change to the image (not in "
+        "the paper; keeps the input's detail in short runs).",
+    )
     antialias_D: bool = option(True, "Anti-aliased (blur-pool) down-sampling in the discriminator.")
     epochs: int | None = option(None, "Epochs at the initial learning rate [200; --fast 150].")
     epochs_decay: int | None = option(None, "Epochs of learning-rate decay [200; --fast 50].")
@@ -97,6 +103,12 @@ class CUTConfig(GanConfig):
     nce_layers: str = option("0,4,8,12,16", "Generator layers for PatchNCE (comma-separated indices).")
     num_patches: int = option(256, "Locations sampled per layer.")
     nce_temperature: float = option(0.07, "PatchNCE temperature tau.")
+    diffaug: str = option(
+        "",
+        "DiffAugment for D's inputs, real and fake, in D's and G's updates (i2i.train.diffaugment): "
+        "comma-separated from translation, cutout, color; empty: off. Leave color out when colour is what "
+        "the translation changes.",
+    )
     n_samples: int = option(3, "Images in the sample grids.")
 
     def __post_init__(self) -> None:
@@ -109,6 +121,7 @@ class CUTConfig(GanConfig):
         if not self.nce_temperature > 0:
             raise I2IError(f"nce-temperature must be > 0, got {self.nce_temperature}")
         self.layers()
+        parse_policy(self.diffaug)
 
     def layers(self) -> tuple[int, ...]:
         """``nce_layers`` as integers."""
@@ -149,12 +162,14 @@ class PatchNCEForward(nn.Module):
 
 
 def train_step(recipe: CUT, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
-    """One step: translate (and encode), update D on (y, detached G(x)), then G and H together.
+    """One step: translate (and encode), update D on (y, detached G(x)), then G and H together. With
+    ``--diffaug`` D sees every image, real or fake, through a fresh random augmentation.
 
     ``real_A`` / ``real_B``: (N, 3, H, W) in [-1, 1] on the training device, unpaired. The flip coin and
     the patch locations come from torch's global RNG (restored on resume). Returns 0-d loss tensors.
     """
     cfg, prec, nets, opts = recipe.cfg, recipe.env.prec, recipe.nets, recipe.optimizers
+    policy = parse_policy(cfg.diffaug)
     n = real_A.shape[0]
     real = torch.cat([real_A, real_B]) if cfg.nce_idt else real_A
     inp, flipped = random_hflip(real) if cfg.flip_equivariance else (real, False)
@@ -165,7 +180,8 @@ def train_step(recipe: CUT, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[
     set_requires_grad(nets["D"], True)
     opts["D"].zero_grad(set_to_none=True)
     with prec.autocast():
-        pred_fake, pred_real = nets["D"](fake_B.detach()), nets["D"](real_B)
+        pred_fake = nets["D"](diff_augment(fake_B.detach(), policy))
+        pred_real = nets["D"](diff_augment(real_B, policy))
     loss_D, D_real, D_fake = discriminator_loss(pred_real, pred_fake, cfg.gan_mode)
     optimizer_step(loss_D, opts["D"], recipe.scalers["D"])
 
@@ -173,7 +189,9 @@ def train_step(recipe: CUT, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[
     for name in ("G", "F"):
         opts[name].zero_grad(set_to_none=True)
     with prec.autocast():
-        G_GAN = cfg.lambda_GAN * generator_gan_loss(unwrap(nets["D"])(fake_B), cfg.gan_mode)
+        G_GAN = cfg.lambda_GAN * generator_gan_loss(
+            unwrap(nets["D"])(diff_augment(fake_B, policy)), cfg.gan_mode
+        )
     nce = [cfg.lambda_NCE * multilayer_patch_nce_loss(q, k, cfg.nce_temperature) for q, k in pairs]
     terms = {"G_GAN": G_GAN, "NCE": nce[0]}
     if cfg.nce_idt:
@@ -202,7 +220,8 @@ class CUT(GanRecipe[CUTConfig]):
     def generator_arch(self) -> ArchSpec:
         arch = super().generator_arch()
         resample = {"downsample": self.cfg.downsample.value, "upsample": self.cfg.upsample.value}
-        return ArchSpec(arch.name, {**arch.kwargs, **resample})  # always recorded: CUT's default is blur
+        residual = {"residual": True} if self.cfg.residual else {}  # older checkpoints have no entry
+        return ArchSpec(arch.name, {**arch.kwargs, **resample, **residual})  # resample always: CUT's is blur
 
     def discriminator_arch(self) -> ArchSpec:
         arch = super().discriminator_arch()

@@ -295,3 +295,19 @@ def test_a_state_dict_in_the_cut_authors_layout_loads():
         18,
         22,
     ]
+
+
+def test_residual_resnet_adds_the_input_to_the_head_and_clamps():
+    torch.manual_seed(0)
+    residual = build_generator("resnet_6blocks", ngf=8, init="xavier", residual=True, **CUT_GENERATOR)
+    plain = build_generator("resnet_6blocks", ngf=8, init="xavier", **CUT_GENERATOR)
+    assert count_parameters(residual) == count_parameters(plain)  # the skip adds no weights
+    plain.load_state_dict(residual.state_dict())
+    x = torch.rand(2, 3, 32, 36) * 2 - 1
+    x[0, :, :4] = 1.0  # saturated white: the sum must be clamped back into range
+    with torch.no_grad():
+        out, head = residual(x), plain(x)
+    assert torch.equal(out, (x + head).clamp(-1, 1)) and out.max() <= 1.0
+    assert (out - x).abs().mean() < 0.05  # freshly initialised (gain 0.02): nearly the identity
+    with pytest.raises(I2IError, match="residual needs as many output as input channels"):
+        build_generator("resnet_6blocks", in_channels=1, out_channels=3, residual=True)

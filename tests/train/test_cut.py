@@ -69,6 +69,7 @@ def test_two_steps_end_in_an_exported_generator_that_translates_and_registers(un
     assert (h.task, h.direction, h.domains, h.name) == ("cut", "AtoB", ("red", "blue"), "red2blue")
     assert h.arch.name == "resnet_6blocks" and h.io.size_multiple == 4
     assert (h.arch.kwargs["downsample"], h.arch.kwargs["upsample"]) == ("blur", "blur")
+    assert "residual" not in h.arch.kwargs  # off: the checkpoint reads as before the option existed
     G = checkpoint.load(path).module
     assert any(isinstance(m, BlurDownsample) for m in G.modules())
     assert any(isinstance(m, BlurUpsample) for m in G.modules())
@@ -106,12 +107,15 @@ def _state(run_dir: Path) -> dict[str, Any]:
 
 
 def test_interrupted_and_resumed_fastcut_is_bit_identical(unpaired, tmp_path):
-    # FastCUT draws a flip coin and patch locations from the torch RNG every step; 5 steps per epoch,
-    # so 7 steps cross an epoch boundary and the lr decay of all three optimizers.
-    cut.train(tiny_cut_config(unpaired, fast=True, max_steps=7), run_dir=tmp_path / "straight")
-    cut.train(tiny_cut_config(unpaired, fast=True, max_steps=3), run_dir=tmp_path / "split")
+    # FastCUT draws a flip coin, patch locations and (with --diffaug) shifts and cutouts from the torch
+    # RNG every step; 5 steps per epoch, so 7 steps cross an epoch boundary and the lr decay of all three
+    # optimizers.
+    options = {"fast": True, "diffaug": "translation,cutout"}
+    cut.train(tiny_cut_config(unpaired, **options, max_steps=7), run_dir=tmp_path / "straight")
+    cut.train(tiny_cut_config(unpaired, **options, max_steps=3), run_dir=tmp_path / "split")
     cfg = cut.load_config(tmp_path / "split", max_steps=7)
     assert cfg.fast and cfg.flip_equivariance and cfg.lambda_NCE == 10.0
+    assert cfg.diffaug == "translation,cutout"
     assert cut.train(cfg, run_dir=tmp_path / "split", resume=True).step == 7
     a, b = _state(tmp_path / "straight"), _state(tmp_path / "split")
     for net in ("G", "D", "F"):
@@ -146,6 +150,9 @@ def test_cut_and_fastcut_defaults_and_overrides(tmp_path):
     assert (mixed.nce_idt, mixed.lambda_NCE, mixed.epochs, mixed.epochs_decay) == (True, 2.0, 3, 50)
     with pytest.raises(I2IError, match="nce-layers"):
         cut.CUTConfig(data="x", nce_layers="0,four")
+    with pytest.raises(I2IError, match="diffaug: unknown transform 'flip'"):
+        cut.CUTConfig(data="x", diffaug="translation,flip")
+    assert cut.CUTConfig(data="x").diffaug == ""  # off unless asked for: the papers' recipes have none
     with pytest.raises(I2IError, match="holdout"):
         cut.CUTConfig(data="x", holdout=1.0)
 
@@ -164,6 +171,23 @@ def test_loss_terms_of_cut_and_fastcut(unpaired, tmp_path, fast):
         )
         assert losses["NCE"] < 2 * np.log(16)
     assert losses["D"] == pytest.approx(0.5 * (losses["D_real"] + losses["D_fake"]), rel=1e-6)
+
+
+def test_diffaug_shows_d_augmented_reals_and_fakes_in_both_updates(unpaired, tmp_path, monkeypatch):
+    seen: list[tuple[tuple[str, ...], bool]] = []
+
+    def spy(x: torch.Tensor, policy: tuple[str, ...]) -> torch.Tensor:
+        seen.append((tuple(policy), x.requires_grad))
+        return real_augment(x, policy)
+
+    real_augment = cut.diff_augment
+    monkeypatch.setattr(cut, "diff_augment", spy)
+    cfg = tiny_cut_config(unpaired, fast=True, diffaug="cutout, translation", max_steps=1)
+    losses = cut.train(cfg, run_dir=tmp_path / "run").losses
+    assert all(np.isfinite(v) for v in losses.values())
+    # D's update: the detached fake, then the real; G's update: the fake with its graph (G learns through it).
+    policy = ("cutout", "translation")
+    assert seen == [(policy, False), (policy, False), (policy, True)]
 
 
 def test_patchnce_forward_flips_the_output_features_back_and_shares_locations():
@@ -204,7 +228,7 @@ def test_ema_snapshots_and_the_held_back_files(unpaired, tmp_path):
     assert checkpoint.load(result.checkpoint).header.recipe["holdout"] == 0.25
 
 
-def test_cli_trains_fastcut_with_holdout_and_resize_conv(unpaired, tmp_path):
+def test_cli_trains_fastcut_with_holdout_resize_conv_residual_and_diffaug(unpaired, tmp_path):
     from i2i.cli.main import app
 
     args = ["train", "cut", "--data", str(unpaired), "--out", str(tmp_path / "cli"), "--fast"]
@@ -221,11 +245,16 @@ def test_cli_trains_fastcut_with_holdout_and_resize_conv(unpaired, tmp_path):
         "1",
     ]
     args += ["--workers", "0", "--num-patches", "8", "--holdout", "0.2", "--upsample", "resize-conv"]
-    args += ["--no-antialias-d", "--nce-idt"]
+    args += ["--no-antialias-d", "--nce-idt", "--residual", "--diffaug", "translation"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    h = checkpoint.load(tmp_path / "cli" / "generator_red2blue.pt").header
+    path = tmp_path / "cli" / "generator_red2blue.pt"
+    h = checkpoint.load(path).header
     assert h.arch.kwargs["upsample"] == "resize-conv" and h.recipe["fast"] and not h.recipe["antialias_D"]
+    assert h.arch.kwargs["residual"] is True and checkpoint.load(path).module.residual
+    assert h.recipe["diffaug"] == "translation"
+    exported = CliRunner().invoke(app, ["export", str(path), "-o", str(tmp_path / "res.onnx")])
+    assert exported.exit_code == 0, exported.output  # the export verifies the skip and clamp against torch
     assert h.recipe["nce_idt"] and h.recipe["flip_equivariance"] and h.recipe["lambda_NCE"] == 10.0
     assert json.loads((tmp_path / "cli" / "config.json").read_text())["config"]["holdout"] == 0.2
 
