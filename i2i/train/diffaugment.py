@@ -1,13 +1,13 @@
 """Differentiable augmentation of the discriminator's inputs (Zhao, Liu, Lin, Zhu and Han 2020,
 "Differentiable Augmentation for Data-Efficient GAN Training", NeurIPS, arXiv 2006.10738).
 
-With a thousand images per domain a discriminator soon memorises the real set: its loss falls towards zero
-and the generator's gets worse with more steps. DiffAugment shows D only randomly transformed images, real
+With a thousand images per domain a discriminator can memorise the real set: its loss falls towards zero
+and the generator gets worse with more steps. DiffAugment shows D only randomly transformed images, real
 and fake alike, in D's update *and* in G's (the transforms are differentiable, so G's gradient passes
 through them); G itself still learns to make untransformed images. The paper's transforms, on images in
 [-1, 1]:
 
-* ``translation``: shift by up to 1/8 of the side in each axis (whole pixels, zero fill);
+* ``translation``: shift by up to 1/8 of the side in each axis (whole pixels, zero fill: mid-grey);
 * ``cutout``: zero a square of half the side at a random place (it may hang over the border);
 * ``color``: brightness +U(-0.5, 0.5), saturation x U(0, 2), contrast x U(0.5, 1.5) about the mean.
 
