@@ -9,6 +9,7 @@ per-image instance statistics, dropout removed, and the checkpoint header copied
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from i2i.errors import I2IError
 from i2i.export.onnx_export import export_graph
 from i2i.export.verify import Verification, verify_export
 from i2i.export.wrapper import ExportWrapper, inference_copy
+from i2i.nn.layers import check_pad
 from i2i.runtime.metadata import metadata_entries
 
 __all__ = ["ExportResult", "ExportWrapper", "export_checkpoint", "export_generator", "inference_copy"]
@@ -65,10 +67,12 @@ def export_generator(
     out = Path(out)
     if out.exists() and not overwrite:
         raise I2IError(f"{out}: already exists (use --overwrite to replace it)")
-    if pad < 0 or pad % multiple or pad % 4:
+    try:
+        check_pad(pad, math.lcm(4, multiple))  # 4: the reflection step; multiple: keeps padded sides legal
+    except ValueError:
         raise I2IError(
             f"--pad must be a non-negative multiple of 4 and of the size multiple {multiple}, got {pad}"
-        )
+        ) from None
     wrapper = ExportWrapper(inference_copy(generator), value_range, pad=pad).eval()
     model = export_graph(wrapper, multiple, in_channels, opset)
     precision = "fp16" if fp16 else "fp32"

@@ -169,7 +169,7 @@ def train_step(recipe: CUT, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[
     the patch locations come from torch's global RNG (restored on resume). Returns 0-d loss tensors.
     """
     cfg, prec, nets, opts = recipe.cfg, recipe.env.prec, recipe.nets, recipe.optimizers
-    policy = parse_policy(cfg.diffaug)
+    policy = recipe.diffaug_policy
     n = real_A.shape[0]
     real = torch.cat([real_A, real_B]) if cfg.nce_idt else real_A
     inp, flipped = random_hflip(real) if cfg.flip_equivariance else (real, False)
@@ -257,6 +257,7 @@ class CUT(GanRecipe[CUTConfig]):
         )
         self.fixed = fixed_batch(self.sample_set, cfg.n_samples)
         self.kid_probe = None
+        self.diffaug_policy = parse_policy(cfg.diffaug)  # parsed once, not every step
         if cfg.eval_every and ctx.is_main:
             from i2i.eval.inception_features import FIDInception
             from i2i.eval.probes import KIDProbe
