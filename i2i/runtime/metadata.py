@@ -43,6 +43,7 @@ DIRECTIONS = ("AtoB", "BtoA")
 MAX_SIZE_MULTIPLE = 1024
 MAX_CHANNELS = 4
 MAX_NAME_LENGTH = 128
+MAX_INPUT_PAD = 1024
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ class ModelInfo:
 
     ``io``: the network's IO spec from the checkpoint (``io.value_range`` is the network's internal range;
     the ONNX graph itself always takes and returns [0, 1]). ``precision``: ``fp32`` or ``fp16`` (weights
-    and arithmetic; the graph's inputs and outputs stay float32 either way).
+    and arithmetic; the graph's inputs and outputs stay float32 either way). ``input_pad``: pixels of
+    reflection the graph adds on every side before the generator and crops off after (``i2i export
+    --pad``), so an H x W input runs the network on (H + 2 pad) x (W + 2 pad).
     """
 
     arch: str
@@ -62,6 +65,7 @@ class ModelInfo:
     domains: tuple[str, str] | None
     precision: str
     header: dict[str, Any]
+    input_pad: int = 0
 
     @property
     def size_multiple(self) -> int:
@@ -128,6 +132,7 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
             domains=(str(domains[0]), str(domains[1])) if domains else None,
             precision=props.get(PRECISION_KEY, "fp32"),
             header=header,
+            input_pad=int(props.get(INPUT_PAD_KEY, "0")),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise I2IError(f"{source}: i2i metadata is malformed ({err})") from None
@@ -140,12 +145,14 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
 def metadata_problem(info: ModelInfo) -> str | None:
     """Why ``info`` cannot be used (one phrase), or None when every value is in range.
 
-    Checked: size multiple 1..1024, input/output channels 1..4, a known task and precision, a direction
-    of AtoB/BtoA or none, and a name of printable characters (at most 128).
+    Checked: size multiple 1..1024, input pad 0..1024, input/output channels 1..4, a known task and
+    precision, a direction of AtoB/BtoA or none, and a name of printable characters (at most 128).
     """
     io = info.io
     if not 1 <= io.size_multiple <= MAX_SIZE_MULTIPLE:
         return f"size_multiple {io.size_multiple} is outside 1..{MAX_SIZE_MULTIPLE}"
+    if not 0 <= info.input_pad <= MAX_INPUT_PAD:
+        return f"input_pad {info.input_pad} is outside 0..{MAX_INPUT_PAD}"
     for label, channels in (("in_channels", io.in_channels), ("out_channels", io.out_channels)):
         if not 1 <= channels <= MAX_CHANNELS:
             return f"{label} {channels} is outside 1..{MAX_CHANNELS}"

@@ -113,13 +113,13 @@ def run_model(session, image: Image.Image, share: int | None = None) -> Image.Im
         ServeError: 413 when the image does not fit ``share`` even tiled.
     """
     info = session.info
-    multiple = info.size_multiple
-    plan = plan_image(image.width, image.height, multiple, share) if share is not None else None
+    multiple, pad = info.size_multiple, info.input_pad
+    plan = plan_image(image.width, image.height, multiple, share, pad) if share is not None else None
     if share is not None and plan is None:
         raise ServeError(
             413,
             f"image too large for this server's memory: {image.width}x{image.height} needs at least "
-            f"{need_text(image.width, image.height, multiple)}, each request may use "
+            f"{need_text(image.width, image.height, multiple, pad)}, each request may use "
             f"{share / 2**20:,.0f} MiB (--max-memory / --workers)",
         )
     arr = model_input(image, info.io.in_channels)

@@ -6,7 +6,8 @@ its pixels:
 
 - buffers that scale with the whole image (decoded RGB, float32 input and padded copy, the tiled blend's
   accumulators, the output image): :data:`BUFFER_BYTES_PER_PIXEL` per pixel;
-- the network's activations, which scale with the pixels fed at once (the whole image, or one tile):
+- the network's activations, which scale with the pixels the network runs on at once (the whole image,
+  or one tile, plus the reflection border an export with ``--pad`` adds inside the graph):
   :data:`NETWORK_BYTES_PER_PIXEL` per pixel, an upper bound for the shipped generators measured with
   onnxruntime on CPU (a 4 MP ``starry`` image peaked at ~1.4 KiB per pixel before tiling existed).
 
@@ -42,29 +43,37 @@ class Plan:
     need: int
 
 
-def plan_image(width: int, height: int, multiple: int, share: int) -> Plan | None:
+def plan_image(width: int, height: int, multiple: int, share: int, pad: int = 0) -> Plan | None:
     """The plan for a ``width`` x ``height`` image within ``share`` bytes, or None when even the smallest
-    tile does not fit (the caller answers 413)."""
-    padded = round_up(max(width, min_side(multiple)), multiple) * round_up(
-        max(height, min_side(multiple)), multiple
-    )
-    buffers = BUFFER_BYTES_PER_PIXEL * padded
-    whole = buffers + NETWORK_BYTES_PER_PIXEL * padded
+    tile does not fit (the caller answers 413). ``pad``: the model's in-graph reflection border (pixels
+    per side), which the network's activations include."""
+    fed_w = round_up(max(width, min_side(multiple)), multiple)
+    fed_h = round_up(max(height, min_side(multiple)), multiple)
+    buffers = BUFFER_BYTES_PER_PIXEL * fed_w * fed_h
+    whole = buffers + _network_bytes(fed_w, fed_h, pad)
     if whole <= share:
         return Plan(None, whole)
     room = share - buffers
-    side = math.isqrt(max(room, 0) // NETWORK_BYTES_PER_PIXEL)
+    side = math.isqrt(max(room, 0) // NETWORK_BYTES_PER_PIXEL) - 2 * pad
     side = min(MAX_TILE, side - side % multiple)
-    if side < max(min_side(multiple), TILE_OVERLAP + multiple):
+    if side < _smallest_tile(multiple):
         return None
-    return Plan(side, buffers + NETWORK_BYTES_PER_PIXEL * side * side)
+    return Plan(side, buffers + _network_bytes(side, side, pad))
 
 
-def need_text(width: int, height: int, multiple: int) -> str:
+def need_text(width: int, height: int, multiple: int, pad: int = 0) -> str:
     """Human form of the smallest need of an image (its buffers plus the smallest tile), for a 413."""
-    smallest = max(min_side(multiple), TILE_OVERLAP + multiple)
-    need = BUFFER_BYTES_PER_PIXEL * width * height + NETWORK_BYTES_PER_PIXEL * smallest * smallest
+    smallest = _smallest_tile(multiple)
+    need = BUFFER_BYTES_PER_PIXEL * width * height + _network_bytes(smallest, smallest, pad)
     return f"{need / 2**20:,.0f} MiB"
+
+
+def _network_bytes(width: int, height: int, pad: int) -> int:
+    return NETWORK_BYTES_PER_PIXEL * (width + 2 * pad) * (height + 2 * pad)
+
+
+def _smallest_tile(multiple: int) -> int:
+    return max(min_side(multiple), TILE_OVERLAP + multiple)
 
 
 @cache

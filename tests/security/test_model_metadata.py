@@ -41,6 +41,14 @@ def test_bad_metadata_is_one_line_at_load(tmp_path, fields, problem):
     assert "\n" not in message
 
 
+def test_input_pad_is_read_and_checked_at_load(tmp_path):
+    path = conv_model(tmp_path / "padded.onnx", "swap", input_pad=32, task="cut", name="padded")
+    assert TranslatorSession(path, device="cpu", threads=1).info.input_pad == 32
+    huge = conv_model(tmp_path / "huge.onnx", "swap", input_pad=4096, task="cut", name="huge")
+    with pytest.raises(I2IError, match=r"invalid i2i metadata: input_pad 4096 is outside 0\.\.1024$"):
+        TranslatorSession(huge, device="cpu", threads=1)
+
+
 def test_translate_cli_refuses_bad_metadata_with_exit_1(tmp_path):
     path = conv_model(tmp_path / "big.onnx", "swap", task="pix2pix", io={**GOOD_IO, "size_multiple": 10**12})
     (tmp_path / "in").mkdir()

@@ -3,6 +3,7 @@ images that fit run whole, larger ones run tiled, those that cannot fit get 413;
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import signal
 import subprocess
@@ -32,6 +33,15 @@ def test_plan_runs_whole_when_it_fits_else_the_largest_tile_that_fits():
     assert plan_image(5000, 4000, 4, 1024 * MiB) is None  # 1.28 GB of buffers alone
 
 
+def test_plan_counts_the_in_graph_pad_of_a_padded_export():
+    # a 32-px pad runs the network on (w + 64) x (h + 64); the buffers stay the image's own size
+    assert plan_image(100, 60, 4, 64 * MiB, pad=32) == Plan(None, 64 * 100 * 60 + 2048 * 164 * 124)
+    # 2000 x 2000 in 1 GiB: the unpadded tile side 631 less 2 x 32 = 567 -> 564
+    plan = plan_image(2000, 2000, 4, 1024 * MiB, pad=32)
+    assert plan == Plan(564, BUFFER_BYTES_PER_PIXEL * 2000 * 2000 + NETWORK_BYTES_PER_PIXEL * 628 * 628)
+    assert plan.need <= 1024 * MiB
+
+
 class _Spy:
     """A model that records the sides it is fed (identity on [0, 1])."""
 
@@ -55,6 +65,10 @@ def test_large_images_run_tiled_and_too_large_ones_get_413(pool):
     spy.sides.clear()
     run_model(spy, image, share=1024 * MiB)
     assert spy.sides == [(400, 600)]  # fits: whole image, as `i2i translate` runs it
+
+    padded = _Spy(dataclasses.replace(spy.info, input_pad=32))  # tiles shrink by the border's pixels
+    run_model(padded, image, share=64 * MiB)
+    assert set(padded.sides) == {(92, 92)} == {(plan_image(600, 400, 4, 64 * MiB, pad=32).tile,) * 2}
 
     with pytest.raises(ServeError) as caught:
         run_model(spy, Image.new("RGB", (4000, 4000)), share=64 * MiB)

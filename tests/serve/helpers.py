@@ -21,12 +21,13 @@ from i2i.serve.pool import ModelEntry, ModelPool
 from i2i.serve.settings import ServeSettings
 
 
-def conv_model(path: Path, kind: str, **fields) -> Path:
+def conv_model(path: Path, kind: str, input_pad: int = 0, **fields) -> Path:
     """A tiny i2i ONNX export built by hand (no torch): one 3x3 convolution on [0, 1] images.
 
     ``kind``: ``swap`` (red and blue exchanged, edges sharpened) or ``style`` (high-contrast edges).
     ``fields`` go into the header (task, name, direction, domains); sides are declared multiples of 4, so
-    requests go through the same reflect-pad and crop as a real generator.
+    requests go through the same reflect-pad and crop as a real generator. ``input_pad``: the declared
+    in-graph border (``i2i export --pad``); only the metadata says so, the graph adds none.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -63,7 +64,7 @@ def conv_model(path: Path, kind: str, **fields) -> Path:
         "io": {"in_channels": 3, "out_channels": 3, "value_range": [0, 1], "size_multiple": 4},
         **fields,
     }
-    helper.set_model_props(model, metadata_entries(json.dumps(header)))
+    helper.set_model_props(model, metadata_entries(json.dumps(header), input_pad=input_pad))
     onnx.save(model, str(path))
     return path
 
