@@ -10,9 +10,9 @@ from torch import nn
 
 from i2i.errors import I2IError
 
-NormName = Literal["batch", "instance", "none"]
+NormName = Literal["batch", "instance", "layer", "none"]
 InitName = Literal["normal", "xavier", "kaiming", "orthogonal"]
-NORMS: tuple[str, ...] = ("batch", "instance", "none")
+NORMS: tuple[str, ...] = ("batch", "instance", "layer", "none")
 INITS: tuple[str, ...] = ("normal", "xavier", "kaiming", "orthogonal")
 
 
@@ -21,12 +21,17 @@ def norm_layer(norm: str) -> Callable[[int], nn.Module]:
 
     batch: BatchNorm2d with affine parameters and running statistics.
     instance: InstanceNorm2d without affine parameters or running statistics (the papers' choice).
+    layer: GroupNorm with one group (each image normalised over channels and space together) and a
+        per-channel scale/shift, as in MUNIT's decoder. A channel can no longer set its own statistics
+        with one strong local spike, the instance-norm "droplet" that leaves dark blotches (StyleGAN2 §2).
     none: identity.
     """
     if norm == "batch":
         return lambda c: nn.BatchNorm2d(c, affine=True, track_running_stats=True)
     if norm == "instance":
         return lambda c: nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
+    if norm == "layer":
+        return lambda c: nn.GroupNorm(1, c, affine=True)
     if norm == "none":
         return lambda c: nn.Identity()
     raise I2IError(f"unknown norm {norm!r}; valid: {', '.join(NORMS)}")

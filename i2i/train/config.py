@@ -44,6 +44,7 @@ class GanMode(StrEnum):
 class Norm(StrEnum):
     batch = "batch"
     instance = "instance"
+    layer = "layer"
     none = "none"
 
 

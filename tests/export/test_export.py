@@ -98,6 +98,23 @@ def test_unet_batchnorm_export_is_per_image(tmp_path):
     np.testing.assert_allclose(both, _torch_01(inference_copy(module), x), atol=1e-4, rtol=0)
 
 
+def test_layer_norm_export_is_per_image_with_its_scale_and_shift(tmp_path):
+    torch.manual_seed(0)
+    arch = ArchSpec("resnet_6blocks", {"ngf": 4, "norm": "layer"})
+    module = build_generator(arch.name, **arch.kwargs)
+    with torch.no_grad():
+        for norm in (m for m in module.modules() if isinstance(m, torch.nn.GroupNorm)):
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-0.3, 0.3)
+    header = ckpt.make_header(arch, module, task="cut", direction="AtoB", name="ln", domains=("a", "b"))
+    result = export_checkpoint(ckpt.save(tmp_path / "ln.pt", module, header))
+    assert result.verification.passed
+    x = np.random.default_rng(1).random((2, 3, 48, 72), dtype=np.float32)
+    both = _run(result.path, x)
+    np.testing.assert_allclose(both[1:], _run(result.path, x[1:]), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(both, _torch_01(module.eval(), x), atol=1e-4, rtol=0)
+
+
 def test_failed_verification_raises_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setitem(verify_mod.TOLERANCE, "fp32", -1.0)
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.Tanh())

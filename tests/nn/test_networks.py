@@ -8,7 +8,7 @@ from torch import nn
 
 from i2i.errors import I2IError
 from i2i.nn import DISCRIMINATORS, GENERATORS, build_discriminator, build_generator, size_multiple
-from i2i.nn.layers import batchnorm_to_instancenorm, count_parameters, init_weights
+from i2i.nn.layers import batchnorm_to_instancenorm, count_parameters, init_weights, norm_layer
 from i2i.nn.registry import Registry
 
 
@@ -75,12 +75,13 @@ def test_in_out_channels():
     assert g(torch.zeros(1, 1, 16, 16)).shape == (1, 2, 16, 16)
 
 
-@pytest.mark.parametrize("norm", ["batch", "instance", "none"])
+@pytest.mark.parametrize("norm", ["batch", "instance", "layer", "none"])
 def test_norm_choices_build_the_right_layers(norm):
     g = build_generator("resnet_6blocks", ngf=4, norm=norm)
     kinds = {type(m) for m in g.modules()}
     assert (nn.BatchNorm2d in kinds) == (norm == "batch")
     assert (nn.InstanceNorm2d in kinds) == (norm == "instance")
+    assert (nn.GroupNorm in kinds) == (norm == "layer")
     convs = [m for m in g.modules() if isinstance(m, nn.Conv2d)]
     assert all((c.bias is None) == (norm == "batch") for c in convs[:-1])
 
@@ -138,3 +139,16 @@ def test_batchnorm_to_instancenorm_equals_per_image_train_mode_batchnorm():
         expected = g.train()(x)
         got = batchnorm_to_instancenorm(g).eval()(x)
     assert (expected - got).abs().max().item() < 1e-5
+
+
+def test_layer_norm_normalises_each_image_over_channels_and_space_together():
+    norm = norm_layer("layer")(3)
+    x = torch.randn(2, 3, 5, 7) * torch.tensor([1.0, 10.0, 100.0]).view(1, 3, 1, 1) + 4.0
+    y = norm(x)
+    per_image = y.flatten(1)
+    assert torch.allclose(per_image.mean(1), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(per_image.var(1, unbiased=False), torch.ones(2), atol=1e-3)
+    # unlike instance norm, the channels keep their relative scale
+    spread = y.std(dim=(2, 3))
+    assert (spread[:, 2] > 10 * spread[:, 0]).all()
+    assert sum(p.numel() for p in norm.parameters()) == 6  # a scale and a shift per channel
