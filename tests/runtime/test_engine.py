@@ -144,8 +144,9 @@ def test_gate_pass_runs_the_reduced_session(monkeypatch, tiny_model):
     session = engine.open_session(tiny_model.path, device="cpu")
     assert session.gate_note == "" and asked == ["fp32", "bf16"]
     asked.clear()
-    engine.open_session(tiny_model.path, device="cpu")
-    assert asked == ["fp32", "bf16"]  # cached pass: the reduced session is built, nothing measured again
+    monkeypatch.setattr(gate, "measure", lambda *a: pytest.fail("the verdict must come from the cache"))
+    again = engine.open_session(tiny_model.path, device="cpu")
+    assert asked == ["bf16"] and again.gate_note == ""  # cached pass: no fp32 compile, nothing measured
 
 
 def test_explicit_bf16_skips_the_gate(monkeypatch, tiny_model):
