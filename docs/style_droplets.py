@@ -1,9 +1,11 @@
-"""How much of each instance-normalised channel's variance a few pixels carry, layer by layer, in a fast-style
-checkpoint: the "droplet" measure behind ``i2i train style --norm encoder`` (see i2i/nn/transformer.py).
+"""How much of each normalised channel's variance a few pixels carry, layer by layer, in a generator
+checkpoint: the "droplet" measure behind ``i2i train style --norm encoder`` (see i2i/nn/transformer.py) and
+``--norm layer`` for the translation generators.
 
-For every InstanceNorm2d input (1, C, H, W) it prints the share of each channel's variance that its top 1%
-of pixels carry (mean and max over channels), averaged over the photos. Spread-out image content gives a few
-percent to ~15%; a droplet spike that dominates a channel's statistics gives far more.
+For every InstanceNorm2d or GroupNorm (``--norm layer``) input (1, C, H, W) it prints the share of each
+channel's variance that its top 1% of pixels carry (mean and max over channels), averaged over the photos.
+Spread-out image content gives a few percent to ~15%; a droplet spike that dominates a channel's statistics
+gives far more.
 
     python docs/style_droplets.py runs/starry/model.pt ../shared/data/horse2zebra_mini --limit 8
 """
@@ -42,7 +44,7 @@ def main() -> None:
         return lambda _m, inputs, _out: shares.setdefault(name, []).append(top_share(inputs[0][0].float()))
 
     for name, module in net.named_modules():
-        if isinstance(module, nn.InstanceNorm2d):
+        if isinstance(module, nn.InstanceNorm2d | nn.GroupNorm):
             module.register_forward_hook(hook(name))
     paths, _ = list_images(args.photos)
     with torch.no_grad():
