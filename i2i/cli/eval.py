@@ -76,7 +76,8 @@ def fid_command(
         print(json.dumps(scores.to_dict()))
         return
     console.print(
-        f"FID {scores.fid:.2f}   KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
+        f"FID {scores.fid:.2f}   KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} "
+        "(x1e-3, over subsets)   "
         f"real {scores.real_count}, fake {scores.fake_count} images"
     )
 
@@ -210,10 +211,11 @@ def model_command(
     note = " (no test split: these are training images)" if scores.split == "train" else ""
     console.print(
         f"{scores.split} split{note}, {scores.direction}: FID {scores.fid:.2f}   "
-        f"KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3)   "
+        f"KID {scores.kid_mean * 1000:.2f} ± {scores.kid_std * 1000:.2f} (x1e-3, over subsets)   "
         f"{scores.fake_count} translated vs {scores.real_count} real; untranslated: FID "
         f"{scores.untranslated_fid:.2f}   KID {scores.untranslated_kid * 1000:.2f} (x1e-3); KID ratio "
-        f"{scores.kid_ratio:.2f}; checkerboard {scores.checkerboard:.2f}x the inputs'",
+        f"{scores.kid_ratio:.2f} ± {scores.kid_ratio_se:.2f} (s.e. over the images); "
+        f"checkerboard {scores.checkerboard:.2f}x the inputs'",
         soft_wrap=True,
     )
 

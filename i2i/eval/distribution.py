@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from i2i.eval.frechet import fid, kid
 from i2i.eval.inception_features import FIDInception, folder_features
 
@@ -23,6 +25,25 @@ class DistributionScores:
         return asdict(self)
 
 
+def feature_sets(
+    *folders: str | Path, weights: str | Path | None = None, device: str = "cpu", batch_size: int = 32
+) -> list[np.ndarray]:
+    """(N_i, 2048) Inception pool3 features of the images under each folder, cached per folder content."""
+    net = FIDInception(weights, device)
+    tag = f"fid-tf-2015-12-05:{net.weights_path.name}"
+    return [folder_features(folder, net, tag, batch_size) for folder in folders]
+
+
+def distribution_scores(
+    real_feats: np.ndarray, fake_feats: np.ndarray, kid_subsets: int = 100, kid_subset_size: int = 1000
+) -> DistributionScores:
+    """FID and KID of two (N, d) feature sets (real first)."""
+    kid_mean, kid_std = kid(real_feats, fake_feats, kid_subsets, kid_subset_size)
+    return DistributionScores(
+        fid(real_feats, fake_feats), kid_mean, kid_std, len(real_feats), len(fake_feats)
+    )
+
+
 def compare_folders(
     real: str | Path,
     fake: str | Path,
@@ -33,11 +54,5 @@ def compare_folders(
     batch_size: int = 32,
 ) -> DistributionScores:
     """FID and KID of the images under ``fake`` against those under ``real`` (features cached per folder)."""
-    net = FIDInception(weights, device)
-    tag = f"fid-tf-2015-12-05:{net.weights_path.name}"
-    real_feats = folder_features(real, net, tag, batch_size)
-    fake_feats = folder_features(fake, net, tag, batch_size)
-    kid_mean, kid_std = kid(real_feats, fake_feats, kid_subsets, kid_subset_size)
-    return DistributionScores(
-        fid(real_feats, fake_feats), kid_mean, kid_std, len(real_feats), len(fake_feats)
-    )
+    real_feats, fake_feats = feature_sets(real, fake, weights=weights, device=device, batch_size=batch_size)
+    return distribution_scores(real_feats, fake_feats, kid_subsets, kid_subset_size)

@@ -45,7 +45,11 @@ def unpaired_split(data_dir: Path, direction: str) -> tuple[str, Path, Path]:
 @dataclass(frozen=True)
 class UnpairedScores:
     """FID and KID (raw, not x1000; mean and std over ``kid_subsets`` random subsets) of the translated
-    source images against the real target folder."""
+    source images against the real target folder.
+
+    ``kid_std`` only says how much the subsets agree; how much the KID ratio would move on other images of
+    the same domains is ``kid_ratio_se``, its jackknife standard error over the images
+    (:mod:`i2i.eval.jackknife`; NaN when the ratio is undefined or a set has fewer than 3 images)."""
 
     model: str
     data: str
@@ -63,6 +67,7 @@ class UnpairedScores:
     untranslated_fid: float
     untranslated_kid: float
     kid_ratio: float
+    kid_ratio_se: float
     checkerboard: float
     held_out: list[str] | None
     seconds: float
@@ -93,7 +98,8 @@ def eval_unpaired(
     from i2i.data.holdout import holdout_files
     from i2i.data.resolve import resolve_dataset
     from i2i.eval.artifacts import score_pairs
-    from i2i.eval.distribution import compare_folders
+    from i2i.eval.distribution import distribution_scores, feature_sets
+    from i2i.eval.jackknife import kid_ratio_standard_error
     from i2i.imageio import read_image
     from i2i.runtime.inputs import Job
     from i2i.runtime.pipeline import TranslateOptions, translate_jobs
@@ -143,9 +149,14 @@ def eval_unpaired(
             )
         say(f"Inception features of {len(reals)} real {real_dir.name} images (cached), the {len(jobs)} "
             "translations and their inputs")  # fmt: skip
-        compare = {"device": feature_device, "kid_subsets": kid_subsets, "kid_subset_size": kid_subset_size}
-        scores = compare_folders(real_set, fake_dir, **compare)
-        baseline = compare_folders(real_set, source_set, **compare)
+        real_feats, fake_feats, source_feats = feature_sets(
+            real_set, fake_dir, source_set, device=feature_device
+        )
+        scores = distribution_scores(real_feats, fake_feats, kid_subsets, kid_subset_size)
+        baseline = distribution_scores(real_feats, source_feats, kid_subsets, kid_subset_size)
+        ratio_se = kid_ratio_standard_error(
+            real_feats, fake_feats, source_feats[_rows_matching(fake_dir, source_set)]
+        )
         artefacts = score_pairs(
             (np.asarray(read_image(job.source)), np.asarray(read_image(job.target))) for job in jobs
         )
@@ -167,10 +178,19 @@ def eval_unpaired(
         untranslated_kid=baseline.kid_mean,
         # undefined (NaN) when the baseline KID is not positive: the inputs already match the target
         kid_ratio=scores.kid_mean / baseline.kid_mean if baseline.kid_mean > 0 else float("nan"),
+        kid_ratio_se=ratio_se,
         checkerboard=artefacts.checkerboard,
         held_out=[p.name for p in sources] if holdout is not None else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def _rows_matching(translated: Path, sources: Path) -> list[int]:
+    """For each translation in feature order (sorted files under ``translated``), the row of its input
+    among the sorted files under ``sources``: a translation keeps its input's relative name, not its suffix,
+    so the two sorted orders can differ."""
+    rows = {p.relative_to(sources).with_suffix(""): i for i, p in enumerate(list_images(sources)[0])}
+    return [rows[p.relative_to(translated).with_suffix("")] for p in list_images(translated)[0]]
 
 
 def _linked(files: list[Path], root: Path, folder: Path) -> Path:

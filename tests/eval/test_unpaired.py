@@ -77,3 +77,23 @@ def test_holdout_scores_only_the_held_back_train_files(tmp_path):
     assert scores.split == "held-back 0.2 of train" and scores.source == str(root / "trainA")
     assert scores.held_out == held and (scores.fake_count, scores.real_count) == (2, 2)
     assert scores.kid_ratio == pytest.approx(1.0)
+
+
+def test_ratio_error_pairs_each_translation_with_its_own_input(tmp_path):
+    """Identity translations score exactly like their inputs image by image, so every leave-one-out ratio
+    is 1 and the error 0, if each translation is paired with its input. The names are chosen so that the
+    PNG translations sort in another order than their JPEG inputs: "a.jpg" < "a.k.jpg", "a.k.png" < "a.png".
+    """
+    root = _unaligned(tmp_path / "d", splits=("train",), count=5)
+    for i, name in enumerate(("a.jpg", "a.k.jpg", "b.jpg", "b.k.jpg", "c.jpg")):
+        Image.fromarray(smooth_image(32, 50 + i)).save(root / "trainA" / name, quality=95)
+        (root / "trainA" / f"{i}.png").unlink()
+        dark = smooth_image(32, 100 + i) // 4  # a target domain clearly apart, so every baseline KID > 0
+        Image.fromarray(dark).save(root / "trainB" / f"{i}.png")
+    model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
+    try:
+        scores = eval_unpaired(str(model), str(root), kid_subsets=2)
+    except I2IError as err:
+        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    assert scores.kid_ratio == pytest.approx(1.0)
+    assert scores.kid_ratio_se == pytest.approx(0.0, abs=1e-6)
