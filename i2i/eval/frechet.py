@@ -64,12 +64,14 @@ def fid(real: np.ndarray, fake: np.ndarray) -> float:
     return frechet_distance(gaussian_stats(real), gaussian_stats(fake))
 
 
+def kid_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(m, n) matrix of KID's polynomial kernel k(x_i, y_j) = (x_i . y_j / d + 1)^3 for (m, d) x, (n, d) y."""
+    return (x @ y.T / x.shape[1] + 1) ** 3
+
+
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased squared MMD between (m, d) and (n, d) samples with k(x, y) = (x.y / d + 1)^3."""
-    d = x.shape[1]
-    kxx = (x @ x.T / d + 1) ** 3
-    kyy = (y @ y.T / d + 1) ** 3
-    kxy = (x @ y.T / d + 1) ** 3
+    kxx, kyy, kxy = kid_kernel(x, x), kid_kernel(y, y), kid_kernel(x, y)
     m, n = x.shape[0], y.shape[0]
     if m < 2 or n < 2:
         raise I2IError("KID needs at least 2 vectors per set")

@@ -19,16 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 from i2i.errors import I2IError
+from i2i.eval.frechet import kid_kernel
 
 _BLOCK = 1024
 
 
 def _kernel_row_sums(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column sums of k(x_i, y_j) = (x_i . y_j / d + 1)^3 for (m, d) x and (n, d) y, blockwise."""
-    d = x.shape[1]
+    """Row and column sums of KID's kernel matrix for (m, d) x and (n, d) y, computed in row blocks."""
     rows, cols = np.empty(len(x)), np.zeros(len(y))
     for start in range(0, len(x), _BLOCK):
-        block = (x[start : start + _BLOCK] @ y.T / d + 1) ** 3
+        block = kid_kernel(x[start : start + _BLOCK], y)
         rows[start : start + _BLOCK] = block.sum(axis=1)
         cols += block.sum(axis=0)
     return rows, cols
