@@ -31,6 +31,7 @@ NOT_RUN: dict[str, str] = {
     "i2i dream": "optimises a photo for a minute or more (tests/optimize covers it on tiny images)",
     "i2i eval paired": "needs the facades dataset (downloaded on first use) and a minute or more",
     "i2i eval model": "needs the apple2orange dataset (downloaded on first use) and minutes",
+    "i2i eval compare": "needs the apple2orange dataset and a second model (tests/eval covers it)",
     "i2i eval fid": "needs the FID Inception weights (tests/eval covers it)",
     "i2i eval style": "needs VGG16 weights and a minute (tests/eval covers it)",
     "i2i models fetch-official": "downloads from the reference authors' server",

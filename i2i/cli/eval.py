@@ -12,7 +12,10 @@ from i2i.cli.common import DataRootOption, console
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Evaluate: paired L1/PSNR/SSIM/LPIPS, unpaired FID/KID, FID/KID of folders, fast-style losses.",
+    help=(
+        "Evaluate: paired L1/PSNR/SSIM/LPIPS, unpaired FID/KID (and two models compared), FID/KID of "
+        "folders, fast-style losses."
+    ),
 )
 
 ModelOption = Annotated[
@@ -264,5 +267,86 @@ def style_command(
         f"{scores.style_loss:.3g} vs {scores.style_baseline:.3g} unstylised ({100 * scores.style_ratio:.1f}% "
         f"left)   (unweighted; x1e5 and x1e10 for the training log's terms)   near-black "
         f"{100 * scores.near_black:.3f}%   checkerboard {scores.checkerboard:.2f}x the photos'",
+        soft_wrap=True,
+    )
+
+
+@app.command("compare")
+def compare_command(
+    models: Annotated[
+        list[str],
+        typer.Option(
+            "--model",
+            "-m",
+            help="Give it twice: the model to compare against, then the new one (names or .onnx files).",
+            show_default=False,
+        ),
+    ],
+    data: EvalDataOption,
+    direction: EvalDirectionOption = None,
+    limit: LimitOption = None,
+    kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
+    kid_subset_size: Annotated[
+        int, typer.Option(help="Images per KID subset (capped by the set sizes).")
+    ] = 1000,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            "--holdout",
+            min=0.0,
+            max=0.99,
+            help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
+            show_default=False,
+        ),
+    ] = None,
+    device: OrtDeviceOption = "auto",
+    threads: ThreadsOption = None,
+    data_root: DataRootOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Unpaired: is the second model closer to the target domain than the first? Both translate the same
+    images; prints each KID ratio (as `eval model`) and their difference, second minus first, with its
+    paired standard error.
+
+    Two models scored on the same images differ far less by chance than either ratio's own ± suggests
+    (both meet the same hard and easy inputs), so a difference of two or three of its standard errors is
+    worth believing where two overlapping ± ranges would say nothing.
+    """
+    from i2i.errors import I2IError
+    from i2i.eval.unpaired import compare_unpaired
+
+    if len(models) != 2:
+        raise I2IError(f"compare takes exactly two models (-m OLD -m NEW), got {len(models)}")
+    result = compare_unpaired(
+        models[0],
+        models[1],
+        data,
+        direction=direction,
+        limit=limit,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        device=device,
+        threads=threads,
+        data_root=data_root,
+        holdout=holdout,
+        on_stage=_stage_printer(as_json),
+    )
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    first, second = result.first, result.second
+    console.print(
+        f"{first.split}, {first.direction}: {first.fake_count} translated vs {first.real_count} real",
+        soft_wrap=True,
+    )
+    for label, scores in (("first ", first), ("second", second)):
+        console.print(
+            f"  {label} {Path(scores.model).name}: KID ratio {scores.kid_ratio:.3f} ± "
+            f"{scores.kid_ratio_se:.3f}   FID {scores.fid:.2f}   checkerboard {scores.checkerboard:.2f}x",
+            soft_wrap=True,
+        )
+    console.print(
+        f"  second - first: KID ratio {result.ratio_difference:+.3f} ± {result.ratio_difference_se:.3f} "
+        "(paired s.e. over the images)",
         soft_wrap=True,
     )

@@ -12,6 +12,10 @@ with the two samples (the real target images; the source images *with* their tra
 pairs because both come from the same input) contributing independently. Each leave-one-out MMD needs only
 kernel row sums, so the whole estimate costs the same O(n^2 d) as one KID, computed in row blocks to keep
 memory at O(block x n).
+
+Two models scored on the same images share most of that uncertainty (both meet the same hard and easy
+inputs), so their difference is judged by its own jackknife, leaving the same image out of both
+(:func:`kid_ratio_difference_standard_error`, behind ``i2i eval compare``).
 """
 
 from __future__ import annotations
@@ -65,6 +69,22 @@ def _jackknife_variance(values: np.ndarray) -> float:
     return float((n - 1) / n * np.sum((values - values.mean()) ** 2))
 
 
+def _ratio_leave_one_out(
+    real: np.ndarray, fake: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """KID(real, fake) / KID(real, source) with each real image left out, shape (m,), and with each
+    (translation, input) pair left out, shape (n,); None when the ratio is undefined (see below)."""
+    if len(fake) != len(source):
+        raise I2IError(f"fake and source must pair up row by row, got {len(fake)} and {len(source)} rows")
+    if min(len(real), len(fake)) < 3:
+        return None
+    _, kid_without_real, kid_without_fake = mmd2_leave_one_out(real, fake)
+    base, base_without_real, base_without_source = mmd2_leave_one_out(real, source)
+    if base <= 0 or min(base_without_real.min(), base_without_source.min()) <= 0:
+        return None
+    return kid_without_real / base_without_real, kid_without_fake / base_without_source
+
+
 def kid_ratio_standard_error(real: np.ndarray, fake: np.ndarray, source: np.ndarray) -> float:
     """Jackknife standard error of KID(real, fake) / KID(real, source) over the images.
 
@@ -73,14 +93,27 @@ def kid_ratio_standard_error(real: np.ndarray, fake: np.ndarray, source: np.ndar
     fewer than 3 rows, or the baseline KID or one of its leave-one-out values is not positive (the ratio
     is then undefined).
     """
-    if len(fake) != len(source):
-        raise I2IError(f"fake and source must pair up row by row, got {len(fake)} and {len(source)} rows")
-    if min(len(real), len(fake)) < 3:
+    values = _ratio_leave_one_out(real, fake, source)
+    if values is None:
         return float("nan")
-    _, kid_without_real, kid_without_fake = mmd2_leave_one_out(real, fake)
-    base, base_without_real, base_without_source = mmd2_leave_one_out(real, source)
-    if base <= 0 or min(base_without_real.min(), base_without_source.min()) <= 0:
-        return float("nan")
-    over_real = kid_without_real / base_without_real
-    over_pairs = kid_without_fake / base_without_source
+    over_real, over_pairs = values
     return float(np.sqrt(_jackknife_variance(over_real) + _jackknife_variance(over_pairs)))
+
+
+def kid_ratio_difference_standard_error(
+    real: np.ndarray, first: np.ndarray, second: np.ndarray, source: np.ndarray
+) -> float:
+    """Jackknife standard error of ratio(second) - ratio(first), two models' KID ratios on the same images.
+
+    ``first`` and ``second``: (n, d) features of each model's translation of the same n inputs, row i of
+    both belonging to row i of ``source``. Both ratios are recomputed with the same image left out, so what
+    the two models have in common (the same hard and easy inputs, the same real images) cancels: the
+    difference is usually known far better than either ratio. NaN as for
+    :func:`kid_ratio_standard_error`.
+    """
+    if len(first) != len(second):
+        raise I2IError(f"the two models' translations must pair up, got {len(first)} and {len(second)} rows")
+    a, b = _ratio_leave_one_out(real, first, source), _ratio_leave_one_out(real, second, source)
+    if a is None or b is None:
+        return float("nan")
+    return float(np.sqrt(_jackknife_variance(b[0] - a[0]) + _jackknife_variance(b[1] - a[1])))

@@ -76,6 +76,32 @@ class UnpairedScores:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class UnpairedComparison:
+    """Two models scored on the same inputs and real images, and ``ratio_difference`` = second's KID ratio
+    minus first's (negative: the second model is closer to the target domain) with its paired jackknife
+    standard error (:func:`i2i.eval.jackknife.kid_ratio_difference_standard_error`)."""
+
+    first: UnpairedScores
+    second: UnpairedScores
+    ratio_difference: float
+    ratio_difference_se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One model's scores and the features behind them: (m, d) real, (n, d) translations, (n, d) their
+    inputs in the translations' row order."""
+
+    scores: UnpairedScores
+    real: Any
+    fake: Any
+    source: Any
+
+
 def eval_unpaired(
     model: str,
     data: str,
@@ -93,6 +119,93 @@ def eval_unpaired(
     on_stage: Callable[[str], None] | None = None,
 ) -> UnpairedScores:
     """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain."""
+    from i2i.runtime.resolve import resolve_model
+    from i2i.runtime.session import TranslatorSession
+
+    session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
+    (scored,) = _evaluate(
+        [session],
+        [out],
+        data,
+        direction=direction,
+        limit=limit,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        feature_device=feature_device,
+        data_root=data_root,
+        holdout=holdout,
+        say=on_stage or (lambda _m: None),
+    )
+    return scored.scores
+
+
+def compare_unpaired(
+    first: str,
+    second: str,
+    data: str,
+    *,
+    direction: str | None = None,
+    limit: int | None = None,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    device: str = "auto",
+    threads: int | None = None,
+    feature_device: str = "cpu",
+    data_root: str | Path | None = None,
+    holdout: float | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> UnpairedComparison:
+    """Score two models of the same direction on the same images (as :func:`eval_unpaired`) and the
+    difference of their KID ratios with its paired standard error.
+
+    Raises:
+        I2IError: the two models translate in different directions.
+    """
+    from i2i.eval.jackknife import kid_ratio_difference_standard_error
+    from i2i.runtime.resolve import resolve_model
+    from i2i.runtime.session import TranslatorSession
+
+    sessions = [
+        TranslatorSession(resolve_model(name, direction), device=device, threads=threads)
+        for name in (first, second)
+    ]
+    a, b = _evaluate(
+        sessions,
+        [None, None],
+        data,
+        direction=direction,
+        limit=limit,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        feature_device=feature_device,
+        data_root=data_root,
+        holdout=holdout,
+        say=on_stage or (lambda _m: None),
+    )
+    return UnpairedComparison(
+        first=a.scores,
+        second=b.scores,
+        ratio_difference=b.scores.kid_ratio - a.scores.kid_ratio,
+        ratio_difference_se=kid_ratio_difference_standard_error(a.real, a.fake, b.fake, a.source),
+    )
+
+
+def _evaluate(
+    sessions: list[Any],
+    outs: list[str | Path | None],
+    data: str,
+    *,
+    direction: str | None,
+    limit: int | None,
+    kid_subsets: int,
+    kid_subset_size: int,
+    feature_device: str,
+    data_root: str | Path | None,
+    holdout: float | None,
+    say: Callable[[str], None],
+) -> list[_Scored]:
+    """Translate the same source images with each session (into its ``outs`` folder, or a temporary one)
+    and score each against the same real images."""
     import numpy as np
 
     from i2i.data.holdout import holdout_files
@@ -101,16 +214,16 @@ def eval_unpaired(
     from i2i.eval.distribution import distribution_scores, feature_sets
     from i2i.eval.jackknife import kid_ratio_standard_error
     from i2i.imageio import read_image
-    from i2i.runtime.inputs import Job
-    from i2i.runtime.pipeline import TranslateOptions, translate_jobs
-    from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.session import TranslatorSession
 
-    say = on_stage or (lambda _m: None)
     if limit is not None and limit < 2:
         raise I2IError(f"--limit must be >= 2 (FID/KID need two images), got {limit}")
-    session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
-    used = effective_direction(session.info.direction, direction)
+    directions = {effective_direction(s.info.direction, direction) for s in sessions}
+    if len(directions) > 1:
+        raise I2IError(
+            f"the models translate in different directions ({' and '.join(sorted(directions))}); "
+            "compare models of one direction, or pick it with --direction"
+        )
+    (used,) = directions
     data_dir = resolve_dataset(data, data_root, fetch=False)
     split, source_dir, real_dir = unpaired_split(data_dir, used)
     if holdout is not None:
@@ -126,63 +239,91 @@ def eval_unpaired(
     sources = sources[:limit] if limit else sources
     if len(sources) < 2:
         raise I2IError(f"{source_dir}: need at least 2 images, found {len(sources)}")
-    if out is not None and Path(out).is_dir() and any(Path(out).iterdir()):
-        raise I2IError(f"{out}: not empty; --out needs an empty or new folder (FID reads all of it)")
+    for out in outs:
+        if out is not None and Path(out).is_dir() and any(Path(out).iterdir()):
+            raise I2IError(f"{out}: not empty; --out needs an empty or new folder (FID reads all of it)")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="i2i-eval-") as tmp:
-        fake_dir = Path(out) if out is not None else Path(tmp) / "translated"
         real_set = _linked(reals, real_dir, Path(tmp) / "real")
         source_set = _linked(sources, source_dir, Path(tmp) / "source")
-        jobs = [Job(p, fake_dir / f"{p.relative_to(source_dir).with_suffix('')}.png") for p in sources]
-        say(f"translating {len(jobs)} {split}{source_dir.name[-1]} images with {session.path.name}")
-        summary = translate_jobs(
-            session,
-            jobs,
-            multiple=session.info.size_multiple,
-            in_channels=session.info.io.in_channels,
-            options=TranslateOptions(batch=1, overwrite=True),
-        )
-        if summary.failures:
-            first = summary.failures[0]
-            raise I2IError(
-                f"{len(summary.failures)} image(s) failed to translate; first: {first.path}: {first.reason}"
-            )
-        say(f"Inception features of {len(reals)} real {real_dir.name} images (cached), the {len(jobs)} "
+        fake_dirs = [
+            Path(out) if out is not None else Path(tmp) / f"translated{i}" for i, out in enumerate(outs)
+        ]
+        jobs = [
+            _translate(session, sources, source_dir, folder, split, say)
+            for session, folder in zip(sessions, fake_dirs, strict=True)
+        ]
+        say(f"Inception features of {len(reals)} real {real_dir.name} images (cached), the {len(sources)} "
             "translations and their inputs")  # fmt: skip
-        real_feats, fake_feats, source_feats = feature_sets(
-            real_set, fake_dir, source_set, device=feature_device
+        real_feats, *fake_feats, source_feats = feature_sets(
+            real_set, *fake_dirs, source_set, device=feature_device
         )
-        scores = distribution_scores(real_feats, fake_feats, kid_subsets, kid_subset_size)
         baseline = distribution_scores(real_feats, source_feats, kid_subsets, kid_subset_size)
-        ratio_se = kid_ratio_standard_error(
-            real_feats, fake_feats, source_feats[_rows_matching(fake_dir, source_set)]
-        )
-        artefacts = score_pairs(
-            (np.asarray(read_image(job.source)), np.asarray(read_image(job.target))) for job in jobs
-        )
-    return UnpairedScores(
-        model=str(session.path),
-        data=str(data_dir),
-        split=split,
-        direction=used,
-        source=str(source_dir),
-        real=str(real_dir),
-        fake_count=scores.fake_count,
-        real_count=scores.real_count,
-        fid=scores.fid,
-        kid_mean=scores.kid_mean,
-        kid_std=scores.kid_std,
-        kid_subsets=kid_subsets,
-        kid_subset_size=min(kid_subset_size, scores.fake_count, scores.real_count),
-        untranslated_fid=baseline.fid,
-        untranslated_kid=baseline.kid_mean,
-        # undefined (NaN) when the baseline KID is not positive: the inputs already match the target
-        kid_ratio=scores.kid_mean / baseline.kid_mean if baseline.kid_mean > 0 else float("nan"),
-        kid_ratio_se=ratio_se,
-        checkerboard=artefacts.checkerboard,
-        held_out=[p.name for p in sources] if holdout is not None else None,
-        seconds=time.perf_counter() - start,
+        results = []
+        for session, folder, fake, model_jobs in zip(sessions, fake_dirs, fake_feats, jobs, strict=True):
+            scores = distribution_scores(real_feats, fake, kid_subsets, kid_subset_size)
+            paired_source = source_feats[_rows_matching(folder, source_set)]
+            artefacts = score_pairs(
+                (np.asarray(read_image(job.source)), np.asarray(read_image(job.target))) for job in model_jobs
+            )
+            unpaired = UnpairedScores(
+                model=str(session.path),
+                data=str(data_dir),
+                split=split,
+                direction=used,
+                source=str(source_dir),
+                real=str(real_dir),
+                fake_count=scores.fake_count,
+                real_count=scores.real_count,
+                fid=scores.fid,
+                kid_mean=scores.kid_mean,
+                kid_std=scores.kid_std,
+                kid_subsets=kid_subsets,
+                kid_subset_size=min(kid_subset_size, scores.fake_count, scores.real_count),
+                untranslated_fid=baseline.fid,
+                untranslated_kid=baseline.kid_mean,
+                # undefined (NaN) when the baseline KID is not positive: the inputs already match the target
+                kid_ratio=scores.kid_mean / baseline.kid_mean if baseline.kid_mean > 0 else float("nan"),
+                kid_ratio_se=kid_ratio_standard_error(real_feats, fake, paired_source),
+                checkerboard=artefacts.checkerboard,
+                held_out=[p.name for p in sources] if holdout is not None else None,
+                seconds=time.perf_counter() - start,
+            )
+            results.append(_Scored(unpaired, real_feats, fake, paired_source))
+    return results
+
+
+def _translate(
+    session: Any,
+    sources: list[Path],
+    source_dir: Path,
+    fake_dir: Path,
+    split: str,
+    say: Callable[[str], None],
+) -> list[Any]:
+    """Translate ``sources`` into PNGs under ``fake_dir`` (relative names kept); the jobs, in source order.
+
+    Raises:
+        I2IError: an image failed to translate (a score over fewer images would mislead).
+    """
+    from i2i.runtime.inputs import Job
+    from i2i.runtime.pipeline import TranslateOptions, translate_jobs
+
+    jobs = [Job(p, fake_dir / f"{p.relative_to(source_dir).with_suffix('')}.png") for p in sources]
+    say(f"translating {len(jobs)} {split}{source_dir.name[-1]} images with {session.path.name}")
+    summary = translate_jobs(
+        session,
+        jobs,
+        multiple=session.info.size_multiple,
+        in_channels=session.info.io.in_channels,
+        options=TranslateOptions(batch=1, overwrite=True),
     )
+    if summary.failures:
+        first = summary.failures[0]
+        raise I2IError(
+            f"{len(summary.failures)} image(s) failed to translate; first: {first.path}: {first.reason}"
+        )
+    return jobs
 
 
 def _rows_matching(translated: Path, sources: Path) -> list[int]:

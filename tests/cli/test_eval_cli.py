@@ -54,3 +54,33 @@ def test_model_command_needs_a_cyclegan_layout(tmp_path):
     model = identity_onnx(tmp_path / "id.onnx", task="cyclegan")
     result = CliRunner().invoke(app, ["model", "-m", str(model), "--data", str(data)])
     assert isinstance(result.exception, I2IError) and "CycleGAN dataset" in str(result.exception)
+
+
+def test_compare_needs_exactly_two_models(tmp_path):
+    model = identity_onnx(tmp_path / "id.onnx", task="cyclegan")
+    result = CliRunner().invoke(app, ["compare", "-m", str(model), "--data", str(tmp_path)])
+    assert isinstance(result.exception, I2IError) and "exactly two models" in str(result.exception)
+
+
+def test_compare_prints_both_ratios_and_the_difference(tmp_path):
+    from PIL import Image
+
+    from tests.eval.helpers import smooth_image
+
+    for side, shade in (("A", 1), ("B", 3)):
+        folder = tmp_path / "data" / f"train{side}"
+        folder.mkdir(parents=True)
+        for i in range(4):
+            Image.fromarray(smooth_image(32, 10 * shade + i) // shade).save(folder / f"{i}.png")
+    first = identity_onnx(tmp_path / "old.onnx", task="cyclegan")
+    second = identity_onnx(tmp_path / "new.onnx", task="cyclegan", gain=0.5)
+    args = ["compare", "-m", str(first), "-m", str(second), "--data", str(tmp_path / "data")]
+    result = CliRunner().invoke(app, [*args, "--kid-subsets", "2"])
+    if isinstance(result.exception, I2IError) and "Inception" in str(result.exception):
+        pytest.skip(f"FID Inception weights unavailable here: {result.exception}")
+    assert result.exit_code == 0, result.output
+    assert "train, AtoB: 4 translated vs 4 real" in result.output
+    assert (
+        "first  old.onnx: KID ratio 1.000" in result.output and "second new.onnx: KID ratio" in result.output
+    )
+    assert "second - first: KID ratio -" in result.output and "(paired s.e. over the images)" in result.output

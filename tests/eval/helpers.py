@@ -9,19 +9,28 @@ import numpy as np
 from PIL import Image
 
 
-def identity_onnx(path: Path, direction: str | None = "AtoB", task: str = "pix2pix") -> Path:
-    """An i2i export whose output equals its input ([0, 1] in and out, size multiple 4)."""
+def identity_onnx(
+    path: Path, direction: str | None = "AtoB", task: str = "pix2pix", gain: float | None = None
+) -> Path:
+    """An i2i export whose output equals its input ([0, 1] in and out, size multiple 4), or with ``gain``
+    the input times that constant (a model that darkens or brightens)."""
     import onnx
     from onnx import TensorProto, helper
 
     from i2i.runtime.metadata import metadata_entries
 
     dims = ["N", 3, "H", "W"]
+    if gain is None:
+        nodes, weights = [helper.make_node("Identity", ["image"], ["output"])], []
+    else:
+        nodes = [helper.make_node("Mul", ["image", "gain"], ["output"])]
+        weights = [helper.make_tensor("gain", TensorProto.FLOAT, [], [gain])]
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["image"], ["output"])],
+        nodes,
         "identity",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, dims)],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, dims)],
+        initializer=weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

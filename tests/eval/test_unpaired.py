@@ -97,3 +97,45 @@ def test_ratio_error_pairs_each_translation_with_its_own_input(tmp_path):
         pytest.skip(f"FID Inception weights unavailable here: {err}")
     assert scores.kid_ratio == pytest.approx(1.0)
     assert scores.kid_ratio_se == pytest.approx(0.0, abs=1e-6)
+
+
+def _dark_target(root, count=6):
+    """trainA: smooth images; trainB: darker ones, so a model that darkens moves A towards B."""
+    _unaligned(root, splits=("train",), count=count)
+    for i in range(count):
+        Image.fromarray(smooth_image(32, 100 + i) // 3).save(root / "trainB" / f"{i}.png")
+    return root
+
+
+def test_compare_scores_each_model_as_eval_model_does_and_their_paired_difference(tmp_path):
+    from i2i.eval.unpaired import compare_unpaired
+
+    root = _dark_target(tmp_path / "d")
+    same = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
+    darker = identity_onnx(tmp_path / "dark.onnx", direction="AtoB", task="cyclegan", gain=0.4)
+    try:
+        result = compare_unpaired(str(same), str(darker), str(root), kid_subsets=2)
+    except I2IError as err:
+        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    for model, scores in ((same, result.first), (darker, result.second)):
+        alone = eval_unpaired(str(model), str(root), kid_subsets=2)
+        assert scores.model == alone.model and scores.fake_count == alone.fake_count == 6
+        assert scores.kid_ratio == pytest.approx(alone.kid_ratio)
+        assert scores.kid_ratio_se == pytest.approx(alone.kid_ratio_se)
+        assert scores.checkerboard == pytest.approx(alone.checkerboard)
+    assert result.first.kid_ratio == pytest.approx(1.0)  # the identity scores what its inputs score
+    assert result.second.kid_ratio < 1.0  # darkening moves the apples towards the dark target domain
+    assert result.ratio_difference == pytest.approx(result.second.kid_ratio - result.first.kid_ratio)
+    assert 0 < result.ratio_difference_se < float("inf")
+    twice = compare_unpaired(str(darker), str(darker), str(root), kid_subsets=2)
+    assert (twice.ratio_difference, twice.ratio_difference_se) == pytest.approx((0.0, 0.0), abs=1e-9)
+
+
+def test_compare_refuses_models_of_different_directions(tmp_path):
+    from i2i.eval.unpaired import compare_unpaired
+
+    root = _dark_target(tmp_path / "d")
+    forward = identity_onnx(tmp_path / "ab.onnx", direction="AtoB", task="cyclegan")
+    backward = identity_onnx(tmp_path / "ba.onnx", direction="BtoA", task="cyclegan")
+    with pytest.raises(I2IError, match="different directions"):
+        compare_unpaired(str(forward), str(backward), str(root), kid_subsets=2)
