@@ -92,6 +92,13 @@ class ResnetGenerator(nn.Module):
     ``downsample``: ``stride`` (3x3 stride-2 convs) or ``blur`` (stride-1 conv, norm, ReLU, blur-pool).
     ``upsample``: ``transpose`` (3x3 transposed convs), ``resize-conv`` (nearest x2, 3x3 conv) or ``blur``
     (binomial x2, 3x3 conv).
+
+    ``decoder_norm`` (None: ``norm``; not in the papers) is the norm of the decoder half: the last
+    ``n_blocks // 2`` residual blocks and the up-sampling stages, MUNIT's split of a generator into content
+    encoder and decoder. ``norm="instance", decoder_norm="layer"`` keeps instance norm where it strips each
+    input's contrast (the encoder, and every layer PatchNCE reads: the stem, the down stages and the first
+    residual blocks) and puts layer norm where instance norm grows dark "droplet" blotches (the decoder;
+    see :func:`i2i.nn.layers.norm_layer`).
     """
 
     size_multiple = 4
@@ -108,6 +115,7 @@ class ResnetGenerator(nn.Module):
         downsample: str = "stride",
         upsample: str = "transpose",
         residual: bool = False,
+        decoder_norm: str | None = None,
     ) -> None:
         super().__init__()
         if n_blocks < 0:
@@ -134,9 +142,15 @@ class ResnetGenerator(nn.Module):
             c = ngf * mult
             down += down_layers(downsample, c, 2 * c, bias, make_norm)
         self.down = nn.Sequential(*down)
+        decoder_norm = decoder_norm or norm
+        encoder_blocks = n_blocks - n_blocks // 2
         self.blocks = nn.Sequential(
-            *(ResnetBlock(4 * ngf, norm, use_dropout, padding_type) for _ in range(n_blocks))
+            *(
+                ResnetBlock(4 * ngf, norm if i < encoder_blocks else decoder_norm, use_dropout, padding_type)
+                for i in range(n_blocks)
+            )
         )
+        make_norm, bias = norm_layer(decoder_norm), conv_bias(decoder_norm)
         up: list[nn.Module] = []
         for mult in (4, 2):
             c = ngf * mult

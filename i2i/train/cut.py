@@ -90,6 +90,12 @@ class CUTConfig(GanConfig):
         "Generator output = clamp(input + tanh head, -1, 1): it learns a change to the image (not in "
         "the paper; keeps the input's detail in short runs).",
     )
+    decoder_norm: Norm | None = option(
+        None,
+        "Norm of the generator's decoder half (last residual blocks, up-sampling) if not --norm's: "
+        "--norm instance --decoder-norm layer keeps instance norm in the encoder and removes the decoder's "
+        "dark blotches (not in the paper).",
+    )
     antialias_D: bool = option(True, "Anti-aliased (blur-pool) down-sampling in the discriminator.")
     epochs: int | None = option(None, "Epochs at the initial learning rate [200; --fast 150].")
     epochs_decay: int | None = option(None, "Epochs of learning-rate decay [200; --fast 50].")
@@ -220,8 +226,10 @@ class CUT(GanRecipe[CUTConfig]):
     def generator_arch(self) -> ArchSpec:
         arch = super().generator_arch()
         resample = {"downsample": self.cfg.downsample.value, "upsample": self.cfg.upsample.value}
-        residual = {"residual": True} if self.cfg.residual else {}  # older checkpoints have no entry
-        return ArchSpec(arch.name, {**arch.kwargs, **resample, **residual})  # resample always: CUT's is blur
+        optional: dict[str, Any] = {"residual": True} if self.cfg.residual else {}  # older checkpoints: none
+        if self.cfg.decoder_norm is not None:
+            optional["decoder_norm"] = self.cfg.decoder_norm.value
+        return ArchSpec(arch.name, {**arch.kwargs, **resample, **optional})  # resample always: CUT's is blur
 
     def discriminator_arch(self) -> ArchSpec:
         arch = super().discriminator_arch()

@@ -311,3 +311,32 @@ def test_residual_resnet_adds_the_input_to_the_head_and_clamps():
     assert (out - x).abs().mean() < 0.05  # freshly initialised (gain 0.02): nearly the identity
     with pytest.raises(I2IError, match="residual needs as many output as input channels"):
         build_generator("resnet_6blocks", in_channels=1, out_channels=3, residual=True)
+
+
+def _norm_kinds(modules) -> list[str]:
+    return [type(m).__name__ for m in modules if isinstance(m, (nn.InstanceNorm2d, nn.GroupNorm))]
+
+
+def test_decoder_norm_swaps_the_norms_of_the_last_blocks_and_the_up_stages_only():
+    torch.manual_seed(0)
+    split = build_generator(
+        "resnet_9blocks", ngf=8, init="xavier", decoder_norm="layer", residual=True, **CUT_GENERATOR
+    )
+    plain = build_generator("resnet_9blocks", ngf=8, init="xavier", residual=True, **CUT_GENERATOR)
+    # the encoder half (stem, down stages, the first 5 of 9 blocks) keeps instance norm ...
+    assert set(_norm_kinds([*split.stem, *split.down, *split.blocks[:5].modules()])) == {"InstanceNorm2d"}
+    # ... the decoder half (the last 4 blocks and both up stages) has layer norm
+    assert set(_norm_kinds([*split.blocks[5:].modules(), *split.up])) == {"GroupNorm"}
+    assert len(_norm_kinds(split.modules())) == len(_norm_kinds(plain.modules()))
+    # layer norm's per-channel scale and shift: 2 residual norms x 4 blocks x 32 channels, and 16 + 8
+    assert count_parameters(split) - count_parameters(plain) == 2 * (4 * 2 * 32 + 16 + 8)
+    # every layer PatchNCE reads is in the instance-norm encoder, and the layer numbering is unchanged
+    sequence = split.layer_sequence()
+    assert len(sequence) == len(plain.layer_sequence())
+    assert max(CUT_NCE_LAYERS) < len(split.stem) + len(split.down) + 5
+    assert all(isinstance(sequence[i], type(plain.layer_sequence()[i])) for i in CUT_NCE_LAYERS)
+    # without decoder_norm the generator is the one-norm layout, parameter for parameter
+    same = build_generator("resnet_9blocks", ngf=8, init="xavier", decoder_norm=None, **CUT_GENERATOR)
+    assert same.state_dict().keys() == plain.state_dict().keys()
+    with pytest.raises(I2IError, match="unknown norm"):
+        build_generator("resnet_6blocks", ngf=8, decoder_norm="group", **CUT_GENERATOR)

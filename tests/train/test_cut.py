@@ -70,6 +70,7 @@ def test_two_steps_end_in_an_exported_generator_that_translates_and_registers(un
     assert h.arch.name == "resnet_6blocks" and h.io.size_multiple == 4
     assert (h.arch.kwargs["downsample"], h.arch.kwargs["upsample"]) == ("blur", "blur")
     assert "residual" not in h.arch.kwargs  # off: the checkpoint reads as before the option existed
+    assert "decoder_norm" not in h.arch.kwargs
     G = checkpoint.load(path).module
     assert any(isinstance(m, BlurDownsample) for m in G.modules())
     assert any(isinstance(m, BlurUpsample) for m in G.modules())
@@ -228,7 +229,7 @@ def test_ema_snapshots_and_the_held_back_files(unpaired, tmp_path):
     assert checkpoint.load(result.checkpoint).header.recipe["holdout"] == 0.25
 
 
-def test_cli_trains_fastcut_with_holdout_resize_conv_residual_and_diffaug(unpaired, tmp_path):
+def test_cli_trains_fastcut_with_holdout_resize_conv_residual_decoder_norm_and_diffaug(unpaired, tmp_path):
     from i2i.cli.main import app
 
     args = ["train", "cut", "--data", str(unpaired), "--out", str(tmp_path / "cli"), "--fast"]
@@ -246,12 +247,17 @@ def test_cli_trains_fastcut_with_holdout_resize_conv_residual_and_diffaug(unpair
     ]
     args += ["--workers", "0", "--num-patches", "8", "--holdout", "0.2", "--upsample", "resize-conv"]
     args += ["--no-antialias-d", "--nce-idt", "--residual", "--diffaug", "translation"]
+    args += ["--decoder-norm", "layer"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     path = tmp_path / "cli" / "generator_red2blue.pt"
     h = checkpoint.load(path).header
     assert h.arch.kwargs["upsample"] == "resize-conv" and h.recipe["fast"] and not h.recipe["antialias_D"]
     assert h.arch.kwargs["residual"] is True and checkpoint.load(path).module.residual
+    assert (
+        h.arch.kwargs["decoder_norm"] == "layer" and cut.load_config(tmp_path / "cli").decoder_norm == "layer"
+    )
+    assert isinstance(checkpoint.load(path).module.up[2], torch.nn.GroupNorm)
     assert h.recipe["diffaug"] == "translation"
     exported = CliRunner().invoke(app, ["export", str(path), "-o", str(tmp_path / "res.onnx")])
     assert exported.exit_code == 0, exported.output  # the export verifies the skip and clamp against torch
