@@ -44,6 +44,18 @@ ThreadsOption = Annotated[
     int | None, typer.Option("--threads", min=1, help="onnxruntime CPU threads.", show_default=False)
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+KidSubsetsOption = Annotated[int, typer.Option(help="Random subsets for KID.")]
+KidSubsetSizeOption = Annotated[int, typer.Option(help="Images per KID subset (capped by the set sizes).")]
+HoldoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--holdout",
+        min=0.0,
+        max=0.99,
+        help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
+        show_default=False,
+    ),
+]
 
 
 def _stage_printer(as_json: bool):  # -> Callable[[str], None]
@@ -65,10 +77,8 @@ def fid_command(
         typer.Option(help="FID Inception TorchScript file (skips the resolver).", show_default=False),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu | cuda.")] = "cpu",
-    kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
-    kid_subset_size: Annotated[
-        int, typer.Option(help="Images per KID subset (capped by the set sizes).")
-    ] = 1000,
+    kid_subsets: KidSubsetsOption = 100,
+    kid_subset_size: KidSubsetSizeOption = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """FID and KID between two folders, with the standard TF Inception pool3 features."""
@@ -166,20 +176,9 @@ def model_command(
             show_default=False,
         ),
     ] = None,
-    kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
-    kid_subset_size: Annotated[
-        int, typer.Option(help="Images per KID subset (capped by the set sizes).")
-    ] = 1000,
-    holdout: Annotated[
-        float | None,
-        typer.Option(
-            "--holdout",
-            min=0.0,
-            max=0.99,
-            help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
-            show_default=False,
-        ),
-    ] = None,
+    kid_subsets: KidSubsetsOption = 100,
+    kid_subset_size: KidSubsetSizeOption = 1000,
+    holdout: HoldoutOption = None,
     device: OrtDeviceOption = "auto",
     threads: ThreadsOption = None,
     data_root: DataRootOption = None,
@@ -285,20 +284,9 @@ def compare_command(
     data: EvalDataOption,
     direction: EvalDirectionOption = None,
     limit: LimitOption = None,
-    kid_subsets: Annotated[int, typer.Option(help="Random subsets for KID.")] = 100,
-    kid_subset_size: Annotated[
-        int, typer.Option(help="Images per KID subset (capped by the set sizes).")
-    ] = 1000,
-    holdout: Annotated[
-        float | None,
-        typer.Option(
-            "--holdout",
-            min=0.0,
-            max=0.99,
-            help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
-            show_default=False,
-        ),
-    ] = None,
+    kid_subsets: KidSubsetsOption = 100,
+    kid_subset_size: KidSubsetSizeOption = 1000,
+    holdout: HoldoutOption = None,
     device: OrtDeviceOption = "auto",
     threads: ThreadsOption = None,
     data_root: DataRootOption = None,
