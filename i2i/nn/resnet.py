@@ -150,11 +150,11 @@ class ResnetGenerator(nn.Module):
                 for i in range(n_blocks)
             )
         )
-        make_norm, bias = norm_layer(decoder_norm), conv_bias(decoder_norm)
+        make_up_norm, up_bias = norm_layer(decoder_norm), conv_bias(decoder_norm)
         up: list[nn.Module] = []
         for mult in (4, 2):
             c = ngf * mult
-            up += [*up_conv(upsample, c, c // 2, 3, 1, bias), make_norm(c // 2), nn.ReLU(inplace=True)]
+            up += [*up_conv(upsample, c, c // 2, 3, 1, up_bias), make_up_norm(c // 2), nn.ReLU(inplace=True)]
         self.up = nn.Sequential(*up)
         pad_layers, conv_pad = _pad(padding_type, 3)
         self.head = nn.Sequential(*pad_layers, nn.Conv2d(ngf, out_channels, 7, padding=conv_pad), nn.Tanh())
