@@ -5,6 +5,7 @@ Nothing here imports torch: `i2i translate --help` must start fast.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +62,24 @@ def subcommand_names(group: typer.Typer) -> list[str]:
 def group_help(lead: str, group: typer.Typer) -> str:
     """``lead: sub1, sub2, ...`` so that a group's one-line help always names every subcommand."""
     return f"{lead}: {', '.join(subcommand_names(group))}."
+
+
+def reflow(text: str) -> str:
+    """``text`` (a docstring or help) with each paragraph's lines joined into one: Typer's rich help
+    wraps the first paragraph to the terminal but keeps the source line breaks of the later ones, which
+    turns them ragged on a terminal narrower than the source."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def reflow_help(group: typer.Typer) -> None:
+    """Give every command of ``group`` and of its sub-groups its docstring, reflowed, as help text."""
+    for info in group.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = reflow(info.callback.__doc__)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            reflow_help(sub.typer_instance)
 
 
 def not_yet_available(group: str) -> typer.Typer:

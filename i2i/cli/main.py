@@ -22,7 +22,7 @@ from i2i.cli import serve as serve_cli
 from i2i.cli import stylize as stylize_cli
 from i2i.cli import train as train_cli
 from i2i.cli import translate as translate_cli
-from i2i.cli.common import console, group_help
+from i2i.cli.common import console, group_help, reflow_help
 from i2i.errors import I2IError
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ dream_cli.register(app)
 app.add_typer(models_cli.app, name="models", help=group_help("Named models", models_cli.app))
 app.add_typer(data_cli.app, name="data", help=group_help("Datasets", data_cli.app))
 app.add_typer(eval_cli.app, name="eval", help=group_help("Evaluate", eval_cli.app))
+reflow_help(app)
 
 
 def _version(value: bool) -> None:

@@ -25,7 +25,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from i2i.cli.common import console
+from i2i.cli.common import console, reflow
 from i2i.errors import I2IError
 from i2i.train.config import RunConfig, enum_of, field_types
 
@@ -177,7 +177,7 @@ def build_command(name: str, entry: RecipeCommand) -> click.Command:
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     sub = typer.Typer(add_completion=False)
-    sub.command(name, help=entry.help)(command)
+    sub.command(name, help=reflow(entry.help))(command)
     return typer.main.get_command(sub)
 
 

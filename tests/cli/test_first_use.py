@@ -96,6 +96,23 @@ def test_every_group_help_names_all_its_subcommands(monkeypatch):
         assert all(name in own.output for name in names)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["translate"], ["eval", "compare"], ["eval", "style"], ["models", "ship"], ["train", "cut"]],
+)
+def test_help_paragraphs_wrap_to_the_terminal_not_to_the_source(monkeypatch, args):
+    # On a wide terminal every paragraph of a command's help fits on one line; the source's line breaks
+    # (docstrings wrap near 110 columns) must not survive into the later paragraphs.
+    monkeypatch.setenv("COLUMNS", "1000")
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0
+    prose = result.output.split("Usage:")[1].split("╭")[0]
+    lines = [line.strip() for line in prose.splitlines()][1:]
+    paragraphs = "\n".join(lines).strip().split("\n\n")
+    assert len(paragraphs) >= 2, prose
+    assert all("\n" not in p for p in paragraphs), paragraphs
+
+
 def _entry(origin: str, task: str, name: str = "apple2orange") -> ModelEntry:
     return ModelEntry(
         name=name,
