@@ -79,7 +79,7 @@ def fid_command(
     device: Annotated[str, typer.Option(help="cpu | cuda.")] = "cpu",
     kid_subsets: KidSubsetsOption = 100,
     kid_subset_size: KidSubsetSizeOption = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """FID and KID between two folders, with the standard TF Inception pool3 features."""
     from i2i.eval.distribution import compare_folders
