@@ -17,7 +17,12 @@ def register(app: typer.Typer) -> None:
 
 def export_command(
     checkpoint: Annotated[
-        Path, typer.Argument(help="Generator checkpoint (.pt) written by i2i.", show_default=False)
+        Path,
+        typer.Argument(
+            help="Generator checkpoint (.pt) written by i2i, or an i2i ONNX file to export again with "
+            "other options (its generator is rebuilt from the file).",
+            show_default=False,
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -37,20 +42,37 @@ def export_command(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing ONNX file.")] = False,
     pad: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--pad",
             help="Reflection-pad every image by this many pixels inside the graph and crop them off the "
             "output (a multiple of 4): keeps the generator's own borders, where short runs draw stripes, out "
-            "of the picture; costs (side + 2 pad)^2 / side^2 of the work.",
+            "of the picture; costs (side + 2 pad)^2 / side^2 of the work. Default: 0, or an ONNX "
+            "input's own.",
+            show_default=False,
         ),
-    ] = 0,
+    ] = None,
+    strength: Annotated[
+        float | None,
+        typer.Option(
+            "--strength",
+            help="Return input + STRENGTH x (translation - input), clamped: below 1 blends the translation "
+            "with the input, above 1 strengthens the change (at most 4; needs as many output channels as "
+            "input channels). Default: 1, or an ONNX input's own.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Export a checkpoint to ONNX (dynamic batch and size, [0,1] in and out) and verify it against torch."""
+    """Export a checkpoint to ONNX (dynamic batch and size, [0,1] in and out) and verify it against torch.
+
+    Given an i2i ONNX file instead, rebuild its generator from the file and export it again, e.g. with
+    another --pad or --strength, or as fp16; the default output is then NAME.reexported.onnx."""
     with console.status(f"exporting {checkpoint} and verifying with onnxruntime..."):
         from i2i.export import export_checkpoint
 
-        result = export_checkpoint(checkpoint, out, fp16=fp16, opset=opset, overwrite=overwrite, pad=pad)
+        result = export_checkpoint(
+            checkpoint, out, fp16=fp16, opset=opset, overwrite=overwrite, pad=pad, strength=strength
+        )
     v = result.verification
     sizes = sorted({f"{c.shape[2]}x{c.shape[3]}" for c in v.checks})
     console.print(

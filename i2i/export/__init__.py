@@ -9,6 +9,7 @@ per-image instance statistics, dropout removed, and the checkpoint header copied
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import secrets
@@ -23,7 +24,7 @@ from i2i.export.onnx_export import export_graph
 from i2i.export.verify import Verification, verify_export
 from i2i.export.wrapper import ExportWrapper, inference_copy
 from i2i.nn.layers import check_pad
-from i2i.runtime.metadata import metadata_entries
+from i2i.runtime.metadata import MAX_STRENGTH, metadata_entries
 
 __all__ = ["ExportResult", "ExportWrapper", "export_checkpoint", "export_generator", "inference_copy"]
 
@@ -55,10 +56,12 @@ def export_generator(
     opset: int | None = None,
     overwrite: bool = False,
     pad: int = 0,
+    strength: float = 1.0,
 ) -> ExportResult:
     """Export, verify, then atomically write ``out``; nothing is written if verification fails. ``pad``:
     reflection padding put around the generator inside the graph (:class:`ExportWrapper`), a multiple of
-    ``multiple``; recorded in the metadata.
+    ``multiple``; ``strength``: how far the output moves from the input towards the translation (1: the
+    translation). Both are recorded in the metadata.
 
     Raises:
         I2IError: ``out`` exists (without ``overwrite``), export failed, or onnxruntime differs from torch
@@ -73,14 +76,21 @@ def export_generator(
         raise I2IError(
             f"--pad must be a non-negative multiple of 4 and of the size multiple {multiple}, got {pad}"
         ) from None
-    wrapper = ExportWrapper(inference_copy(generator), value_range, pad=pad).eval()
+    out_channels = json.loads(header_json).get("io", {}).get("out_channels", in_channels)
+    if strength != 1.0 and out_channels != in_channels:
+        raise I2IError(
+            f"--strength needs as many output channels as input channels ({out_channels} vs {in_channels})"
+        )
+    if not 0.0 < strength <= MAX_STRENGTH:
+        raise I2IError(f"--strength must be in (0, {MAX_STRENGTH:g}], got {strength}")
+    wrapper = ExportWrapper(inference_copy(generator), value_range, pad=pad, strength=strength).eval()
     model = export_graph(wrapper, multiple, in_channels, opset)
     precision = "fp16" if fp16 else "fp32"
     if fp16:
         from i2i.export.fp16 import to_fp16
 
         model = to_fp16(model)
-    for key, value in metadata_entries(header_json, precision, input_pad=pad).items():
+    for key, value in metadata_entries(header_json, precision, input_pad=pad, strength=strength).items():
         model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
     model.doc_string = "i2i export: float32 NCHW image in [0, 1] -> translated image in [0, 1]"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -108,25 +118,50 @@ def export_checkpoint(
     fp16: bool = False,
     opset: int | None = None,
     overwrite: bool = False,
-    pad: int = 0,
+    pad: int | None = None,
+    strength: float | None = None,
 ) -> ExportResult:
-    """Export the generator checkpoint at ``checkpoint`` (see :func:`export_generator`)."""
-    from i2i import checkpoint as ckpt
+    """Export the generator checkpoint at ``checkpoint`` (see :func:`export_generator`).
 
+    ``checkpoint`` may also be an i2i ONNX file (``.onnx``): its generator is rebuilt
+    (:func:`i2i.export.from_onnx.generator_from_onnx`) and exported again, keeping the file's own pad and
+    strength unless ``pad``/``strength`` are given (a checkpoint's defaults: 0 and 1). The default output
+    is then ``NAME.reexported.onnx``; the input file itself is never replaced.
+    """
     checkpoint = Path(checkpoint)
-    loaded = ckpt.load(checkpoint)
-    header = loaded.header
-    if header.role != "generator":
-        raise I2IError(f"{checkpoint}: is a {header.role}; only generators can be exported for translation")
+    if checkpoint.suffix.lower() == ".onnx":
+        from i2i.export.from_onnx import generator_from_onnx
+
+        rebuilt = generator_from_onnx(checkpoint)
+        module, header_json, io = rebuilt.module, rebuilt.header_json, rebuilt.info.io
+        pad = rebuilt.info.input_pad if pad is None else pad
+        strength = rebuilt.info.strength if strength is None else strength
+        target = (
+            Path(out) if out is not None else default_output(checkpoint.with_suffix(".reexported.pt"), fp16)
+        )
+        if target.resolve() == checkpoint.resolve():
+            raise I2IError(f"{target}: is the model being exported; write the new export elsewhere (-o)")
+    else:
+        from i2i import checkpoint as ckpt
+
+        loaded = ckpt.load(checkpoint)
+        header = loaded.header
+        if header.role != "generator":
+            raise I2IError(
+                f"{checkpoint}: is a {header.role}; only generators can be exported for translation"
+            )
+        module, header_json, io = loaded.module, header.to_json(), header.io
+        target = Path(out) if out is not None else default_output(checkpoint, fp16)
     return export_generator(
-        loaded.module,
-        header.to_json(),
-        Path(out) if out is not None else default_output(checkpoint, fp16),
-        value_range=header.io.value_range,
-        multiple=header.io.size_multiple,
-        in_channels=header.io.in_channels,
+        module,
+        header_json,
+        target,
+        value_range=io.value_range,
+        multiple=io.size_multiple,
+        in_channels=io.in_channels,
         fp16=fp16,
         opset=opset,
         overwrite=overwrite,
-        pad=pad,
+        pad=0 if pad is None else pad,
+        strength=1.0 if strength is None else strength,
     )

@@ -44,18 +44,32 @@ class ExportWrapper(nn.Module):
     ``pad`` (a multiple of 4): reflection-pad the image by that many pixels before the generator and crop
     them off after (:func:`~i2i.nn.layers.with_reflected_border`), so the generator's own borders, which
     short CPU runs learn badly (stripes along the edges), fall outside the picture. It adds no weights.
+
+    ``strength`` (> 0; needs C_in == C_out): return ``clamp(image + strength * (translation - image))``
+    instead of the translation itself. Below 1 it blends the translation with the input; above 1 it
+    extrapolates the change the generator makes (for apple2orange: more saturated oranges). At 1 the graph
+    is the plain generator's.
     """
 
     def __init__(
-        self, generator: nn.Module, value_range: tuple[float, float] = (-1.0, 1.0), pad: int = 0
+        self,
+        generator: nn.Module,
+        value_range: tuple[float, float] = (-1.0, 1.0),
+        pad: int = 0,
+        strength: float = 1.0,
     ) -> None:
         super().__init__()
         self.generator = generator
         lo, hi = (float(v) for v in value_range)
         if hi <= lo:
             raise ValueError(f"value_range must be increasing, got {value_range}")
-        self.lo, self.span, self.pad = lo, hi - lo, check_pad(pad)
+        if not strength > 0.0:
+            raise ValueError(f"strength must be positive, got {strength}")
+        self.lo, self.span, self.pad, self.strength = lo, hi - lo, check_pad(pad), float(strength)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         out = with_reflected_border(self.generator, image * self.span + self.lo, self.pad)
-        return ((out - self.lo) / self.span).clamp(0.0, 1.0)
+        translated = ((out - self.lo) / self.span).clamp(0.0, 1.0)
+        if self.strength == 1.0:
+            return translated
+        return (image + self.strength * (translated - image)).clamp(0.0, 1.0)

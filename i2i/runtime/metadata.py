@@ -32,6 +32,8 @@ IO_RANGE_KEY = "i2i.io_range"
 PRECISION_KEY = "i2i.precision"
 #: reflection padding the export put around the generator (``i2i export --pad``); absent when none
 INPUT_PAD_KEY = "i2i.input_pad"
+#: how far the graph moves the image towards the generator's output (``i2i export --strength``); absent at 1
+STRENGTH_KEY = "i2i.strength"
 
 #: Value range of the exported graph's input and output tensors.
 IO_RANGE = (0.0, 1.0)
@@ -44,6 +46,7 @@ MAX_SIZE_MULTIPLE = 1024
 MAX_CHANNELS = 4
 MAX_NAME_LENGTH = 128
 MAX_INPUT_PAD = 1024
+MAX_STRENGTH = 4.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,9 @@ class ModelInfo:
     the ONNX graph itself always takes and returns [0, 1]). ``precision``: ``fp32`` or ``fp16`` (weights
     and arithmetic; the graph's inputs and outputs stay float32 either way). ``input_pad``: pixels of
     reflection the graph adds on every side before the generator and crops off after (``i2i export
-    --pad``), so an H x W input runs the network on (H + 2 pad) x (W + 2 pad).
+    --pad``), so an H x W input runs the network on (H + 2 pad) x (W + 2 pad). ``strength``: the graph
+    returns ``input + strength * (translation - input)``, clamped (``i2i export --strength``; 1: the
+    generator's own output).
     """
 
     arch: str
@@ -66,6 +71,7 @@ class ModelInfo:
     precision: str
     header: dict[str, Any]
     input_pad: int = 0
+    strength: float = 1.0
 
     @property
     def size_multiple(self) -> int:
@@ -85,15 +91,22 @@ class ModelInfo:
         """One line: ``apple2orange (cyclegan, AtoB) resnet_9blocks fp32, sides multiple of 4``."""
         label = self.name or "unnamed"
         task = ", ".join(x for x in (self.task, self.direction) if x)
-        return f"{label} ({task}) {self.arch} {self.precision}, sides multiple of {self.size_multiple}"
+        strength = f", strength {self.strength:g}" if self.strength != 1.0 else ""
+        return (
+            f"{label} ({task}) {self.arch} {self.precision}{strength}, sides multiple of {self.size_multiple}"
+        )
 
 
-def metadata_entries(header_json: str, precision: str = "fp32", input_pad: int = 0) -> dict[str, str]:
+def metadata_entries(
+    header_json: str, precision: str = "fp32", input_pad: int = 0, strength: float = 1.0
+) -> dict[str, str]:
     """The ``metadata_props`` key/value strings for an export of a model with this header JSON."""
     header = json.loads(header_json)
     io = header.get("io", {})
-    pad = {INPUT_PAD_KEY: str(input_pad)} if input_pad else {}
-    return pad | {
+    optional = {INPUT_PAD_KEY: str(input_pad)} if input_pad else {}
+    if strength != 1.0:
+        optional[STRENGTH_KEY] = repr(float(strength))
+    return optional | {
         FORMAT_KEY: FORMAT,
         FORMAT_VERSION_KEY: str(FORMAT_VERSION),
         HEADER_KEY: header_json,
@@ -133,6 +146,7 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
             precision=props.get(PRECISION_KEY, "fp32"),
             header=header,
             input_pad=int(props.get(INPUT_PAD_KEY, "0")),
+            strength=float(props.get(STRENGTH_KEY, "1")),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise I2IError(f"{source}: i2i metadata is malformed ({err})") from None
@@ -145,14 +159,17 @@ def model_info_from_metadata(props: dict[str, str], source: str = "model") -> Mo
 def metadata_problem(info: ModelInfo) -> str | None:
     """Why ``info`` cannot be used (one phrase), or None when every value is in range.
 
-    Checked: size multiple 1..1024, input pad 0..1024, input/output channels 1..4, a known task and
-    precision, a direction of AtoB/BtoA or none, and a name of printable characters (at most 128).
+    Checked: size multiple 1..1024, input pad 0..1024, strength in (0, 4], input/output channels 1..4, a
+    known task and precision, a direction of AtoB/BtoA or none, and a name of printable characters (at
+    most 128).
     """
     io = info.io
     if not 1 <= io.size_multiple <= MAX_SIZE_MULTIPLE:
         return f"size_multiple {io.size_multiple} is outside 1..{MAX_SIZE_MULTIPLE}"
     if not 0 <= info.input_pad <= MAX_INPUT_PAD:
         return f"input_pad {info.input_pad} is outside 0..{MAX_INPUT_PAD}"
+    if not 0.0 < info.strength <= MAX_STRENGTH:  # also refuses NaN
+        return f"strength {info.strength} is outside (0, {MAX_STRENGTH:g}]"
     for label, channels in (("in_channels", io.in_channels), ("out_channels", io.out_channels)):
         if not 1 <= channels <= MAX_CHANNELS:
             return f"{label} {channels} is outside 1..{MAX_CHANNELS}"
