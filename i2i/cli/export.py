@@ -19,8 +19,9 @@ def export_command(
     checkpoint: Annotated[
         Path,
         typer.Argument(
-            help="Generator checkpoint (.pt) written by i2i, or an i2i ONNX file to export again with "
-            "other options (its generator is rebuilt from the file).",
+            help="Generator checkpoint (.pt) written by i2i, or an i2i ONNX file or model name "
+            "(`i2i models list`) to export again with other options (its generator is rebuilt from the "
+            "file).",
             show_default=False,
         ),
     ],
@@ -65,8 +66,9 @@ def export_command(
 ) -> None:
     """Export a checkpoint to ONNX (dynamic batch and size, [0,1] in and out) and verify it against torch.
 
-    Given an i2i ONNX file instead, rebuild its generator from the file and export it again, e.g. with
-    another --pad or --strength, or as fp16; the default output is then NAME.reexported.onnx."""
+    Given an i2i ONNX file or a model name instead, rebuild its generator from the file and export it
+    again, e.g. with another --pad or --strength, or as fp16; the default output is then
+    NAME.reexported.onnx (for a name, in the current folder)."""
     with console.status(f"exporting {checkpoint} and verifying with onnxruntime..."):
         from i2i.export import export_checkpoint
 

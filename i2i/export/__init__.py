@@ -123,22 +123,27 @@ def export_checkpoint(
 ) -> ExportResult:
     """Export the generator checkpoint at ``checkpoint`` (see :func:`export_generator`).
 
-    ``checkpoint`` may also be an i2i ONNX file (``.onnx``): its generator is rebuilt
-    (:func:`i2i.export.from_onnx.generator_from_onnx`) and exported again, keeping the file's own pad and
-    strength unless ``pad``/``strength`` are given (a checkpoint's defaults: 0 and 1). The default output
-    is then ``NAME.reexported.onnx``; the input file itself is never replaced.
+    ``checkpoint`` may also be an i2i ONNX file (``.onnx``) or the name of a model (``apple2orange``, as
+    ``i2i models list`` shows): its generator is rebuilt (:func:`i2i.export.from_onnx.generator_from_onnx`)
+    and exported again, keeping the file's own pad and strength unless ``pad``/``strength`` are given (a
+    checkpoint's defaults: 0 and 1). The default output is then ``NAME.reexported.onnx`` (for a named
+    model, in the current folder); the input file itself is never replaced.
     """
+    from i2i.runtime.resolve import is_model_path, resolve_model
+
     checkpoint = Path(checkpoint)
-    if checkpoint.suffix.lower() == ".onnx":
+    named = not is_model_path(str(checkpoint))
+    if named or checkpoint.suffix.lower() == ".onnx":
         from i2i.export.from_onnx import generator_from_onnx
 
-        rebuilt = generator_from_onnx(checkpoint)
+        source = resolve_model(str(checkpoint)) if named else checkpoint
+        rebuilt = generator_from_onnx(source)
         module, header_json, io = rebuilt.module, rebuilt.header_json, rebuilt.info.io
         pad = rebuilt.info.input_pad if pad is None else pad
         strength = rebuilt.info.strength if strength is None else strength
-        target = (
-            Path(out) if out is not None else default_output(checkpoint.with_suffix(".reexported.pt"), fp16)
-        )
+        stem = Path(checkpoint.name) if named else checkpoint
+        target = Path(out) if out is not None else default_output(stem.with_suffix(".reexported.pt"), fp16)
+        checkpoint = source
         if target.resolve() == checkpoint.resolve():
             raise I2IError(f"{target}: is the model being exported; write the new export elsewhere (-o)")
     else:

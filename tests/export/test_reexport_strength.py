@@ -173,3 +173,25 @@ def test_cli_reexport_of_a_foreign_onnx_is_one_line_error(tmp_path, capsys, monk
     assert exc.value.code == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "not an i2i ONNX export" in lines[0]
+
+
+@pytest.mark.slow
+def test_named_shipped_model_reexports_bit_identically_into_the_current_folder(tmp_path, monkeypatch):
+    """The shipped apple2orange (a trained model, not a fresh one) rebuilt from its own file: same outputs."""
+    from i2i.runtime.resolve import resolve_model
+
+    monkeypatch.chdir(tmp_path)
+    result = export_checkpoint("apple2orange")
+    assert result.path == Path("apple2orange.reexported.onnx") and (tmp_path / result.path).is_file()
+    shipped = resolve_model("apple2orange")
+    assert _props(result.path)["i2i.header"] == _props(shipped)["i2i.header"]
+    assert _props(result.path)["i2i.input_pad"] == _props(shipped)["i2i.input_pad"]
+    x = np.random.default_rng(7).random((1, 3, 64, 96), dtype=np.float32)
+    np.testing.assert_array_equal(_run(result.path, x), _run(shipped, x))
+
+
+def test_unknown_model_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(I2IError, match="no-such-model"):
+        export_checkpoint("no-such-model", strength=1.5)
+    assert not list(tmp_path.iterdir())
