@@ -73,8 +73,9 @@ def generator_from_onnx(path: str | Path) -> RebuiltGenerator:
 
 
 def _named_weights(graph: onnx.GraphProto, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The generator's state dict read off ``graph``'s initializers (float32), with merged unnamed
-    weights/biases recovered through the node that reads their named sibling."""
+    """The generator's state dict read off ``graph``'s initializers (float32); a weight or bias the
+    exporter merged into an unnamed tensor, or a Conv bias it dropped (all zero), is recovered through the
+    node that reads its named sibling."""
     tensors = {init.name: init for init in graph.initializer}
     names = {key: WEIGHT_PREFIX + key for key in expected if WEIGHT_PREFIX + key in tensors}
     zeros: dict[str, torch.Tensor] = {}

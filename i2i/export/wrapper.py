@@ -47,8 +47,8 @@ class ExportWrapper(nn.Module):
 
     ``strength`` (> 0; needs C_in == C_out): return ``clamp(image + strength * (translation - image))``
     instead of the translation itself. Below 1 it blends the translation with the input; above 1 it
-    extrapolates the change the generator makes (for apple2orange: more saturated oranges). At 1 the graph
-    is the plain generator's.
+    extrapolates the change the generator makes (for the shipped apple2orange, 1.5 pushes red apples past
+    orange into yellow: a hue change extrapolates along the hue). At 1 the graph is the plain generator's.
     """
 
     def __init__(
