@@ -1,7 +1,11 @@
 """Regenerate the README's pictures of the shipped models from the files in weights/.
 
 Each picture is a grid of bundled samples (one row) over what a shipped model makes of them (the next
-row), 256 px per tile, run through onnxruntime in float32 so the bytes do not depend on the CPU:
+row), 256 px per tile, run through onnxruntime in float32, so the pictures do not depend on whether the CPU
+has bf16. They are not byte-identical across CPUs: onnxruntime's fp32 kernels differ by instruction set,
+and on an AVX2-only machine a few pixels of the committed pictures (made with AVX-512) come out up to 2 grey
+levels different for the pix2pix model and up to 19 for the fast-style one; commit them only when a model
+changes:
 
     python docs/make_images.py            # writes docs/images/{demo_facades,apple2orange_shipped,
                                           #   starry_fast_style_apples}.jpg
