@@ -143,8 +143,7 @@ def export_checkpoint(
         strength = rebuilt.info.strength if strength is None else strength
         stem = Path(checkpoint.name) if named else checkpoint
         target = Path(out) if out is not None else default_output(stem.with_suffix(".reexported.pt"), fp16)
-        checkpoint = source
-        if target.resolve() == checkpoint.resolve():
+        if target.resolve() == source.resolve():
             raise I2IError(f"{target}: is the model being exported; write the new export elsewhere (-o)")
     else:
         from i2i import checkpoint as ckpt

@@ -11,7 +11,6 @@ input after its weight, and zero when the node has none). float16 weights come b
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from i2i.errors import I2IError
-from i2i.runtime.metadata import ModelInfo, model_info_from_metadata
+from i2i.runtime.metadata import HEADER_KEY, ModelInfo, model_info_from_metadata
 
 #: the prefix :class:`~i2i.export.wrapper.ExportWrapper` gives the generator's parameters in the graph
 WEIGHT_PREFIX = "generator."
@@ -69,7 +68,7 @@ def generator_from_onnx(path: str | Path) -> RebuiltGenerator:
             f"{path}: its weights do not rebuild {header.arch.name!r} ({reason[:200]}); export again "
             "from the checkpoint instead"
         ) from None
-    return RebuiltGenerator(module.eval(), json.dumps(info.header, sort_keys=True), info)
+    return RebuiltGenerator(module.eval(), props[HEADER_KEY], info)  # the header text as exported
 
 
 def _named_weights(graph: onnx.GraphProto, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
