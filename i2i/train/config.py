@@ -140,7 +140,8 @@ def enum_of(annotation: Any) -> type[Enum] | None:
 class RunConfig:
     """Options every recipe has and means the same by."""
 
-    #: Options ``--resume RUN_DIR`` accepts; the rest come from the run's config.json.
+    #: Options ``--resume RUN_DIR`` accepts; the rest come from the run's config.json. Those given are
+    #: written back into config.json, so a later ``--resume`` without them keeps them.
     resume_overrides: ClassVar[tuple[str, ...]] = (
         "max_steps",
         "max_minutes",
@@ -228,6 +229,8 @@ class GanConfig(RunConfig):
 
     #: Channels the discriminator sees: 6 for pix2pix's conditional D (input and candidate), 3 otherwise.
     discriminator_channels: ClassVar[int] = 6
+    #: A resumed run may also re-plan its schedule (e.g. to end within the time it has).
+    resume_overrides: ClassVar[tuple[str, ...]] = (*RunConfig.resume_overrides, "epochs", "epochs_decay")
 
     data: str = option(
         help="Dataset: a catalog name (fetched if absent, see `i2i data list`) or a folder.",

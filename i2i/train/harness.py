@@ -51,7 +51,14 @@ from i2i.train.runtime import (
     setup_distributed,
     wrap_ddp,
 )
-from i2i.train.schedules import Scheduler, ScheduleSpec, build_scheduler, current_lr, step_scheduler
+from i2i.train.schedules import (
+    Scheduler,
+    ScheduleSpec,
+    build_scheduler,
+    current_lr,
+    replan,
+    step_scheduler,
+)
 from i2i.train.snapshots import Snapshots, snapshot_path
 from i2i.train.visuals import plot_curves, save_grid
 
@@ -337,7 +344,9 @@ class _Run:
         self.run_dir = Path(run_dir or cfg.out or rundir.default_run_dir(self.task, recipe.data_name))
         self.snapshots = Snapshots(self.run_dir / rundir.CHECKPOINTS_DIR, cfg.keep_snapshots)
         self.batch_in_epoch = self.saved_step = 0
+        self.changed: dict[str, Any] = {}
         if resume:
+            self.changed = self.changed_options()
             self.restore()
         elif ctx.is_main:
             rundir.prepare_run_dir(self.run_dir, resume=False)
@@ -346,6 +355,8 @@ class _Run:
         self.log = env.log = rundir.JsonlLog(self.run_dir / rundir.LOG_FILE, enabled=ctx.is_main)
         if resume:
             self.log.truncate_after(env.step)
+            barrier(ctx)  # every rank has read config.json (changed_options) before rank 0 rewrites it
+            self.keep_changed_options()
         verb = "resuming" if resume else "writing"
         self.out.print(
             f"{self.task}: {verb} run in [bold]{self.run_dir}[/] ({recipe.describe()})", soft_wrap=True
@@ -544,6 +555,9 @@ class _Run:
         env.step, env.epoch = int(state["step"]), int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.saved_step = env.step
+        if self.changed.keys() & {"epochs", "epochs_decay"} and self.spec is not None:
+            for scheduler in self.schedulers.values():
+                replan(scheduler, self.spec, env.epoch)
         per_rank = state.get("per_rank", [])
         rngs = state.get("rng") or [p["rng"] for p in per_rank]  # state_version 1 kept them per rank
         if len(rngs) == ctx.world_size:
@@ -559,6 +573,27 @@ class _Run:
         self.guard.load_state_dict(state.get("guard", {}))
         if ctx.is_main:
             self.snapshots.load_state_dict(state.get("snapshots", {}), env.step)
+
+    def changed_options(self) -> dict[str, Any]:
+        """The resume overrides whose values differ from the run's config.json (JSON values)."""
+        saved = rundir.read_config(self.run_dir)
+        saved = saved.get("config", saved)
+        now = self.cfg.to_dict()
+        return {k: now[k] for k in type(self.cfg).resume_overrides if saved.get(k) != now[k]}
+
+    def keep_changed_options(self) -> None:
+        """Log the options changed on resume and write them into config.json (atomically), so a later
+        ``--resume`` without them continues the same way instead of going back to the first values."""
+        if not self.changed or not self.ctx.is_main:
+            return
+        data = rundir.read_config(self.run_dir)
+        if "config" in data:
+            data["config"] = {**data["config"], **self.changed}
+        else:  # a config.json written before the "config" key
+            data = {**data, **self.changed}
+        rundir.write_json(self.run_dir / rundir.CONFIG_FILE, data)
+        changes = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in self.changed.items())
+        self.log.write("event", step=self.env.step, epoch=self.env.epoch, message=f"resumed with {changes}")
 
     def scale_lr(self, factor: float) -> None:
         """Multiply the current and base learning rates of every optimizer and schedule by ``factor``."""

@@ -8,6 +8,9 @@ lr0 * 100/101 and the last epoch (199) lr0/101.
 ``step``: multiply by ``gamma`` (0.1) every ``step_epochs`` epochs. ``plateau``: ReduceLROnPlateau (factor
 0.2, patience 5, threshold 0.01) on a metric the recipe passes to :func:`step_scheduler` (lower is better).
 ``cosine``: cosine annealing from lr0 to 0 over ``epochs + epochs_decay`` epochs.
+
+A resumed run may change its epoch counts (:func:`replan`): the schedule follows the new counts from the
+epoch it is in.
 """
 
 from __future__ import annotations
@@ -81,6 +84,24 @@ def step_scheduler(scheduler: Scheduler, metric: float | None = None) -> None:
             # optimizer.step() in this process; the order is right, torch cannot know it.
             warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\\(\\)` before")
             scheduler.step()
+
+
+def replan(scheduler: Scheduler, spec: ScheduleSpec, epoch: int) -> None:
+    """Make a restored ``scheduler`` follow ``spec`` (new epoch counts) from 0-based ``epoch`` on.
+
+    ``linear`` sets the optimizer's rate for ``epoch`` from the new plan at once; ``step`` and ``plateau``
+    do not depend on the epoch counts. ``cosine`` fixed its period when the run started, so it refuses, as
+    does a plan the run has already finished.
+    """
+    if epoch >= spec.total_epochs:
+        raise I2IError(
+            f"the run has finished {epoch} epochs: epochs + epochs-decay ({spec.total_epochs}) must be more"
+        )
+    if isinstance(scheduler, CosineAnnealingLR):
+        raise I2IError("a cosine schedule fixes its length when the run starts: its epochs cannot change")
+    if isinstance(scheduler, LambdaLR):
+        for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs, strict=True):
+            group["lr"] = base * linear_factor(epoch, spec)
 
 
 def current_lr(optimizer: Optimizer) -> float:

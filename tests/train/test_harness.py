@@ -115,6 +115,8 @@ def test_a_blown_up_loss_stops_the_run_keeps_the_good_state_and_resume_continues
     steps = [r["step"] for r in read_jsonl(run / "train_log.jsonl") if r["kind"] == "train"]
     assert steps == list(range(1, 11))  # the diverged records were replaced by the continuation
     assert (run / "model.pt").is_file()
+    _train(run, resume=True, max_steps=12, blowup_at=None)  # a later resume without --lr keeps its rate
+    assert load_state(run / "last.pt")["opt_net"]["param_groups"][0]["lr"] == 5e-3
 
 
 def test_a_nan_loss_stops_the_run_before_anything_is_saved(tmp_path):

@@ -90,6 +90,44 @@ def test_interrupted_and_resumed_run_is_bit_identical(tiny_ab, tmp_path, first_s
     assert torch.equal(a["rng"][0]["torch"], b["rng"][0]["torch"])
 
 
+def test_resume_can_replan_the_schedule_and_a_later_resume_keeps_the_new_plan(tiny_ab, tmp_path):
+    run = tmp_path / "run"
+    pix2pix.train(tiny_config(tiny_ab, epochs=2, epochs_decay=2, max_steps=6), run_dir=run)  # in epoch 1
+    config_before = (run / "config.json").read_bytes()
+    with pytest.raises(I2IError, match=r"finished 1 epochs: epochs \+ epochs-decay \(1\) must be more"):
+        pix2pix.train(pix2pix.load_config(run, epochs=1, epochs_decay=0), run_dir=run, resume=True)
+    assert (run / "config.json").read_bytes() == config_before  # a refused resume writes nothing
+
+    # 2 + 2 -> 1 + 3: epoch 1 (already begun at lr0) continues at 3/4 of it, then 2/4 and 1/4
+    pix2pix.train(pix2pix.load_config(run, epochs=1, epochs_decay=3, max_steps=10), run_dir=run, resume=True)
+    saved = json.loads((run / "config.json").read_text())["config"]
+    assert (saved["epochs"], saved["epochs_decay"], saved["max_steps"]) == (1, 3, 10)
+    resumed = pix2pix.train(pix2pix.load_config(run, max_steps=100), run_dir=run, resume=True)  # no flags
+    assert resumed.step == 16  # 4 epochs of 4 steps, the new plan's end
+    records = read_jsonl(run / "train_log.jsonl")
+    lr = {r["step"]: r["lr"] / 2e-4 for r in records if r["kind"] == "train"}
+    assert [round(lr[s], 6) for s in (4, 5, 6, 7, 8, 9, 12, 13, 16)] == [
+        1,
+        1,
+        1,
+        0.75,
+        0.75,
+        0.5,
+        0.5,
+        0.25,
+        0.25,
+    ]
+    events = [r["message"] for r in records if r["kind"] == "event"]
+    assert "resumed with max-steps 10, epochs 1, epochs-decay 3" in events
+
+
+def test_a_cosine_schedule_cannot_be_replanned_on_resume(tiny_ab, tmp_path):
+    run = tmp_path / "run"
+    pix2pix.train(tiny_config(tiny_ab, lr_policy="cosine", max_steps=2), run_dir=run)
+    with pytest.raises(I2IError, match="a cosine schedule fixes its length when the run starts"):
+        pix2pix.train(pix2pix.load_config(run, epochs=5), run_dir=run, resume=True)
+
+
 def test_ctrl_c_saves_resumable_state_and_stops_cleanly(tiny_ab, tmp_path, monkeypatch):
     calls = {"n": 0}
     real_step = pix2pix.train_step
