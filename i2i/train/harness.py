@@ -264,8 +264,11 @@ def train(
     return _Run(recipe_class, cfg, console).run(run_dir, resume)
 
 
-def _stop_reason(stop: StopControl) -> str:
-    return "interrupted" if stop.interrupted else "time" if stop.out_of_time else "max_steps"
+def _stop_reason(stop: StopControl, schedule_done: bool) -> str:
+    """Why the loop stopped: ``interrupted``, ``time``, ``done`` (the whole schedule) or ``max_steps``."""
+    if stop.interrupted or stop.out_of_time:
+        return "interrupted" if stop.interrupted else "time"
+    return "done" if schedule_done else "max_steps"
 
 
 class _Run:
@@ -288,22 +291,21 @@ class _Run:
         cfg, env, recipe, ctx = self.cfg, self.env, self.recipe, self.ctx
         loader, sampler = self.setup(run_dir, resume)
         total_epochs = recipe.epochs()
-        total_steps = total_epochs * len(sampler)
-        if cfg.max_steps is not None:
-            total_steps = min(total_steps, cfg.max_steps)
+        schedule_steps = total_epochs * len(sampler)
+        total_steps = schedule_steps if cfg.max_steps is None else min(schedule_steps, cfg.max_steps)
         if not resume:
             self.log.write("event", step=0, epoch=0, message="start", steps_per_epoch=len(sampler),
                            world_size=ctx.world_size)  # fmt: skip
             self.samples()
             self.save_state()  # a good state to come back to even if the first steps diverge
-        stopped = "done"
+        stopped: str | None = None
         progress = TrainProgress(
             self.out, total_steps, env.step, total_epochs, enabled=ctx.is_main, max_minutes=cfg.max_minutes
         )
         with StopControl(cfg.max_minutes) as stop, progress as bar:
-            while env.epoch < total_epochs and stopped == "done":
+            while env.epoch < total_epochs and stopped is None:
                 if env.step >= total_steps:
-                    stopped = "max_steps"
+                    stopped = "done" if env.step >= schedule_steps else "max_steps"
                     break
                 recipe.train_set.set_epoch(env.epoch)
                 sampler.set_epoch(env.epoch, self.batch_in_epoch)
@@ -319,11 +321,11 @@ class _Run:
                     shown = {k: v for k, v in self.latest.items() if k in recipe.progress_keys}
                     bar.update(env.step, env.epoch, shown)
                     if all_reduce_max(float(stop.should_stop or env.step >= total_steps), ctx):
-                        stopped = _stop_reason(stop)
+                        stopped = _stop_reason(stop, schedule_done=env.step >= schedule_steps)
                         break
-                if stopped == "done":
+                if stopped is None:
                     self.end_epoch()
-        return self.finish(stopped)
+        return self.finish(stopped or "done")
 
     def setup(self, run_dir: Path | None, resume: bool) -> tuple[Any, Any]:
         """The recipe's parts, schedulers, scalers, EMA; the run folder (new, or restored from last.pt)

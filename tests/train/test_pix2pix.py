@@ -103,7 +103,7 @@ def test_resume_can_replan_the_schedule_and_a_later_resume_keeps_the_new_plan(ti
     saved = json.loads((run / "config.json").read_text())["config"]
     assert (saved["epochs"], saved["epochs_decay"], saved["max_steps"]) == (1, 3, 10)
     resumed = pix2pix.train(pix2pix.load_config(run, max_steps=100), run_dir=run, resume=True)  # no flags
-    assert resumed.step == 16  # 4 epochs of 4 steps, the new plan's end
+    assert (resumed.step, resumed.stopped) == (16, "done")  # 4 epochs of 4 steps: the new plan's end
     records = read_jsonl(run / "train_log.jsonl")
     lr = {r["step"]: r["lr"] / 2e-4 for r in records if r["kind"] == "train"}
     assert [round(lr[s], 6) for s in (4, 5, 6, 7, 8, 9, 12, 13, 16)] == [
