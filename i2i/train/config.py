@@ -186,6 +186,11 @@ class RunConfig:
     diverge_factor: float = option(
         10.0, "Stop when a logged loss exceeds this many times its running median (NaN/inf always stops)."
     )
+    init_from: str | None = option(
+        None, "Start a new run from another run's weights (its folder or last.pt; the EMA weights where it "
+        "kept them) with fresh optimizers and schedule: fine-tuning, e.g. at a larger crop size. Same task "
+        "and network shapes."
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         for f in fields(self):

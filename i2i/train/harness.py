@@ -19,6 +19,7 @@ per rank), ``per_rank`` (the recipe's per-rank state), ``guard`` and ``snapshots
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -296,6 +297,9 @@ class _Run:
         if not resume:
             self.log.write("event", step=0, epoch=0, message="start", steps_per_epoch=len(sampler),
                            world_size=ctx.world_size)  # fmt: skip
+            if cfg.init_from:
+                self.log.write("event", step=0, epoch=0, message=f"weights from {cfg.init_from}",
+                               source_step=self.warm_step, changed=self.warm_changes)  # fmt: skip
             self.samples()
             self.save_state()  # a good state to come back to even if the first steps diverge
         stopped: str | None = None
@@ -332,6 +336,8 @@ class _Run:
         and its log; DDP wrappers; the loader and its sampler."""
         cfg, env, recipe, ctx = self.cfg, self.env, self.recipe, self.ctx
         recipe.build()
+        if cfg.init_from and not resume:
+            self.warm_start(Path(cfg.init_from))
         if len(recipe.train_set) < ctx.world_size:
             raise I2IError(f"{len(recipe.train_set)} training images cannot feed {ctx.world_size} processes")
         self.spec = recipe.schedule()
@@ -575,6 +581,43 @@ class _Run:
         self.guard.load_state_dict(state.get("guard", {}))
         if ctx.is_main:
             self.snapshots.load_state_dict(state.get("snapshots", {}), env.step)
+
+    def warm_start(self, source: Path) -> None:
+        """``--init-from``: every module's weights from another run's ``last.pt`` (a generator's EMA
+        average where that run kept one, since those are its released weights); nothing else (optimizers,
+        schedule, step, RNG streams) carries over. Runs before the EMA copies are made, so they start
+        there."""
+        path = source / rundir.STATE_FILE if source.is_dir() else source
+        state = rundir.load_state(path)
+        if state.get("task") != self.task:
+            raise I2IError(f"--init-from {source}: a {state.get('task')!r} run, not {self.task}")
+        for name, module in self.recipe.modules.items():
+            weights = state.get(f"ema_{name}", state.get(name))
+            if weights is None:
+                raise I2IError(f"--init-from {source}: has no weights for {name}")
+            try:
+                module.load_state_dict(weights)
+            except RuntimeError as err:
+                first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+                raise I2IError(
+                    f"--init-from {source}: its {name} does not fit this run's ({first}); "
+                    "give the same network options (--ngf, --net-g, --norm, ...)"
+                ) from None
+        self.warm_step = int(state.get("step", 0))
+        self.warm_changes = self.options_changed_from(path.parent)
+        changes = ", ".join(f"{k.replace('_', '-')} {a} -> {b}" for k, (a, b) in self.warm_changes.items())
+        self.out.print(f"weights from {path} (step {self.warm_step}); options changed: {changes or 'none'}")
+
+    def options_changed_from(self, source_dir: Path) -> dict[str, tuple[Any, Any]]:
+        """``{option: (source's value, this run's)}`` for the options that differ from the source run's
+        config.json (empty when it has none), so a forgotten network flag shows in the log."""
+        if not (source_dir / rundir.CONFIG_FILE).is_file():
+            return {}
+        saved = rundir.read_config(source_dir)
+        saved = saved.get("config", saved)
+        now = json.loads(json.dumps(self.cfg.to_dict()))  # tuples as the lists config.json holds
+        skip = {"out", "init_from", "max_steps", "max_minutes"}
+        return {k: (saved[k], v) for k, v in now.items() if k in saved and k not in skip and saved[k] != v}
 
     def changed_options(self) -> dict[str, Any]:
         """The resume overrides whose values differ from the run's config.json (JSON values)."""

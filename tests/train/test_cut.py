@@ -125,6 +125,29 @@ def test_interrupted_and_resumed_fastcut_is_bit_identical(unpaired, tmp_path):
         assert a[f"opt_{net}"]["param_groups"][0]["lr"] == b[f"opt_{net}"]["param_groups"][0]["lr"] < 2e-4
 
 
+def test_init_from_starts_a_new_run_at_another_runs_weights(unpaired, tmp_path):
+    # The source keeps an EMA of G; the new run (at another crop size, lr 0 so nothing moves) starts G and
+    # its EMA at that average, D and the PatchNCE head at the source's raw weights, and its own step 0.
+    source = tmp_path / "source"
+    cut.train(tiny_cut_config(unpaired, max_steps=3, ema=0.5), run_dir=source)
+    cfg = tiny_cut_config(unpaired, max_steps=2, ema=0.9, lr=0.0, load_size=48, crop_size=40,
+                          init_from=str(source))  # fmt: skip
+    result = cut.train(cfg, run_dir=tmp_path / "tuned")
+    assert result.step == 2
+    a, b = _state(source), _state(tmp_path / "tuned")
+    for net, want in (("G", a["ema_G"]), ("D", a["D"]), ("F", a["F"]), ("ema_G", a["ema_G"])):
+        assert all(torch.equal(b[net][k], want[k]) for k in want), net
+    assert not all(torch.equal(a["G"][k], a["ema_G"][k]) for k in a["G"])  # the EMA is not the raw G
+    events = [r for r in read_jsonl(tmp_path / "tuned" / "train_log.jsonl") if r["kind"] == "event"]
+    assert events[1]["message"] == f"weights from {source}" and events[1]["source_step"] == 3
+    changed = {"load_size": [36, 48], "crop_size": [32, 40], "lr": [2e-4, 0.0], "ema": [0.5, 0.9]}
+    assert events[1]["changed"] == changed  # what differs from the source's config.json
+    with pytest.raises(I2IError, match=r"--init-from .*its G does not fit this run's .*--ngf"):
+        cut.train(tiny_cut_config(unpaired, max_steps=1, ngf=8, init_from=str(source)), run_dir=tmp_path)
+    with pytest.raises(I2IError, match="resumable state not found"):
+        cut.train(tiny_cut_config(unpaired, max_steps=1, init_from=str(tmp_path)), run_dir=tmp_path / "y")
+
+
 def test_cut_and_fastcut_defaults_and_overrides(tmp_path):
     normal, fast = cut.CUTConfig(data="x"), cut.CUTConfig(data="x", fast=True)
     assert (normal.lambda_NCE, normal.nce_idt, normal.flip_equivariance) == (1.0, True, False)
