@@ -588,6 +588,8 @@ class _Run:
         schedule, step, RNG streams) carries over. Runs before the EMA copies are made, so they start
         there."""
         path = source / rundir.STATE_FILE if source.is_dir() else source
+        if not path.is_file():
+            raise I2IError(f"--init-from {source}: no {rundir.STATE_FILE} (give a run folder or its last.pt)")
         state = rundir.load_state(path)
         if state.get("task") != self.task:
             raise I2IError(f"--init-from {source}: a {state.get('task')!r} run, not {self.task}")

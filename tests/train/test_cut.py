@@ -142,10 +142,11 @@ def test_init_from_starts_a_new_run_at_another_runs_weights(unpaired, tmp_path):
     assert events[1]["message"] == f"weights from {source}" and events[1]["source_step"] == 3
     changed = {"load_size": [36, 48], "crop_size": [32, 40], "lr": [2e-4, 0.0], "ema": [0.5, 0.9]}
     assert events[1]["changed"] == changed  # what differs from the source's config.json
+    wider = tiny_cut_config(unpaired, max_steps=1, ngf=8, init_from=str(source))
     with pytest.raises(I2IError, match=r"--init-from .*its G does not fit this run's .*--ngf"):
-        cut.train(tiny_cut_config(unpaired, max_steps=1, ngf=8, init_from=str(source)), run_dir=tmp_path)
-    with pytest.raises(I2IError, match="resumable state not found"):
-        cut.train(tiny_cut_config(unpaired, max_steps=1, init_from=str(tmp_path)), run_dir=tmp_path / "y")
+        cut.train(wider, run_dir=tmp_path / "wider")
+    with pytest.raises(I2IError, match=r"--init-from .*: no last.pt \(give a run folder"):
+        cut.train(tiny_cut_config(unpaired, max_steps=1, init_from=str(tmp_path)), run_dir=tmp_path / "none")
 
 
 def test_cut_and_fastcut_defaults_and_overrides(tmp_path):
