@@ -600,7 +600,8 @@ class _Run:
             try:
                 module.load_state_dict(weights)
             except RuntimeError as err:
-                first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+                lines = str(err).splitlines()  # "Error(s) in loading state_dict for X:", then the first one
+                first = lines[1].strip() if len(lines) > 1 else str(err)
                 raise I2IError(
                     f"--init-from {source}: its {name} does not fit this run's ({first}); "
                     "give the same network options (--ngf, --net-g, --norm, ...)"
@@ -615,16 +616,14 @@ class _Run:
         config.json (empty when it has none), so a forgotten network flag shows in the log."""
         if not (source_dir / rundir.CONFIG_FILE).is_file():
             return {}
-        saved = rundir.read_config(source_dir)
-        saved = saved.get("config", saved)
+        saved = rundir.read_options(source_dir)
         now = json.loads(json.dumps(self.cfg.to_dict()))  # tuples as the lists config.json holds
         skip = {"out", "init_from", "max_steps", "max_minutes"}
         return {k: (saved[k], v) for k, v in now.items() if k in saved and k not in skip and saved[k] != v}
 
     def changed_options(self) -> dict[str, Any]:
         """The resume overrides whose values differ from the run's config.json (JSON values)."""
-        saved = rundir.read_config(self.run_dir)
-        saved = saved.get("config", saved)
+        saved = rundir.read_options(self.run_dir)
         now = self.cfg.to_dict()
         return {k: now[k] for k in type(self.cfg).resume_overrides if saved.get(k) != now[k]}
 

@@ -84,6 +84,12 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise I2IError(f"{path}: not valid JSON ({err})") from None
 
 
+def read_options(run_dir: Path) -> dict[str, Any]:
+    """The run's options as its config.json holds them (under ``"config"``; older files at the top level)."""
+    data = read_config(run_dir)
+    return data.get("config", data)
+
+
 def _finite(value: Any) -> Any:
     """JSON has no NaN/inf: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
