@@ -12,3 +12,10 @@ class I2IError(Exception):
 
 class ImageReadError(I2IError):
     """An image file that cannot be decoded (missing, truncated, not an image)."""
+
+
+def load_state_dict_reason(err: Exception) -> str:
+    """The first mismatch that torch's ``load_state_dict`` error names (the line after its "Error(s) in
+    loading state_dict for X:" heading), or the whole message when it has no such line."""
+    lines = str(err).splitlines()
+    return (lines[1].strip() if len(lines) > 1 else "") or str(err)

@@ -20,7 +20,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, load_state_dict_reason
 from i2i.runtime.metadata import HEADER_KEY, ModelInfo, model_info_from_metadata
 
 #: the prefix :class:`~i2i.export.wrapper.ExportWrapper` gives the generator's parameters in the graph
@@ -63,10 +63,9 @@ def generator_from_onnx(path: str | Path) -> RebuiltGenerator:
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        reason = " ".join(line.strip() for line in str(err).splitlines()[1:2]) or str(err)
         raise I2IError(
-            f"{path}: its weights do not rebuild {header.arch.name!r} ({reason[:200]}); export again "
-            "from the checkpoint instead"
+            f"{path}: its weights do not rebuild {header.arch.name!r} ({load_state_dict_reason(err)[:200]}); "
+            "export again from the checkpoint instead"
         ) from None
     return RebuiltGenerator(module.eval(), props[HEADER_KEY], info)  # the header text as exported
 

@@ -32,7 +32,7 @@ from torch import nn
 
 from i2i import checkpoint
 from i2i.checkpoint import ModelHeader
-from i2i.errors import I2IError
+from i2i.errors import I2IError, load_state_dict_reason
 from i2i.train import rundir
 from i2i.train.config import RunConfig
 from i2i.train.ema import EMA
@@ -600,10 +600,9 @@ class _Run:
             try:
                 module.load_state_dict(weights)
             except RuntimeError as err:
-                lines = str(err).splitlines()  # "Error(s) in loading state_dict for X:", then the first one
-                first = lines[1].strip() if len(lines) > 1 else str(err)
+                reason = load_state_dict_reason(err)
                 raise I2IError(
-                    f"--init-from {source}: its {name} does not fit this run's ({first}); "
+                    f"--init-from {source}: its {name} does not fit this run's ({reason}); "
                     "give the same network options (--ngf, --net-g, --norm, ...)"
                 ) from None
         self.warm_step = int(state.get("step", 0))
