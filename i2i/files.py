@@ -1,4 +1,5 @@
-"""File helpers every layer shares (torch-free): the sha256 of a file and atomic writes.
+"""File helpers every layer shares (torch-free): the sha256 of a file, atomic writes, and opening only
+regular files (a FIFO, socket or device named like an image is refused without blocking).
 
 One home for each, so the chunk size, the temp-file naming and the clean-up on failure cannot drift
 between copies. An atomic write goes to a hidden temp file in the target's own folder (same filesystem)
@@ -9,9 +10,11 @@ new one, and removes the temp file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -71,3 +74,70 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_output(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+class NotARegularFileError(OSError):
+    """A path that cannot be read as a regular file; ``str()`` is the one-line reason (no path)."""
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _kind_reason(mode: int) -> str:
+    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "a special file")
+    return f"not a regular file: {kind}"
+
+
+def _open_failure_reason(path: str | os.PathLike[str], err: OSError) -> str:
+    if err.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if err.errno == errno.ENOENT:
+        return "broken symlink (its target does not exist)" if os.path.islink(path) else "no such file"
+    return err.strerror or type(err).__name__
+
+
+def regular_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a regular file (one line, e.g. ``symlink loop ...``,
+    ``not a regular file: a FIFO (named pipe)``), or None when it is one. Symlinks are followed; the path
+    is never opened, so this never blocks.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        return _open_failure_reason(path, err)
+    return None if stat.S_ISREG(mode) else _kind_reason(mode)
+
+
+def open_regular_file(path: str | os.PathLike[str]) -> IO[bytes]:
+    """Open ``path`` for binary reading if, and only if, it is a regular file.
+
+    The open is non-blocking and the kind is checked on the open descriptor, so a FIFO with no writer
+    cannot hang the caller (as a check before a plain ``open`` could, were the file swapped in between).
+
+    Raises:
+        NotARegularFileError: a missing file, a broken symlink or symlink loop, a folder, FIFO, socket or
+            device, or an open refused by the system; the message is the one-line reason.
+    """
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise NotARegularFileError(_open_failure_reason(path, err)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFileError(_kind_reason(mode))
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

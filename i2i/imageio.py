@@ -18,11 +18,13 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from i2i.errors import I2IError, ImageReadError
+from i2i.files import NotARegularFileError, open_regular_file, regular_file_problem
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -95,11 +97,14 @@ def read_image(path: str | os.PathLike[str]) -> Image.Image:
             or image data that cannot be decoded.
     """
     path = Path(path)
-    if not path.exists():
-        raise ImageReadError(f"{path}: no such file")
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image")
-    return _decode(path, str(path))
+    try:
+        fh = open_regular_file(path)
+    except NotARegularFileError as err:
+        raise ImageReadError(f"{path}: {err}") from None
+    with fh:
+        return _decode(fh, str(path))
 
 
 def decode_image(data: bytes, name: str) -> Image.Image:
@@ -112,7 +117,7 @@ def decode_image(data: bytes, name: str) -> Image.Image:
     return _decode(io.BytesIO(data), name)
 
 
-def _decode(source: Path | io.BytesIO, name: str) -> Image.Image:
+def _decode(source: IO[bytes], name: str) -> Image.Image:
     try:
         with Image.open(source) as im:
             im.load()
@@ -370,7 +375,7 @@ def list_images(
                 _classify(Path(dirpath) / name, images, skipped)
     else:
         for entry in folder.iterdir():
-            if entry.is_file():
+            if not entry.is_dir():
                 _classify(entry, images, skipped)
     images.sort(key=lambda p: p.as_posix())
     skipped.sort(key=lambda item: item[0].as_posix())
@@ -379,7 +384,11 @@ def list_images(
 
 def _classify(path: Path, images: list[Path], skipped: list[tuple[Path, str]]) -> None:
     if is_image_path(path):
-        images.append(path)
+        problem = regular_file_problem(path)
+        if problem is None:
+            images.append(path)
+        else:
+            skipped.append((path, problem))
     else:
         suffix = path.suffix.lower() or "no suffix"
         skipped.append((path, f"not an image file extension ({suffix})"))

@@ -5,6 +5,10 @@ list of paths on stdin, one per line. Each source keeps a relative path: its pat
 found in, its own name for a file given directly, or the path as listed on stdin when that is relative
 and stays below the current folder. Results go to ``out_dir / relative path`` with the suffix of the
 chosen output format.
+
+Only regular files are taken (symlinks to them included): a FIFO, socket or device named like an image, a
+broken symlink or a symlink loop becomes a :class:`Problem` with a one-line reason and is never opened, so a
+run cannot hang on it and reports it at the end.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from i2i.errors import I2IError
+from i2i.files import regular_file_problem
 from i2i.imageio import is_image_path
 
 #: Output formats by option value -> file suffix; ``same`` keeps each input's suffix.
@@ -71,7 +76,8 @@ def _stdin_relative(path: Path) -> PurePath:
 def scan_folder(
     folder: Path, recursive: bool = True, exclude: Path | None = None
 ) -> tuple[list[Path], list[Problem]]:
-    """Image files under ``folder`` (sorted) and the folders that could not be read (as problems).
+    """Image files under ``folder`` (sorted) and, as problems, the folders that could not be read and the
+    image-named entries that are not regular files (FIFOs, sockets, devices, broken symlinks, symlink loops).
 
     Hidden folders (``.name``) are not entered, and neither is ``exclude`` (the output folder, when it
     lies inside an input folder, so a rerun does not take its own results as inputs).
@@ -89,10 +95,17 @@ def scan_folder(
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".") and (skip is None or (here / d).resolve() != skip)
         )
-        images += [here / name for name in filenames if is_image_path(name)]
+        for name in filenames:
+            if is_image_path(name):
+                reason = regular_file_problem(here / name)
+                if reason is None:
+                    images.append(here / name)
+                else:
+                    problems.append(Problem(here / name, reason))
         if not recursive:
             break
     images.sort(key=lambda p: p.as_posix())
+    problems.sort(key=lambda problem: problem.path.as_posix())
     return images, problems
 
 
@@ -120,24 +133,35 @@ def collect_sources(
                 text = line.strip()
                 if text:
                     path = Path(text)
-                    if path.is_file():
+                    reason = regular_file_problem(path)
+                    if reason is None:
                         sources.append(Source(path, _stdin_relative(path)))
                     else:
-                        problems.append(Problem(path, "no such file" if not path.exists() else "not a file"))
+                        problems.append(Problem(path, reason))
             continue
         path = Path(item)
-        if path.is_dir():
+        if not os.path.lexists(path):
+            problems.append(Problem(path, "no such file or folder"))
+        elif path.is_dir():
             found, unreadable = scan_folder(path, recursive=recursive, exclude=exclude)
             problems += unreadable
             for image in found:
                 relative = PurePath(image.relative_to(path))
                 if glob is None or _matches(relative, glob):
                     sources.append(Source(image, relative))
-        elif path.is_file():
+        elif (reason := regular_file_problem(path)) is None:
             sources.append(Source(path, PurePath(path.name)))
         else:
-            problems.append(Problem(path, "no such file or folder"))
+            problems.append(Problem(path, reason))
     return sources, problems
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` resolved, or None when resolving fails (a symlink loop on the way)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13 reports a symlink loop so
+        return None
 
 
 def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tuple[list[Job], list[Problem]]:
@@ -153,14 +177,17 @@ def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tu
     if out_dir.exists() and not out_dir.is_dir():
         raise I2IError(f"{out_dir}: output folder is an existing file")
     suffix = FORMATS[fmt]
-    inputs = {s.path.resolve() for s in sources}
+    inputs = {s.path.resolve() for s in sources}  # regular files (collect_sources): no loop to resolve
     jobs: list[Job] = []
     problems: list[Problem] = []
     seen: dict[Path, Path] = {}
     for source in sources:
         relative = source.relative.with_suffix(suffix) if suffix else source.relative
         target = out_dir / relative
-        key = target.resolve()
+        key = _resolved(target)
+        if key is None:
+            problems.append(Problem(source.path, f"output {target} is a symlink loop"))
+            continue
         if key in inputs:
             raise I2IError(
                 f"{target}: output would overwrite an input; choose another output folder or format"

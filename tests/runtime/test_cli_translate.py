@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 
+import pytest
 from PIL import Image
 
 # Runs the real entry point, then reports which heavy modules the process imported.
@@ -102,3 +105,68 @@ def test_runtime_and_precision_flags_are_reported(tmp_path, tiny_model, make_ima
     ]:
         bad = _i2i("translate", "-m", str(tiny_model.path), *args, str(image), str(tmp_path / "o3"))
         assert bad.returncode == 1 and message in bad.stderr, bad.stderr
+
+
+def test_special_files_named_like_images_are_one_line_each_and_the_rest_translates(
+    tmp_path, tiny_model, make_image
+):
+    """A FIFO (which a plain open would block on forever), a symlink loop, a broken symlink and a folder
+    named like an image, in the input folder and given directly: one line each, the images translate."""
+    src = tmp_path / "in"
+    make_image(src / "a.png", (21, 17))
+    make_image(src / "b.jpg", (16, 16))
+    os.mkfifo(src / "x.jpg")
+    (src / "loop.jpg").symlink_to("loop2.jpg")
+    (src / "loop2.jpg").symlink_to("loop.jpg")
+    (src / "gone.png").symlink_to("missing.png")
+    (src / "c.png").symlink_to("a.png")  # a symlink to an image is an image
+    (src / "d.png").mkdir()  # a folder named like an image is a folder, searched like any other
+    out = tmp_path / "out"
+    direct = [str(src / "x.jpg"), str(src / "loop.jpg")]
+    proc = _i2i("translate", "-m", str(tiny_model.path), str(src), *direct, str(out), "--no-progress")
+    assert proc.returncode == 1, proc.stderr
+    failed = sorted(line for line in proc.stderr.splitlines() if line.startswith("failed:"))
+    assert failed == [
+        f"failed: {src / 'gone.png'}: broken symlink (its target does not exist)",
+        f"failed: {src / 'loop.jpg'}: symlink loop (too many levels of symbolic links)",
+        f"failed: {src / 'loop.jpg'}: symlink loop (too many levels of symbolic links)",
+        f"failed: {src / 'loop2.jpg'}: symlink loop (too many levels of symbolic links)",
+        f"failed: {src / 'x.jpg'}: not a regular file: a FIFO (named pipe)",
+        f"failed: {src / 'x.jpg'}: not a regular file: a FIFO (named pipe)",
+    ]
+    assert "3 translated, 0 skipped, 6 failed" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.jpg", "c.png"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_reading_a_fifo_fails_at_once_instead_of_blocking(tmp_path):
+    """The image reader every command shares opens non-blocking and checks the open file's kind."""
+    from i2i.errors import ImageReadError
+    from i2i.imageio import list_images, read_image
+
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    (tmp_path / "loop.jpg").symlink_to("loop.jpg")
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_image(fifo)
+        except BaseException as err:
+            outcome.append(err)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    if reader.is_alive():  # blocked in open(): give it a writer so the thread can end, then fail
+        os.close(os.open(fifo, os.O_WRONLY))
+        pytest.fail("read_image blocked on a FIFO")
+    assert len(outcome) == 1 and isinstance(outcome[0], ImageReadError), outcome
+    assert str(outcome[0]) == f"{fifo}: not a regular file: a FIFO (named pipe)"
+    with pytest.raises(ImageReadError, match=r"loop\.jpg: symlink loop"):
+        read_image(tmp_path / "loop.jpg")
+    images, skipped = list_images(tmp_path)
+    assert images == [] and [reason for _, reason in skipped] == [
+        "symlink loop (too many levels of symbolic links)",
+        "not a regular file: a FIFO (named pipe)",
+    ]
