@@ -28,6 +28,7 @@ from i2i.zoo.paths import (
     user_registry_path,
     weights_dir,
 )
+from i2i.zoo.runs import check_model_runs
 from i2i.zoo.store import SCHEMA_VERSION, USER_FORMAT, load_shipped, load_user, parse_shipped
 from i2i.zoo.toml_write import entry_toml
 from i2i.zoo.verify import sha256_file
@@ -151,10 +152,15 @@ def add_user_onnx(
 
     ``checkpoint``: an i2i checkpoint already in the user folder to record beside it. ``fields``: task,
     direction, domains, pair, description (override the export's header). Returns the new entry.
+
+    Raises:
+        I2IError: a bad name, a file that is not an i2i export, or one that does not run (one tiny image
+            through onnxruntime, :func:`~i2i.zoo.runs.check_model_runs`); nothing is copied or registered.
     """
     check_user_name(name, replace)
     onnx_path = Path(onnx_path)
     info = read_model_info(onnx_path)
+    check_model_runs(onnx_path, info)
     folder = user_models_dir()
     dest = folder / f"{name}.onnx"
     prov = provenance_from_info(info, **{"source": str(onnx_path.resolve()), **(provenance or {})})
@@ -232,6 +238,7 @@ def ship_onnx(
         raise I2IError(f"{registry}: already has a model called {name!r}")
     onnx_path = Path(onnx_path)
     info = read_model_info(onnx_path)
+    check_model_runs(onnx_path, info)
     folder = weights_dir()
     dest = folder / f"{name}.onnx"
     prov = provenance_from_info(info, **provenance)

@@ -112,3 +112,45 @@ def test_demo_fails_clearly_without_a_shipped_model_then_runs_offline(zoo_env, t
     outputs = sorted(p.name for p in (tmp_path / "i2i-demo").iterdir())
     assert outputs == ["val_12.png", "val_2.png", "val_3.png", "val_6.png"]
     assert Image.open(tmp_path / "i2i-demo" / "val_2.png").size == (256, 256)
+
+
+def _broken_copies(onnx_path, folder):
+    """Two i2i exports whose headers read well but which cannot run: an operator no runtime knows, and a
+    header that promises one input channel to a graph built for three."""
+    import onnx
+
+    from i2i.runtime.metadata import HEADER_KEY
+
+    unknown = onnx.load(str(onnx_path))
+    unknown.graph.node[0].op_type = "NoSuchOperator"
+    unknown_path = folder / "unknown_op.onnx"
+    onnx.save(unknown, str(unknown_path))
+
+    channels = onnx.load(str(onnx_path))
+    for prop in channels.metadata_props:
+        if prop.key == HEADER_KEY:
+            header = json.loads(prop.value)
+            header["io"]["in_channels"] = 1
+            prop.value = json.dumps(header)
+    channels_path = folder / "wrong_channels.onnx"
+    onnx.save(channels, str(channels_path))
+    return unknown_path, channels_path
+
+
+def test_add_refuses_a_graph_that_cannot_run_and_registers_nothing(zoo_env, tiny, tmp_path):
+    unknown, channels = _broken_copies(tiny.onnx_ab, tmp_path)
+    for path, reason in (
+        (unknown, "onnxruntime cannot load this model"),
+        (channels, "onnxruntime failed on a 8x8 test image"),
+    ):
+        proc = _i2i("models", "add", "mine", str(path))
+        assert proc.returncode == 1, proc.stderr
+        message = " ".join(proc.stderr.split("MODULES")[0].split())
+        assert message.startswith(f"error: {path}: cannot be registered: {reason}"), message
+        assert "re-export it from its checkpoint with `i2i export CHECKPOINT`" in message
+        assert "Traceback" not in proc.stderr
+    assert not (zoo_env.user / "mine.onnx").exists()
+    listing = _i2i("models", "list", "--json")
+    assert "mine" not in {m["name"] for m in json.loads(listing.stdout)["models"]}
+    good = _i2i("models", "add", "mine", str(tiny.onnx_ab))
+    assert good.returncode == 0, good.stderr
