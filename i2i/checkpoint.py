@@ -13,6 +13,7 @@ The same header is copied into an exported ONNX file's ``metadata_props``.
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from i2i.specs import ArchSpec, IOSpec
 
 FORMAT = "i2i.checkpoint"
 FORMAT_VERSION = 1
+_IMPORT_HINT = "i2i models import PTH --arch ARCH --name NAME"
 ROLES = ("generator", "discriminator")
 
 
@@ -128,18 +130,38 @@ def save(path: str | Path, module: nn.Module, header: ModelHeader) -> Path:
     return path
 
 
+def load_weights_only(path: Path, what: str) -> Any:
+    """``torch.load`` of ``path`` (on the CPU) that builds tensors and plain containers only, never other
+    pickled objects, so a hostile file cannot run code; ``what`` names the expected kind in messages.
+
+    Raises:
+        I2IError: one line with the reason and the fix: the file holds pickled Python objects (refused,
+            not run), or it is truncated, corrupt or of another format.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # the weights-only unpickler met a Python object it will not build
+        raise I2IError(
+            f"{path}: refused: it holds pickled Python objects besides tensors, and loading those could run "
+            f"code (i2i loads weights only); save it again as an i2i checkpoint from the code that made it, "
+            f"or import a reference generator's state_dict with `{_IMPORT_HINT}`"
+        ) from None
+    except Exception as err:  # torch raises many types for truncated or foreign files
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise I2IError(
+            f"{path}: not a readable {what} (truncated, corrupt or another format: {reason})"
+        ) from None
+
+
 def _read_payload(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise I2IError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for truncated, foreign or unsafe files
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise I2IError(
-            f"{path}: not a readable i2i checkpoint (truncated or not a checkpoint: {reason})"
-        ) from None
+    payload = load_weights_only(path, "i2i checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise I2IError(f"{path}: not an i2i checkpoint (no '{FORMAT}' marker)")
+        raise I2IError(
+            f"{path}: not an i2i checkpoint (no '{FORMAT}' marker); a reference generator's state_dict "
+            f"imports with `{_IMPORT_HINT}`"
+        )
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise I2IError(

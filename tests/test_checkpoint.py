@@ -116,3 +116,26 @@ def test_weights_that_do_not_fit_are_reported(tmp_path):
     torch.save(payload, path)
     with pytest.raises(I2IError, match="do not fit"):
         checkpoint.load(path)
+
+
+def test_a_pickle_with_code_is_refused_without_running_it_and_the_message_says_why(tmp_path):
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.pt"
+    torch.save({"payload": _RunsCode(str(marker))}, evil)
+    with pytest.raises(I2IError) as refused:
+        checkpoint.load(evil)
+    assert not marker.exists()
+    message = str(refused.value)
+    assert message.startswith(f"{evil}: refused: it holds pickled Python objects besides tensors")
+    assert "weights_only" not in message  # torch's advice (load it unsafely) is not passed on
+    assert "i2i models import PTH --arch ARCH --name NAME" in message
+
+
+class _RunsCode:
+    """Unpickling this object would create ``path``: the stand-in for code in a hostile checkpoint."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))

@@ -50,11 +50,7 @@ def read_reference_state_dict(path: Path) -> dict[str, torch.Tensor]:
     ``state_dict``), loaded with ``weights_only=True`` so no pickled code runs."""
     if not Path(path).is_file():
         raise I2IError(f"{path}: no such file")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for foreign, truncated or unsafe files
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise I2IError(f"{path}: not a readable state dict ({first})") from None
+    data = ckpt.load_weights_only(Path(path), "state dict")
     if isinstance(data, Mapping) and isinstance(data.get("state_dict"), Mapping):
         data = data["state_dict"]
     if not isinstance(data, Mapping) or not any(isinstance(v, torch.Tensor) for v in data.values()):
