@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,16 @@ def write_pin(key: str, record: dict[str, Any]) -> None:
         fh.write("\n")
 
 
-def verify_download(key: str, path: Path, url: str, pinned: str | None = None, **extra: Any) -> str:
+def verify_download(
+    key: str,
+    path: Path,
+    url: str,
+    pinned: str | None = None,
+    on_first_use: Callable[[str], None] | None = None,
+    **extra: Any,
+) -> str:
     """Check the downloaded ``path`` against ``pinned`` (``--sha256``) and the lock file's pin for ``key``;
-    record the pin on first use. Returns the file's sha256.
+    record the pin on first use and tell ``on_first_use`` in one line what was trusted. Returns the sha256.
 
     Raises:
         I2IError: the file's sha256 differs from ``pinned`` or from the recorded pin (the message names
@@ -92,4 +100,8 @@ def verify_download(key: str, path: Path, url: str, pinned: str | None = None, *
     if record is None:
         today = dt.datetime.now(dt.UTC).date().isoformat()
         write_pin(key, {"sha256": digest, "url": url, "recorded": today, **extra})
+        if on_first_use is not None:
+            how = "matched --sha256" if pinned is not None else "trusted on first use"
+            recorded = f"recorded in {lock_path()}; later downloads must match"
+            on_first_use(f"{key}: sha256 {digest} of {url} {how}, {recorded}")
     return digest

@@ -22,6 +22,15 @@ DataRootOption = Annotated[
         show_default=False,
     ),
 ]
+InsecureOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--insecure",
+        help="Accept a download URL that is not https (a mirror over http://): nothing but a sha256 pin then "
+        "protects the file [$I2I_INSECURE_DOWNLOADS].",
+        show_default=False,
+    ),
+]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch commands).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
 RuntimeOption = Annotated[

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from i2i.cli.common import DataRootOption, console
+from i2i.cli.common import DataRootOption, InsecureOption, console
 from i2i.data.catalog import CATALOG, DatasetEntry
 from i2i.data.fetch import dataset_status, fetch_dataset, verify_dataset
 from i2i.data.resolve import default_data_root
@@ -75,6 +75,7 @@ def fetch(
             show_default=False,
         ),
     ] = None,
+    insecure: InsecureOption = None,
 ) -> None:
     """Download and unpack a dataset into <data root>/<name> and print its path (no-op when present).
 
@@ -85,7 +86,9 @@ def fetch(
     def warn(message: str) -> None:
         console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
-    path = fetch_dataset(name, root, base_url=base_url, progress=progress, on_warning=warn, sha256=sha256)
+    path = fetch_dataset(
+        name, root, base_url=base_url, progress=progress, on_warning=warn, sha256=sha256, insecure=insecure
+    )
     print(path)
 
 

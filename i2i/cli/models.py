@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import InsecureOption, console
 
 app = typer.Typer(help="Named models and pretrained backbones.", no_args_is_help=True)
 
@@ -349,6 +349,7 @@ def fetch_official_command(
             show_default=False,
         ),
     ] = None,
+    insecure: InsecureOption = None,
 ) -> None:
     """Download a pretrained generator from the reference authors' server and import it as a user model.
 
@@ -359,9 +360,21 @@ def fetch_official_command(
 
     model = find_official(official, task)
     console.print(f"fetching {model.url()} ...", soft_wrap=True)
-    _import_report(
-        fetch_official(model, name=name, ngf=ngf, progress=progress, replace=replace, sha256=sha256)
+
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+
+    entry = fetch_official(
+        model,
+        name=name,
+        ngf=ngf,
+        progress=progress,
+        replace=replace,
+        sha256=sha256,
+        insecure=insecure,
+        on_warning=warn,
     )
+    _import_report(entry)
 
 
 @app.command("official")

@@ -49,6 +49,8 @@ from typing import Literal
 
 from i2i import __version__
 from i2i.data.catalog import DatasetEntry, get_entry
+from i2i.data.transport import check_transport, insecure_allowed
+from i2i.data.transport import opener as transport_opener
 from i2i.errors import I2IError
 from i2i.imageio import is_image_path
 from i2i.pins import get_pin, lock_path, sha256_file, verify_download, write_pin
@@ -177,16 +179,30 @@ def _progress_bar(enabled: bool):  # -> rich Progress, or None when disabled
 
 
 def download(
-    url: str, dest: str | os.PathLike[str], *, progress: bool = True, timeout: float = _TIMEOUT_S
+    url: str,
+    dest: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    timeout: float = _TIMEOUT_S,
+    insecure: bool | None = None,
+    on_warning: WarningHandler | None = None,
 ) -> Path:
     """Download ``url`` to ``dest`` via ``dest.part``, resuming an earlier ``.part`` when possible.
 
     Returns ``dest`` once the whole body has arrived (checked against ``Content-Length`` /
-    ``Content-Range`` when the server sends them).
+    ``Content-Range`` when the server sends them). Only https is used (a redirect included) unless
+    ``insecure`` (default: ``$I2I_INSECURE_DOWNLOADS``) allows another scheme; then ``on_warning`` gets one
+    line saying so (:mod:`i2i.data.transport`).
 
     Raises:
-        I2IError: network or HTTP error, or a body shorter than announced (the ``.part`` is kept).
+        I2IError: a non-https URL without ``insecure`` (before any connection), a network or HTTP error, or
+            a body shorter than announced (the ``.part`` is kept).
     """
+    allowed = insecure_allowed(insecure)
+    notice = check_transport(url, allowed)
+    if notice:
+        (on_warning or _default_warning)(notice)
+    open_url = transport_opener(allowed).open
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     meta_path = dest.with_name(dest.name + ".part.json")
@@ -213,7 +229,7 @@ def download(
             if isinstance(validator, str) and validator:
                 headers["If-Range"] = validator
         try:
-            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+            resp = open_url(urllib.request.Request(url, headers=headers), timeout=timeout)
         except urllib.error.HTTPError as err:
             if err.code == 416 and have:  # our .part is not a prefix the server can continue
                 _discard(part, meta_path)
@@ -470,6 +486,7 @@ def fetch_dataset(
     *,
     on_warning: WarningHandler | None = None,
     sha256: str | None = None,
+    insecure: bool | None = None,
 ) -> Path:
     """Make the catalog dataset ``name`` available as ``<data_root>/<name>`` and return that path.
 
@@ -483,8 +500,9 @@ def fetch_dataset(
         base_url: server root replacing ``https://efrosgans.eecs.berkeley.edu`` (else
             ``$I2I_DATASET_BASE_URL``).
         progress: show a Rich progress bar on stderr.
-        on_warning: called with each layout warning (count mismatch); default ``warnings.warn`` with
-            :class:`DatasetWarning`.
+        on_warning: called with each warning (a count mismatch, a download without TLS, a sum trusted on
+            first use); default ``warnings.warn`` with :class:`DatasetWarning`.
+        insecure: allow a non-https URL (default: ``$I2I_INSECURE_DOWNLOADS``; :mod:`i2i.data.transport`).
 
     Raises:
         I2IError: unknown name, a partial folder already at the target, a download or extraction problem, or
@@ -501,7 +519,7 @@ def fetch_dataset(
     downloads = root / ".downloads"
     downloads.mkdir(exist_ok=True)
     try:
-        return _fetch_locked(entry, root, downloads, base_url, progress, warn, sha256)
+        return _fetch_locked(entry, root, downloads, base_url, progress, warn, sha256, insecure)
     finally:  # a failed first fetch leaves no empty folders behind (a .part to resume is kept)
         _remove_empty(downloads, *([root] if created_root else []))
 
@@ -514,6 +532,7 @@ def _fetch_locked(
     progress: bool,
     warn: WarningHandler,
     sha256: str | None,
+    insecure: bool | None,
 ) -> Path:
     target = root / entry.name
     with _locked(downloads / f"{entry.name}.lock"):
@@ -524,9 +543,9 @@ def _fetch_locked(
         archive = downloads / entry.filename
         url = entry.url(base_url)
         if not archive.exists():
-            download(url, archive, progress=progress)
+            download(url, archive, progress=progress, insecure=insecure, on_warning=warn)
         try:
-            verify_download(pin_key(entry.name), archive, url, pinned=sha256)
+            verify_download(pin_key(entry.name), archive, url, pinned=sha256, on_first_use=warn)
         except I2IError:
             _discard(archive)
             raise

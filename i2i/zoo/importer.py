@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +158,14 @@ def fetch_official(
     progress: bool = True,
     replace: bool = False,
     sha256: str | None = None,
+    insecure: bool | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ModelEntry:
     """Download ``model`` from the authors' server (resumable) and import it as a user model.
 
     The file's sha256 must equal ``sha256`` when given, and the sum its first download recorded
-    (:mod:`i2i.pins`; recorded now when there is none).
+    (:mod:`i2i.pins`; recorded now when there is none, and said through ``on_warning``). Only https is
+    used unless ``insecure`` (default: ``$I2I_INSECURE_DOWNLOADS``; :mod:`i2i.data.transport`).
     """
     from i2i.data.fetch import download
     from i2i.pins import verify_download
@@ -171,9 +174,11 @@ def fetch_official(
     check_user_name(name, replace)
     url = model.url()
     dest = user_models_dir() / ".downloads" / f"{model.task}-{model.name}.pth"
-    download(url, dest, progress=progress)
+    download(url, dest, progress=progress, insecure=insecure, on_warning=on_warning)
     try:
-        verify_download(f"official:{model.task}/{model.name}", dest, url, pinned=sha256)
+        verify_download(
+            f"official:{model.task}/{model.name}", dest, url, pinned=sha256, on_first_use=on_warning
+        )
     except I2IError:
         dest.unlink(missing_ok=True)
         raise

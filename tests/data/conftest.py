@@ -91,8 +91,13 @@ class LocalServer:
 
 
 @pytest.fixture
-def http_server(tmp_path: Path) -> Iterator[LocalServer]:
-    """A ThreadingHTTPServer on 127.0.0.1 (port 0) serving ``tmp_path/srv`` with Range support."""
+def http_server(tmp_path: Path, monkeypatch) -> Iterator[LocalServer]:
+    """A ThreadingHTTPServer on 127.0.0.1 (port 0) serving ``tmp_path/srv`` with Range support.
+
+    It speaks plain http, so downloads from it are allowed as a user allows a mirror over http
+    (``I2I_INSECURE_DOWNLOADS=1``); tests of the https rule unset that.
+    """
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")
     root = tmp_path / "srv"
     root.mkdir()
     server = _Server(("127.0.0.1", 0), _Handler)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from i2i.cli import data as data_cli
 from i2i.data.fetch import DatasetWarning, download, fetch_dataset, safe_extract
 from i2i.errors import I2IError
+from i2i.pins import lock_path
 
 FACADES_URL_PATH = "/pix2pix/datasets/facades.tar.gz"
 
@@ -73,7 +74,12 @@ def test_fetch_zip_dataset_and_count_mismatch_notes(http_server, apple2orange_ar
         "testA": 1,
         "testB": 1,
     }
-    assert notes == [
+    url = f"{http_server.base_url}/cyclegan/datasets/apple2orange.zip"
+    assert notes[0] == f"--insecure: downloading {url} without TLS; only a sha256 pin protects it"
+    assert notes[1].startswith("dataset:apple2orange: sha256 ") and notes[1].endswith(
+        f" of {url} trusted on first use, recorded in {lock_path()}; later downloads must match"
+    )
+    assert notes[2:] == [
         "apple2orange/trainA: 3 images, the catalog expects 995",
         "apple2orange/trainB: 2 images, the catalog expects 1019",
         "apple2orange/testA: 1 images, the catalog expects 266",
@@ -84,7 +90,7 @@ def test_fetch_zip_dataset_and_count_mismatch_notes(http_server, apple2orange_ar
 def test_count_mismatch_is_a_python_warning_by_default(http_server, facades_archive, tmp_path):
     with pytest.warns(DatasetWarning) as record:
         fetch_dataset("facades", tmp_path / "root", base_url=http_server.base_url, progress=False)
-    assert [str(w.message) for w in record] == [
+    assert [str(w.message) for w in record][2:] == [
         "facades/train: 3 images, the catalog expects 400",
         "facades/val: 2 images, the catalog expects 100",
         "facades/test: 2 images, the catalog expects 106",
@@ -180,7 +186,8 @@ def test_archive_missing_a_split_folder_is_an_error(http_server, helpers, tmp_pa
     assert _leftovers(tmp_path / "root") == []
 
 
-def test_existing_incomplete_folder_is_not_overwritten(tmp_path):
+def test_existing_incomplete_folder_is_not_overwritten(tmp_path, monkeypatch):
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")  # 127.0.0.1:9 is plain http
     (tmp_path / "facades" / "train").mkdir(parents=True)
     with pytest.raises(I2IError, match=r"exists but is incomplete \(missing val/, test/\)"):
         fetch_dataset("facades", tmp_path, base_url="http://127.0.0.1:9", progress=False)
@@ -192,7 +199,8 @@ def test_unknown_dataset_lists_the_catalog(tmp_path):
         fetch_dataset("facade", tmp_path)
 
 
-def test_unreachable_server_is_a_one_line_error(tmp_path):
+def test_unreachable_server_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")  # 127.0.0.1:9 is plain http
     with pytest.raises(
         I2IError, match=re.escape("cannot download http://127.0.0.1:9/pix2pix/datasets/facades.tar.gz")
     ):
@@ -318,6 +326,7 @@ def test_offline_train_names_places_url_and_how_to_pass_data_and_leaves_nothing(
         **os.environ,
         "I2I_DATA": str(root),
         "I2I_DATASET_BASE_URL": "http://127.0.0.1:9",
+        "I2I_INSECURE_DOWNLOADS": "1",
         "COLUMNS": "1000",
     }
     proc = subprocess.run(
@@ -354,8 +363,69 @@ def test_offline_train_names_places_url_and_how_to_pass_data_and_leaves_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no run folder either
 
 
-def test_failed_fetch_into_an_existing_root_leaves_only_what_was_there(tmp_path):
+def test_failed_fetch_into_an_existing_root_leaves_only_what_was_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")  # 127.0.0.1:9 is plain http
     (tmp_path / "mine").mkdir()
     with pytest.raises(I2IError, match="cannot download"):
         fetch_dataset("facades", tmp_path, base_url="http://127.0.0.1:9", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def _cli_fetch(server, root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "I2I_INSECURE_DOWNLOADS"}
+    args = [
+        "data",
+        "fetch",
+        "facades",
+        "--data-root",
+        str(root),
+        "--base-url",
+        server.base_url,
+        "--no-progress",
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "i2i.cli.main", *args, *extra],
+        capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "1000"},
+    )  # fmt: skip
+
+
+def test_a_mirror_without_tls_is_refused_before_any_request_unless_insecure(
+    http_server, facades_archive, tmp_path
+):
+    root = tmp_path / "root"
+    url = f"{http_server.base_url}{FACADES_URL_PATH}"
+    refused = _cli_fetch(http_server, root)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"error: {url}: refused, not https: the file could be changed on the way and nothing would notice; "
+        "use an https mirror, or --insecure (or I2I_INSECURE_DOWNLOADS=1) to download it anyway, checked "
+        "only against a sha256 pin (--sha256, or the one recorded by an earlier download)"
+    ]
+    assert http_server.state.requests == [] and not root.exists()
+
+    accepted = _cli_fetch(http_server, root, "--insecure")
+    assert accepted.returncode == 0, accepted.stderr
+    lines = accepted.stderr.splitlines()
+    assert lines[0] == f"warning: --insecure: downloading {url} without TLS; only a sha256 pin protects it"
+    assert lines[1].startswith("warning: dataset:facades: sha256 ") and "trusted on first use" in lines[1]
+    assert accepted.stdout.strip() == str(root / "facades")
+
+
+def test_a_redirect_from_https_to_http_is_refused_unless_insecure():
+    import urllib.request
+
+    from i2i.data.transport import _RedirectPolicy
+
+    request = urllib.request.Request("https://mirror.example/facades.tar.gz")
+    with pytest.raises(I2IError, match=r"redirected to http://evil\.example/f\.tar\.gz: refused, not https"):
+        _RedirectPolicy(insecure=False).redirect_request(
+            request, None, 302, "Found", {}, "http://evil.example/f.tar.gz"
+        )
+    followed = _RedirectPolicy(insecure=True).redirect_request(
+        request, None, 302, "Found", {}, "http://evil.example/f.tar.gz"
+    )
+    assert followed.full_url == "http://evil.example/f.tar.gz"
+    kept = _RedirectPolicy(insecure=False).redirect_request(
+        request, None, 302, "Found", {}, "https://cdn.example/f.tar.gz"
+    )
+    assert kept.full_url == "https://cdn.example/f.tar.gz"

@@ -106,6 +106,7 @@ def official_server(tmp_path, monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("I2I_OFFICIAL_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")  # a local mirror over plain http
     yield net
     server.shutdown()
     server.server_close()
