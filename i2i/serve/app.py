@@ -10,7 +10,8 @@ Endpoints (``/docs`` and ``/openapi.json`` describe them):
 - ``GET /``: the web page.
 
 Errors are JSON ``{"detail": "..."}`` with their status: 400 wrong endpoint/ambiguous direction,
-401 token, 404 unknown model, 408 body too slow, 413 body or pixels over the limit, 415 not an image,
+401 token, 403 cross-site request to a tokenless server, 404 unknown model, 408 body too slow or late,
+413 body or pixels over the limit (or an image that cannot be decoded within limits), 415 not an image,
 422 bad query values, 500 inference failure, 503 busy (with Retry-After), 504 timed out.
 """
 
@@ -31,12 +32,15 @@ from starlette.requests import ClientDisconnect
 
 from i2i import __version__
 from i2i.errors import I2IError
+from i2i.serve.allocator import MemoryReleaser
 from i2i.serve.auth import BearerAuthMiddleware, HostCheckMiddleware
 from i2i.serve.headers import SecurityHeadersMiddleware, header_text
-from i2i.serve.imaging import translate_bytes
-from i2i.serve.limits import BodyGuardMiddleware, ServeError, WorkPool
+from i2i.serve.imaging import Encoded, image_pixels, translate_bytes
+from i2i.serve.limits import BodyGuardMiddleware, ServeError
+from i2i.serve.origin import OriginCheckMiddleware
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
+from i2i.serve.work import WorkPool
 
 OutputFormat = Literal["same", "png", "jpg", "webp"]
 
@@ -99,9 +103,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for code, text in {
         400: "wrong endpoint for the model, or a direction is needed",
         401: "missing or invalid bearer token",
+        403: "cross-site request to a server without a token (see --allow-origin)",
         404: "unknown model or direction",
         408: "request body not received in time",
-        413: "body over the size limit, or image over the pixel limit",
+        413: "body over the size limit, image over the pixel limit, or not decodable within limits",
         415: "not an image, or an image that cannot be decoded",
         503: "busy: every worker and queue slot is taken (see Retry-After)",
         504: "no result within the per-request timeout",
@@ -142,6 +147,7 @@ def _output_name(filename: str | None, model: str, extension: str) -> str:
 def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None = None) -> FastAPI:
     """The service over already-loaded models (``work``: the worker pool, default from ``settings``)."""
     work = work or WorkPool(settings.workers, settings.queue)
+    releaser = MemoryReleaser()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -173,28 +179,20 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         entry = pool.get(model, direction, kind)
         loop = asyncio.get_running_loop()
         start = loop.time()
-        try:
-            data, filename = await asyncio.wait_for(_read_upload(request), settings.timeout)
-        except TimeoutError:
-            raise ServeError(
-                408, f"request body not received within {settings.timeout:g} s", {"Connection": "close"}
-            ) from None
-        ticket = work.admit()  # only now: a slow upload holds no worker or queue slot
+        data, filename = await _read_upload(request)  # the body guard bounds its size, rate and time
+        # header only, off the event loop: broken images and bombs are refused before they hold a slot
+        pixels = await asyncio.to_thread(image_pixels, data, settings.max_pixels)
+        ticket = work.admit(f"{entry.name}:{entry.direction}", pixels)  # a slow upload held no slot
+
+        def job() -> Encoded:  # on a worker thread
+            with releaser.job(entry.session, pixels):
+                limits = (settings.quality, settings.max_pixels, settings.memory_share)
+                return translate_bytes(entry.session, data, output, *limits)
+
         try:
             remaining = settings.timeout - (loop.time() - start)
             try:
-                encoded = await work.run(
-                    ticket,
-                    remaining,
-                    translate_bytes,
-                    entry.session,
-                    data,
-                    output,
-                    settings.quality,
-                    settings.max_pixels,
-                    settings.memory_share,
-                    limit=settings.timeout,
-                )
+                encoded = await work.run(ticket, remaining, job, limit=settings.timeout)
             except (ServeError, I2IError):
                 raise
             except Exception as err:  # onnxruntime failures (e.g. out of memory): one clear line
@@ -277,18 +275,20 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
 
     app.mount("/static", StaticFiles(directory=str(_static_dir())), name="static")
 
-    # Outermost last: security headers wrap everything, then the Host check (tokenless servers), auth,
-    # the body guard, and the app.
+    # Outermost last: security headers wrap everything, then the Host check and the cross-site check
+    # (tokenless servers) or auth, the body guard, and the app.
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.max_bytes,
         min_rate=settings.min_upload_rate,
         grace=settings.client_timeout,
         budget=settings.body_budget,
+        deadline=settings.timeout,
     )
     if settings.token is not None:
         app.add_middleware(BearerAuthMiddleware, token=settings.token)
     else:
+        app.add_middleware(OriginCheckMiddleware, allowed=settings.allowed_origins)
         app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.work = work

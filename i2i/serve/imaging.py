@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 from i2i.imageio import from_float_chw, to_rgb
 from i2i.runtime import model_input, translate_tiled, translate_whole
 from i2i.serve.limits import ServeError
-from i2i.serve.memory import TILE_OVERLAP, need_text, plan_image, release_memory
+from i2i.serve.memory import TILE_OVERLAP, need_text, plan_image
 
 #: Pillow decoders the service accepts (the formats ``i2i translate`` reads by suffix).
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")
@@ -58,12 +58,16 @@ class Encoded:
         return EXTENSIONS[self.format]
 
 
-def decode_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
-    """Image file bytes -> (fully decoded RGB image, Pillow format name), as ``read_image`` decodes files.
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Image file bytes -> an opened (header read, pixels not decoded) Pillow image within ``max_pixels``.
+
+    Cheap enough to run before a request takes a worker slot: only the header and the chunks before the
+    pixel data are read (Pillow caps each decompressed PNG text chunk at 1 MiB and all of them at 64 MiB).
 
     Raises:
-        ServeError: 415 for an empty body, data that is not one of the accepted formats, or data that
-            cannot be decoded; 413 when width x height exceeds ``max_pixels``.
+        ServeError: 415 for an empty body, data that is not one of the accepted formats, or a header that
+            cannot be read; 413 when width x height exceeds ``max_pixels`` or metadata decompresses beyond
+            Pillow's limits (a zTXt/iTXt bomb).
     """
     if not data:
         raise ServeError(415, f"empty body: send an image ({_ACCEPTED})")
@@ -71,26 +75,52 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
             im = Image.open(io.BytesIO(data), formats=INPUT_FORMATS)
-    except Image.DecompressionBombError as err:
-        raise ServeError(413, f"image too large: {err}") from None
     except Image.UnidentifiedImageError:
         raise ServeError(415, f"not an image: the body is not {_ACCEPTED} data") from None
-    with im:
-        width, height = im.size
-        if width * height > max_pixels:
-            raise ServeError(
-                413,
-                f"image too large: {width}x{height} = {width * height:,} pixels; "
-                f"this server accepts at most {max_pixels:,}",
-            )
+    except Exception as err:  # hostile headers: metadata bombs, broken chunk structure, plugin errors
+        raise refusal(err) from None
+    width, height = im.size
+    if width * height > max_pixels:
+        im.close()
+        raise ServeError(
+            413,
+            f"image too large: {width}x{height} = {width * height:,} pixels; "
+            f"this server accepts at most {max_pixels:,}",
+        )
+    return im
+
+
+def refusal(err: BaseException) -> ServeError:
+    """The 4xx for an image Pillow could not open or decode: 413 when a limit stopped it (decompression
+    bomb, metadata over Pillow's text limits, out of memory), else 415; the reason on one line."""
+    reason = " ".join((str(err) or type(err).__name__).split())[:300]
+    limit_hit = any(word in reason.lower() for word in ("too large", "too much"))
+    if limit_hit or isinstance(err, Image.DecompressionBombError | MemoryError):
+        return ServeError(413, f"image cannot be decoded within this server's limits ({reason})")
+    return ServeError(415, f"cannot decode image ({reason})")
+
+
+def image_pixels(data: bytes, max_pixels: int) -> int:
+    """Width x height from the header (:func:`open_image`'s checks and refusals), nothing decoded."""
+    with open_image(data, max_pixels) as im:
+        return im.width * im.height
+
+
+def decode_image(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    """Image file bytes -> (fully decoded RGB image, Pillow format name), as ``read_image`` decodes files.
+
+    Raises:
+        ServeError: as :func:`open_image`, and 413/415 (:func:`refusal`) when the pixel data cannot be
+            decoded.
+    """
+    with open_image(data, max_pixels) as im:
         fmt = "JPEG" if im.format == "MPO" else str(im.format)  # multi-picture JPEG: first frame
         try:
             im.load()
             img = ImageOps.exif_transpose(im) or im.copy()
             return to_rgb(img), fmt
-        except Exception as err:  # truncated/corrupt data; plugin errors on hostile files
-            reason = " ".join((str(err) or type(err).__name__).split())
-            raise ServeError(415, f"cannot decode image ({reason})") from None
+        except Exception as err:  # truncated/corrupt data; limits hit after the header; hostile files
+            raise refusal(err) from None
 
 
 def encode_image(img: Image.Image, fmt: str, quality: int) -> Encoded:
@@ -133,12 +163,9 @@ def translate_bytes(
 ) -> Encoded:
     """Image file bytes -> translated image file bytes (``output``: a key of :data:`OUTPUT_FORMATS`).
 
-    Runs on a worker thread: decoding, inference and encoding all stay off the event loop. Freed memory
-    is handed back to the system afterwards.
+    Runs on a worker thread: decoding, inference and encoding all stay off the event loop (memory is
+    given back by the caller, :class:`~i2i.serve.allocator.MemoryReleaser`).
     """
-    try:
-        image, in_format = decode_image(data, max_pixels)
-        fmt = OUTPUT_FORMATS[output] or in_format
-        return encode_image(run_model(session, image, share), fmt, quality)
-    finally:
-        release_memory()
+    image, in_format = decode_image(data, max_pixels)
+    fmt = OUTPUT_FORMATS[output] or in_format
+    return encode_image(run_model(session, image, share), fmt, quality)

@@ -13,17 +13,14 @@ its pixels:
 
 An image whose whole-image need fits the share runs whole (the same bytes as ``i2i translate``); a larger
 one runs in the largest square tiles that fit (``i2i translate --tile``'s feathered blend); an image whose
-buffers alone exceed the share is refused with 413. After every request the allocator is asked to return
-freed memory to the system (onnxruntime's arena is shrunk by the session itself).
+buffers alone exceed the share is refused with 413. Giving memory back afterwards is
+:mod:`i2i.serve.allocator`'s job.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 from dataclasses import dataclass
-from functools import cache
 
 from i2i.runtime.tiling import min_side, round_up
 
@@ -74,21 +71,3 @@ def _network_bytes(width: int, height: int, pad: int) -> int:
 
 def _smallest_tile(multiple: int) -> int:
     return max(min_side(multiple), TILE_OVERLAP + multiple)
-
-
-@cache
-def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        return ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def release_memory() -> None:
-    """Ask glibc to return freed heap memory to the system (no-op elsewhere)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)

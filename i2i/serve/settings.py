@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from i2i.errors import I2IError
+from i2i.serve.origin import normalize_origin
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -24,6 +25,8 @@ class ServeSettings:
     the grace before a body must keep up with ``min_upload_rate`` bytes/s (else 408).
     ``max_connections``: open connections; beyond it the oldest idle one is closed, or 503 if none is idle.
     ``allowed_hosts``: Host names a tokenless server answers besides IP literals and ``localhost``.
+    ``allowed_origins``: web origins (``https://example.org``) whose pages may POST to a tokenless server;
+    other sites' requests get 403 (:mod:`i2i.serve.origin`).
     ``max_memory``: bytes inference may use in all (each of the ``workers`` running requests gets an
     equal share; larger images run tiled, see :mod:`i2i.serve.memory`). Uploads are bounded separately
     (:attr:`body_budget`).
@@ -45,6 +48,7 @@ class ServeSettings:
     min_upload_rate: float = 8 * 1024
     max_connections: int = 256
     allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
     max_memory: int = 4 * 2**30
 
     def __post_init__(self) -> None:
@@ -58,6 +62,8 @@ class ServeSettings:
             raise I2IError(f"--max-memory must be at least 64 MiB (got {self.max_memory / 2**20:g})")
         if self.client_timeout <= 0 or self.min_upload_rate <= 0 or self.max_connections < 1:
             raise I2IError("--client-timeout, --min-upload-rate and --max-connections must be positive")
+        for origin in self.allowed_origins:
+            normalize_origin(origin)  # raises I2IError naming the bad value
         if not 1 <= self.quality <= 100:
             raise I2IError(f"--quality must be in 1..100 (got {self.quality})")
 
@@ -77,6 +83,32 @@ class ServeSettings:
         return self.capacity * self.max_bytes
 
     @property
+    def hard_connections(self) -> int:
+        """Open connections at which new ones are closed unanswered: well above ``max_connections``
+        (between the two, a newcomer is answered 503 when no slot frees up), within the process's
+        file-descriptor limit."""
+        return connection_hard_limit(self.max_connections)
+
+    @property
     def loopback(self) -> bool:
         """True when the service is reachable only from this machine."""
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+#: File descriptors kept free for models, logs and the listening socket.
+FD_RESERVE = 64
+
+
+def connection_hard_limit(max_connections: int) -> int:
+    """``max(4 x max_connections, max_connections + 1024)``, capped by RLIMIT_NOFILE (never below
+    ``max_connections``)."""
+    generous = max(4 * max_connections, max_connections + 1024)
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # not POSIX
+        return generous
+    if soft == resource.RLIM_INFINITY:
+        return generous
+    return max(max_connections, min(generous, soft - FD_RESERVE))

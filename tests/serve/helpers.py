@@ -167,3 +167,52 @@ def gated_pool(pool: ModelPool, gate: threading.Event) -> tuple[ModelPool, Gated
     entry = pool.get("red2blue", "AtoB", "translate")
     gated = Gated(entry.session, gate)
     return ModelPool([ModelEntry(entry.name, gated, entry.source)]), gated
+
+
+class Paced:
+    """A session that takes ``seconds_per_pixel`` x the batch's pixels; while ``hold`` is set it instead
+    waits for ``release`` (so tests can keep a known amount of work running)."""
+
+    def __init__(self, inner, seconds_per_pixel: float) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self.seconds_per_pixel = seconds_per_pixel
+        self.hold = threading.Event()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def __call__(self, batch):
+        if self.hold.is_set():
+            self.entered.set()
+            self.release.wait(30)
+        else:
+            time.sleep(self.seconds_per_pixel * batch.shape[-1] * batch.shape[-2])
+        return self.inner(batch)
+
+
+class Counting:
+    """A session that counts its calls (to show a refused request was never processed)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self.calls = 0
+
+    def __call__(self, batch):
+        self.calls += 1
+        return self.inner(batch)
+
+
+def wrapped_pool(pool: ModelPool, wrap) -> tuple[ModelPool, object]:
+    """``pool``'s red2blue AtoB model wrapped by ``wrap(session)``, alone in a new pool."""
+    entry = pool.get("red2blue", "AtoB", "translate")
+    session = wrap(entry.session)
+    return ModelPool([ModelEntry(entry.name, session, entry.source)]), session
+
+
+def wait_until(condition, seconds: float = 10) -> None:
+    """Poll ``condition`` every 10 ms until it holds (AssertionError after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
