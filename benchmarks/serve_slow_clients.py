@@ -1,5 +1,6 @@
 """Requests/s and p95 latency of `i2i serve` with and without 100 idle and 8 slow-uploading connections
-held open (issue 17.1). Bounded: a fixed number of requests, every socket with a timeout, 127.0.0.1 only.
+held open (issue 17.1), and with 10 connections that declared a 20 MiB body and send nothing (40.1).
+Bounded: a fixed number of requests, every socket with a timeout, 127.0.0.1 only.
 
 Run against any checkout (the tiny hand-built model comes from that checkout's tests):
 
@@ -63,6 +64,19 @@ def _hold(stack: ExitStack, url: str, idle: int, slow: int) -> None:
     time.sleep(0.5)  # let the server accept them before measuring
 
 
+def _hold_declared(stack: ExitStack, url: str, n: int) -> None:
+    """``n`` connections that declare a 20 MiB body, are told 100 Continue, and send nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {20 * 2**20}\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    for _ in range(n):
+        sock = stack.enter_context(socket.create_connection((host, int(port)), timeout=10))
+        sock.sendall(head)
+    time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60)
@@ -71,7 +85,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = conv_model(Path(tmp) / "bench.onnx", "swap", task="pix2pix", name="bench")
         pool = ModelPool.load((str(model),), device="cpu", threads=1)
-        settings = ServeSettings(port=0, workers=2, queue=8)  # the defaults
+        settings = ServeSettings(port=0, workers=2, queue=8, client_timeout=30)  # defaults, 30 s grace
         print(f"{'phase':<34} {'ok req/s':>9} {'p50 s':>7} {'p95 s':>7}  statuses")
         with running(settings, pool) as url:
             _phase(url, 8, 2)  # warm-up
@@ -81,6 +95,11 @@ def main() -> None:
                 _hold(stack, url, idle=100, slow=8)
                 rate, p50, p95, statuses = _phase(url, args.requests, args.clients)
                 label = "100 idle + 8 slow uploaders open"
+                print(f"{label:<34} {rate:9.1f} {p50:7.3f} {p95:7.3f}  {dict(statuses)}")
+            with ExitStack() as stack:
+                _hold_declared(stack, url, 10)
+                rate, p50, p95, statuses = _phase(url, args.requests, args.clients)
+                label = "10 declared 20 MiB bodies open"
                 print(f"{label:<34} {rate:9.1f} {p50:7.3f} {p95:7.3f}  {dict(statuses)}")
 
 
