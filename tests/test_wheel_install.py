@@ -85,30 +85,60 @@ def _dependency_folders() -> list[str]:
     return [folder for folder in folders if Path(folder).is_dir()]
 
 
+# Imported by a .pth line of the "no extras" venv: torch and the other `train` extra packages cannot be
+# imported there, as after `pip install i2i` (their folders stay on the path for the other packages).
+_BLOCK_TRAIN_EXTRA = """
+import importlib.abc
+import sys
+
+
+class _NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "onnxscript", "triton"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NotInstalled())
+"""
+
+
+def _plain_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Installed:
+def built_wheel(tmp_path_factory) -> tuple[Path, Path]:
+    """(the wheel, the clean copy of the checkout it was built from)."""
     pytest.importorskip("setuptools")
     work = tmp_path_factory.mktemp("wheel")
     source = _clean_copy(work / "source")
-    plain_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     built = _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(work / "dist"), str(source)],
         work,
-        plain_env,
+        _plain_env(),
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     (wheel,) = (work / "dist").glob("i2i-*.whl")
+    return wheel, source
 
+
+def _install(wheel: Path, source: Path, work: Path, train_extra: bool = True) -> Installed:
+    """A new venv in ``work`` with the wheel installed and the dependencies reachable (but not the
+    ``train`` extra's packages unless ``train_extra``)."""
+    plain_env = _plain_env()
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     purelib = _run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], work, plain_env
     )
-    (Path(purelib.stdout.strip()) / "i2i_test_dependencies.pth").write_text(
-        "\n".join(_dependency_folders()) + "\n"
-    )
+    site_dir = Path(purelib.stdout.strip())
+    (site_dir / "i2i_test_dependencies.pth").write_text("\n".join(_dependency_folders()) + "\n")
+    if not train_extra:
+        (site_dir / "i2i_test_no_train_extra.py").write_text(_BLOCK_TRAIN_EXTRA)
+        (site_dir / "i2i_test_no_train_extra.pth").write_text("import i2i_test_no_train_extra\n")
     done = _run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], work, plain_env
     )
@@ -125,6 +155,18 @@ def installed(tmp_path_factory) -> Installed:
     for name in ("I2I_WEIGHTS_DIR", "I2I_RUNTIME", "VIRTUAL_ENV"):  # the user's defaults, not the suite's
         env.pop(name, None)
     return Installed(wheel, source, python, env_dir / "bin" / "i2i", env)
+
+
+@pytest.fixture(scope="module")
+def installed(built_wheel, tmp_path_factory) -> Installed:
+    """The wheel with the ``train`` extra's packages, as after ``pip install "i2i[train]"``."""
+    return _install(*built_wheel, tmp_path_factory.mktemp("full"))
+
+
+@pytest.fixture(scope="module")
+def installed_without_extras(built_wheel, tmp_path_factory) -> Installed:
+    """The wheel as ``pip install i2i`` leaves it: no torch."""
+    return _install(*built_wheel, tmp_path_factory.mktemp("light"), train_extra=False)
 
 
 def _installed_package(installed: Installed) -> Path:
@@ -334,3 +376,37 @@ def test_every_command_runs_from_the_wheel(installed, tmp_path):
         assert out.size == (160, 120)
 
     _serve_one_request(installed, tmp_path, tmp_path / "tiny.onnx", photos / "photo.jpg")
+
+
+@pytest.mark.slow
+def test_without_the_train_extra_models_run_and_torch_commands_name_the_extra(
+    installed_without_extras, tmp_path
+):
+    light = installed_without_extras
+    blocked = _run([str(light.python), "-c", "import torch"], tmp_path, light.env)
+    assert blocked.returncode == 1 and "No module named 'torch'" in blocked.stderr
+
+    demo = light.run(tmp_path, "demo", "--no-progress")
+    assert demo.returncode == 0, demo.stderr
+    apples = _installed_package(light) / "assets" / "samples" / "apples"
+    translated = light.run(
+        tmp_path, "translate", "-m", "apple2orange", str(apples), "oranges", "--no-progress"
+    )
+    assert translated.returncode == 0, translated.stderr
+    assert "4 translated" in translated.stderr
+
+    photo = tmp_path / "photo.jpg"
+    Image.effect_mandelbrot((64, 48), (-2, -1.2, 1, 1.2), 60).convert("RGB").save(photo)
+    for args, command in (
+        (["stylize", "--style", "starry", str(photo)], "i2i stylize"),
+        (["dream", str(photo)], "i2i dream"),
+        (["train", "pix2pix", "--data", str(tmp_path)], "i2i train pix2pix"),
+    ):
+        result = light.run(tmp_path, *args)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(
+            f"error: `{command}` needs torch, which a plain `pip install i2i` leaves out"
+        )
+        assert 'pip install "i2i[train]"' in lines[0] and "download.pytorch.org/whl/cpu" in lines[0]

@@ -63,6 +63,27 @@ def _main(
         os.environ["I2I_DEBUG"] = "1"
 
 
+#: Packages that only the `train` extra installs (`pip install "i2i[train]"`).
+TRAIN_EXTRA_MODULES = ("torch", "torchvision", "onnxscript")
+CPU_TORCH_HINT = (
+    "on a machine without a GPU, PyTorch's CPU-only wheels are much smaller: "
+    "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+)
+
+
+def missing_extra_message(err: ModuleNotFoundError, argv: list[str]) -> str | None:
+    """The one line for a command that needs the ``train`` extra on an install without it (else None)."""
+    root = (err.name or "").split(".")[0]
+    if root not in TRAIN_EXTRA_MODULES:
+        return None
+    words = [word for word in argv[1:] if not word.startswith("-")][:2]
+    command = " ".join(["i2i", *words[: 2 if words[:1] in (["train"], ["eval"], ["models"]) else 1]])
+    return (
+        f"`{command}` needs {root}, which a plain `pip install i2i` leaves out (it runs models only): "
+        f'pip install "i2i[train]"; {CPU_TORCH_HINT}'
+    )
+
+
 def run() -> None:
     """Console-script entry point."""
     try:
@@ -71,6 +92,12 @@ def run() -> None:
         if os.environ.get("I2I_DEBUG") == "1":
             raise
         console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True)  # text, not markup
+        sys.exit(1)
+    except ModuleNotFoundError as err:
+        message = missing_extra_message(err, sys.argv)
+        if message is None or os.environ.get("I2I_DEBUG") == "1":
+            raise
+        console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
