@@ -129,9 +129,6 @@ def guarded_protocol(
             else:
                 self._refuse()
 
-        def eof_received(self) -> bool | None:
-            return None  # the transport closes (after a refusal: the client has read its answer)
-
         def _refuse(self) -> None:
             self._refused = True
             self._aside = None

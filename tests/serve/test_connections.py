@@ -94,3 +94,47 @@ def test_the_hard_limit_is_generous_and_within_the_descriptor_limit():
     assert connection_hard_limit(256) == min(1280, soft - 64) if soft != resource.RLIM_INFINITY else 1280
     assert connection_hard_limit(1000) == min(4000, soft - 64) if soft != resource.RLIM_INFINITY else 4000
     assert connection_hard_limit(10**9) == 10**9  # never below the cap
+
+
+def test_beyond_the_hard_limit_newcomers_are_closed_and_below_it_answered(pool):
+    # A server whose cap is 2 and hard limit 4 (the real hard limit is over a thousand connections).
+    import threading
+
+    import uvicorn
+
+    from i2i.serve.app import create_app
+    from i2i.serve.guard import guarded_protocol
+    from i2i.serve.run import bind
+
+    settings = ServeSettings(port=0, client_timeout=30)
+    sock = bind("127.0.0.1", 0)
+    config = uvicorn.Config(
+        create_app(settings, pool), log_level="warning", http=guarded_protocol(30, 2, hard_limit=4)
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        wait = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < wait and thread.is_alive(), "server did not start"
+            time.sleep(0.01)
+        with ExitStack() as stack:
+            socks = [stack.enter_context(connect(url)) for _ in range(5)]
+            time.sleep(0.2)
+            answers = []
+            for s in socks:
+                s.sendall(request_head("GET", "/health"))
+            for s in socks:
+                try:
+                    reply = read_reply(s)
+                    answers.append(None if reply is None else reply.status)
+                except ConnectionResetError:
+                    answers.append("reset")
+            assert answers[:4] == [200, 200, 503, 503]  # 2 served, 2 over the cap answered
+            assert answers[4] in (None, "reset")  # the fifth was beyond the hard limit
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
