@@ -167,13 +167,24 @@ def translate_command(
         return
     out_dir = Path(out)
     stdin_lines = sys.stdin if "-" in inputs else None
+    ignored: list[Path] = []
     sources, problems = collect_sources(
-        inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines, exclude=out_dir
+        inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines, exclude=out_dir, ignored=ignored
     )
     jobs, collisions = plan_jobs(sources, out_dir, fmt)
     problems += collisions
     if not jobs and not problems:
-        raise I2IError(f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else ""))
+        others = f" ({_ignored_text(ignored)})" if ignored else ""
+        raise I2IError(
+            f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else "") + others
+        )
+    for problem in problems:  # inputs are checked before the model is loaded
+        console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
+    if not jobs:
+        console.print(
+            f"0 translated, 0 skipped, {len(problems)} failed{_ignored_tail(ignored)}", soft_wrap=True
+        )
+        raise typer.Exit(1)
     session = open_session(
         resolve_model(model, direction),
         runtime=runtime,
@@ -193,8 +204,6 @@ def translate_command(
         note = note_for_model_argument(model, direction)
         if note:
             console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    for problem in problems:
-        console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
     with translate_progress(console, enabled=progress and bool(jobs)) as bar:
         task = bar.add_task("translating", total=len(jobs))
 
@@ -215,11 +224,23 @@ def translate_command(
     skipped = f"{summary.skipped} skipped" + (
         " (exist; --overwrite replaces them)" if summary.skipped else ""
     )
+    rate = f"{summary.images_per_second:.2f} img/s; " if summary.done else ""
     console.print(
-        f"{summary.done} translated, {skipped}, {failed} failed -> {out_dir} "
-        f"[{summary.images_per_second:.2f} img/s; {session.runtime} on {session.provider}, "
-        f"{session.precision}]",
+        f"{summary.done} translated, {skipped}, {failed} failed{_ignored_tail(ignored)} -> {out_dir} "
+        f"[{rate}{session.runtime} on {session.provider}, {session.precision}]",
         soft_wrap=True,
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _ignored_text(ignored: list[Path], shown: int = 3) -> str:
+    """``2 non-image files ignored: notes.txt, data.csv`` (the first ``shown`` names)."""
+    first = sorted(ignored, key=lambda path: path.as_posix())[:shown]
+    names = ", ".join(path.name for path in first) + (", ..." if len(ignored) > shown else "")
+    plural = "s" if len(ignored) != 1 else ""
+    return f"{len(ignored)} non-image file{plural} ignored: {names}"
+
+
+def _ignored_tail(ignored: list[Path]) -> str:
+    return f", {_ignored_text(ignored)}" if ignored else ""

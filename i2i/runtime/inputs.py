@@ -74,13 +74,14 @@ def _stdin_relative(path: Path) -> PurePath:
 
 
 def scan_folder(
-    folder: Path, recursive: bool = True, exclude: Path | None = None
+    folder: Path, recursive: bool = True, exclude: Path | None = None, ignored: list[Path] | None = None
 ) -> tuple[list[Path], list[Problem]]:
     """Image files under ``folder`` (sorted) and, as problems, the folders that could not be read and the
     image-named entries that are not regular files (FIFOs, sockets, devices, broken symlinks, symlink loops).
 
     Hidden folders (``.name``) are not entered, and neither is ``exclude`` (the output folder, when it
-    lies inside an input folder, so a rerun does not take its own results as inputs).
+    lies inside an input folder, so a rerun does not take its own results as inputs). Files without an
+    image suffix (hidden ones aside) are appended to ``ignored`` when it is given, for the run's report.
     """
     skip = exclude.resolve() if exclude is not None else None
     images: list[Path] = []
@@ -102,6 +103,8 @@ def scan_folder(
                     images.append(here / name)
                 else:
                     problems.append(Problem(here / name, reason))
+            elif ignored is not None and not name.startswith("."):
+                ignored.append(here / name)
         if not recursive:
             break
     images.sort(key=lambda p: p.as_posix())
@@ -115,9 +118,11 @@ def collect_sources(
     recursive: bool = True,
     stdin_lines: Iterable[str] | None = None,
     exclude: Path | None = None,
+    ignored: list[Path] | None = None,
 ) -> tuple[list[Source], list[Problem]]:
     """Expand ``inputs`` into sources (in the given order; folders sorted) and problems (missing paths,
-    folders that cannot be read).
+    folders that cannot be read, entries that are not regular files). ``ignored``, when given, collects the
+    non-image files found in folders.
 
     ``glob`` filters images found in folders: a pattern without ``/`` matches file names (``*.jpg``), one
     with ``/`` matches the path below the folder (``day/*.png``). Files named directly are always taken.
@@ -143,7 +148,7 @@ def collect_sources(
         if not os.path.lexists(path):
             problems.append(Problem(path, "no such file or folder"))
         elif path.is_dir():
-            found, unreadable = scan_folder(path, recursive=recursive, exclude=exclude)
+            found, unreadable = scan_folder(path, recursive=recursive, exclude=exclude, ignored=ignored)
             problems += unreadable
             for image in found:
                 relative = PurePath(image.relative_to(path))

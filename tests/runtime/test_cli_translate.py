@@ -170,3 +170,34 @@ def test_reading_a_fifo_fails_at_once_instead_of_blocking(tmp_path):
         "symlink loop (too many levels of symbolic links)",
         "not a regular file: a FIFO (named pipe)",
     ]
+
+
+def test_inputs_are_checked_before_the_model_loads_and_ignored_files_are_counted(
+    tmp_path, tiny_model, make_image
+):
+    missing = _i2i(
+        "translate", "-m", str(tmp_path / "no_model.onnx"), str(tmp_path / "nope"), str(tmp_path / "o")
+    )
+    assert missing.returncode == 1
+    lines = [line for line in missing.stderr.splitlines() if not line.startswith("MODULES")]
+    assert lines == [
+        f"failed: {tmp_path / 'nope'}: no such file or folder",
+        "0 translated, 0 skipped, 1 failed",
+    ]
+    assert "MODULES False False" in missing.stderr  # no runtime was even imported
+
+    src = tmp_path / "in"
+    make_image(src / "a.png", (16, 16))
+    (src / "notes.txt").write_text("not an image")
+    (src / "sub").mkdir()
+    (src / "sub" / "data.csv").write_text("1,2")
+    (src / ".hidden").write_text("")
+    out = tmp_path / "out"
+    proc = _i2i("translate", "-m", str(tiny_model.path), str(src), str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "1 translated, 0 skipped, 0 failed, 2 non-image files ignored: notes.txt, data.csv -> " in proc.stderr
+    )
+    again = _i2i("translate", "-m", str(tiny_model.path), str(src), str(out), "--no-progress")
+    assert "0 translated, 1 skipped (exist; --overwrite replaces them), 0 failed" in again.stderr
+    assert "img/s" not in again.stderr  # no rate when nothing was translated
