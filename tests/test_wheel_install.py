@@ -395,6 +395,10 @@ def test_without_the_train_extra_models_run_and_torch_commands_name_the_extra(
     assert translated.returncode == 0, translated.stderr
     assert "4 translated" in translated.stderr
 
+    doctor = light.run(tmp_path, "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert 'torch: not installed (pip install "i2i[train]")' in doctor.stdout
+
     photo = tmp_path / "photo.jpg"
     Image.effect_mandelbrot((64, 48), (-2, -1.2, 1, 1.2), 60).convert("RGB").save(photo)
     for args, command in (

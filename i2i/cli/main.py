@@ -14,6 +14,7 @@ from rich.markup import escape
 from i2i import __version__
 from i2i.cli import data as data_cli
 from i2i.cli import demo as demo_cli
+from i2i.cli import doctor as doctor_cli
 from i2i.cli import dream as dream_cli
 from i2i.cli import eval as eval_cli
 from i2i.cli import export as export_cli
@@ -43,6 +44,7 @@ dream_cli.register(app)
 app.add_typer(models_cli.app, name="models", help=group_help("Named models", models_cli.app))
 app.add_typer(data_cli.app, name="data", help=group_help("Datasets", data_cli.app))
 app.add_typer(eval_cli.app, name="eval", help=group_help("Evaluate", eval_cli.app))
+doctor_cli.register(app)
 reflow_help(app)
 
 
