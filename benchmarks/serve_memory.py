@@ -7,7 +7,7 @@ Run against any checkout (the tiny hand-built model comes from that checkout's t
     PYTHONPATH=. python benchmarks/serve_memory.py [--models starry] [--runtime openvino] \
         [--size 2000x2000] [--requests 3]
 
-Prints one row per request (resident MiB after it, above the warmed-up baseline) and the peak.
+Prints one row per request (its time, resident MiB after it, above the warmed-up baseline) and the peak.
 """
 
 from __future__ import annotations
@@ -81,11 +81,16 @@ def main() -> None:
             print(f"{args.runtime} {name} {args.size}: baseline {base / 1024:.0f} MiB")
             body = image_bytes((width, height))
             for i in range(args.requests):
+                start = time.perf_counter()
                 reply = call(path, body, timeout=900)
+                seconds = time.perf_counter() - start
                 assert reply.status == 200, reply.body[:200]
                 time.sleep(0.5)
                 after = status_kib(proc.pid, "VmRSS")
-                print(f"  after request {i + 1}: {after / 1024:.0f} MiB (+{(after - base) / 1024:.0f})")
+                print(
+                    f"  after request {i + 1} ({seconds:.2f} s): {after / 1024:.0f} MiB "
+                    f"(+{(after - base) / 1024:.0f})"
+                )
             peak = status_kib(proc.pid, "VmHWM")
             print(f"  peak {peak / 1024:.0f} MiB (+{(peak - base) / 1024:.0f})")
         finally:
