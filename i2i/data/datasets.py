@@ -11,10 +11,13 @@ of every epoch (before creating the epoch's iterator) to get new jitter. Shuffli
 sampler's job, not the dataset's.
 
 Errors: files whose suffix is not an image type are skipped at construction and listed in
-``dataset.skipped`` as ``(path, reason)``. Files are not decoded at construction (that would be slow); a
-corrupt or truncated image is found when its example is loaded, and ``__getitem__`` raises
-:class:`~i2i.errors.ImageReadError` whose message starts with that file's path. An empty or missing folder
-raises :class:`~i2i.errors.I2IError` naming the folder.
+``dataset.skipped`` as ``(path, reason)``. Paired data is checked from the image headers
+(:mod:`i2i.data.pair_checks`): a side-by-side folder whose images are mostly not twice as wide as high is
+refused, the odd ones out are skipped; names without a partner and pairs whose sides differ in size or
+channels are listed in ``dataset.notes`` (one line each) for the run to show. Files are not decoded at
+construction (that would be slow); a corrupt or truncated image is found when its example is loaded, and
+``__getitem__`` raises :class:`~i2i.errors.ImageReadError` whose message starts with that file's path. An
+empty or missing folder raises :class:`~i2i.errors.I2IError` naming the folder.
 
 Held-back files (``holdout``, e.g. 0.1): each folder's share chosen by :func:`i2i.data.holdout.split_holdout`
 (by file-name hash) is left out at construction and listed in ``dataset.held_out`` (per folder, sorted
@@ -36,6 +39,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from i2i.data.holdout import split_holdout
+from i2i.data.pair_checks import check_side_by_side, pair_mismatches
 from i2i.data.transforms import TransformSpec, apply_paired, example_rng
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, to_float_chw
@@ -142,6 +146,9 @@ class AlignedDataset(_TranslationDataset):
         self.root = Path(root) / phase if phase else Path(root)
         self.direction = direction
         self.paths, self.skipped = _scan(self.root, "AB")
+        self.paths, not_pairs = check_side_by_side(self.paths, self.root)
+        self.skipped += not_pairs
+        self.notes = [f"skipped {path}: {reason}" for path, reason in not_pairs]
         self.paths, held = _train_share(self.paths, holdout, self.root, "AB")
         self.held_out = {self.root.name: held}
 
@@ -205,6 +212,8 @@ class PairedFolderDataset(_TranslationDataset):
         partner = {keyed_a[k]: keyed_b[k] for k in common}
         self.pairs: list[tuple[Path, Path]] = [(a, partner[a]) for a in kept]
         self.held_out = {self.dir_a.name: held}
+        unmatched = [f"{path}: {reason}" for path, reason in self.skipped if reason.startswith("no matching")]
+        self.notes = unmatched + pair_mismatches(self.pairs)
 
     def _by_key(self, folder: Path, images: list[Path]) -> dict[str, Path]:
         keyed: dict[str, Path] = {}

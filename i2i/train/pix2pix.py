@@ -157,6 +157,7 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         data_dir = self.resolve_data()
         G, D = self.new_generator(), self.new_discriminator()
         self.train_set, self.val_set = self._datasets(data_dir)
+        self._show_data_notes()
         from i2i.data.catalog import CATALOG
 
         entry = CATALOG.get(self.data_name)
@@ -205,6 +206,14 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         train = AlignedDataset(data_dir, phase=tr, spec=train_spec, train=True, holdout=held, **common)
         val = AlignedDataset(data_dir, phase=va, spec=eval_spec, train=False, **common) if tr and va else None
         return train, val
+
+    def _show_data_notes(self, shown: int = 10) -> None:
+        """Warn about the pairs the data check set aside or found odd (:mod:`i2i.data.pair_checks`)."""
+        notes = [note for ds in (self.train_set, self.val_set) if ds is not None for note in ds.notes]
+        for note in notes[:shown]:
+            self.env.warn(f"data: {note}")
+        if len(notes) > shown:
+            self.env.warn(f"data: {len(notes) - shown} more such notes")
 
     def _eval_view(self) -> Any:
         """The training set without jitter (sample grids when there is no validation split)."""

@@ -33,12 +33,12 @@ def test_holdout_edges():
         holdout_files([Path("a.png")], 1.0)
 
 
-def _images(folder: Path, names: list[str], size: int = 8) -> list[Path]:
+def _images(folder: Path, names: list[str], size: int = 8, width: int | None = None) -> list[Path]:
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
-        Image.new("RGB", (size, size), (10, 20, 30)).save(folder / name)
+        Image.new("RGB", (width or size, size), (10, 20, 30)).save(folder / name)
     return [folder / n for n in names]
 
 
@@ -74,7 +74,7 @@ def test_unaligned_training_set_never_yields_a_held_back_file(tmp_path):
 def test_aligned_and_paired_training_sets_skip_the_held_back_share_of_the_train_split(tmp_path):
     from i2i.data.datasets import AlignedDataset, PairedFolderDataset
 
-    ab = _images(tmp_path / "ab" / "train", [f"{i}.png" for i in range(20)], size=16)
+    ab = _images(tmp_path / "ab" / "train", [f"{i}.png" for i in range(20)], size=16, width=32)
     aligned = AlignedDataset(tmp_path / "ab", phase="train", holdout=0.1)
     held = [p.name for p in holdout_files(ab, 0.1)]
     assert aligned.held_out == {"train": held} and len(held) == 2
