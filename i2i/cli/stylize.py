@@ -17,6 +17,9 @@ import typer
 from i2i.cli.common import AmpOption, DeviceOption, PrecisionOption, RuntimeOption, SeedOption, console
 from i2i.errors import I2IError
 
+#: Output long side when --size and --scales are not given (a smaller photo keeps its own size).
+DEFAULT_SIZE = 512
+
 
 def register(app: typer.Typer) -> None:
     """Add the `stylize` command to the top-level app."""
@@ -63,7 +66,14 @@ def stylize_command(
             show_default=False,
         ),
     ] = None,
-    size: Annotated[int, typer.Option(help="Output long side in pixels.")] = 512,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            help="Output long side in pixels [default: 512, or the photo's own size when smaller: a photo is "
+            "enlarged only when --size or --scales asks for it].",
+            show_default=False,
+        ),
+    ] = None,
     scales: Annotated[
         str | None,
         typer.Option(
@@ -127,6 +137,8 @@ def stylize_command(
     from i2i.optimize.stylize_run import StylizeJob, run_stylize_job
 
     sizes = _floats(scales, "--scales")
+    enlarge = size is not None or sizes is not None
+    size = size if size is not None else DEFAULT_SIZE
     if sizes is None and iterations is None:
         schedule_scales, schedule_iterations = default_schedule(size)
     else:
@@ -163,6 +175,7 @@ def stylize_command(
         overwrite=overwrite,
         losses_csv=losses_csv,
         amp=amp,
+        enlarge=enlarge,
     )
     if run_stylize_job(job, console):
         raise typer.Exit(1)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -124,6 +124,20 @@ class NeuralStyleConfig:
     def taps(self) -> list[str]:
         """Every feature tap the objective reads: the content layer then the style layers."""
         return list(dict.fromkeys([self.content_layer, *self.layer_weights]))
+
+
+def fit_schedule(config: NeuralStyleConfig, long_side: int) -> NeuralStyleConfig:
+    """``config`` with its scales shrunk in proportion so the output's long side is at most ``long_side``
+    (the input's own size: never enlarge a photo unasked); unchanged when it already fits. Scales that
+    would fall below 64 px collapse to one scale with all the iterations, as :func:`default_schedule` does.
+    """
+    if config.scales[-1] <= long_side:
+        return config
+    ratio = long_side / config.scales[-1]
+    scales = tuple(max(16, round(side * ratio)) for side in config.scales)
+    if len(scales) > 1 and scales[0] < 64:
+        return replace(config, scales=(scales[-1],), iterations=config.total_iterations)
+    return replace(config, scales=scales)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
-from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, stylize
+from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, fit_schedule, stylize
 from i2i.optimize.progress import Interrupted, StepProgress
 from i2i.optimize.style_images import resolve_style
 from i2i.output_paths import failure_lines, plan_outputs, split_missing
@@ -36,6 +36,7 @@ class StylizeJob:
     losses_csv: Path | None = None
     amp: str = "auto"
     plain_progress: bool | None = None  # None: plain lines when the console is no terminal
+    enlarge: bool = True  # False: a photo smaller than the schedule's output stays at its own size
 
 
 def load_tensor(path: Path, long_side: int | None = None) -> torch.Tensor:
@@ -108,7 +109,14 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
             failures.append((source, str(err)))
             console.print(f"[red]skipped[/] {err}")
             continue
-        total = config.total_iterations
+        own_side = max(content.shape[-2:])
+        fitted = config if job.enlarge else fit_schedule(config, own_side)
+        if fitted is not config:
+            note(
+                f"{source.name}: {own_side} px, stylised at its own size, not enlarged to "
+                f"{config.scales[-1]} px (--size {config.scales[-1]} enlarges it)"
+            )
+        total = fitted.total_iterations
         t0 = time.perf_counter()
         with StepProgress(console, source.name, total, plain=job.plain_progress) as progress:
 
@@ -123,7 +131,7 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
 
             try:
                 result = stylize(
-                    features, content, styles, config, init_image=init_image, on_step=on_step,
+                    features, content, styles, fitted, init_image=init_image, on_step=on_step,
                     on_save=on_save, amp=amp,
                 )  # fmt: skip
             except Interrupted as stop:

@@ -116,3 +116,26 @@ def test_fetch_backbones_reports_cached_and_unavailable(tmp_path, monkeypatch):
     assert missing.exit_code == 1 and "1 of 2 backbones unavailable" in missing.output
     bad = runner.invoke(app, ["models", "fetch-backbones", "alexnet"])
     assert bad.exit_code == 1 and "valid: vgg16, vgg19" in str(bad.exception)
+
+
+def test_a_small_photo_keeps_its_size_unless_a_size_is_asked_for(tmp_path, random_vgg16):
+    photo = _image(tmp_path / "small.jpg", size=(48, 36))
+    weights = ["--iterations", "2", "--backbone", "vgg16", "--backbone-weights", str(random_vgg16)]
+    kept = runner.invoke(app, ["stylize", "-s", "starry", str(photo), *weights])
+    assert kept.exit_code == 0, kept.output
+    assert "small.jpg: 48 px, stylised at its own size, not enlarged to 512 px" in " ".join(kept.output.split())
+    assert Image.open(tmp_path / "small.starry.png").size == (48, 36)
+    asked = runner.invoke(app, ["stylize", "-s", "starry", str(photo), "--size", "64", *weights])
+    assert asked.exit_code == 0, asked.output
+    assert Image.open(tmp_path / "small.starry-1.png").size == (64, 48)
+
+
+def test_fit_schedule_shrinks_in_proportion_and_collapses_tiny_scales():
+    from i2i.optimize.neural_style import NeuralStyleConfig, default_schedule, fit_schedule
+
+    scales, iterations = default_schedule(512)
+    config = NeuralStyleConfig(scales=scales, iterations=iterations)
+    assert fit_schedule(config, 600) is config
+    assert fit_schedule(config, 256).scales == (128, 256)
+    tiny = fit_schedule(config, 100)
+    assert (tiny.scales, tiny.total_iterations) == ((100,), config.total_iterations)
