@@ -14,6 +14,15 @@ class ImageReadError(I2IError):
     """An image file that cannot be decoded (missing, truncated, not an image)."""
 
 
+class DownloadError(I2IError):
+    """A file could not be fetched from its URL (network, DNS, HTTP status); ``url`` says which. Unlike a
+    file that arrived and failed its checks, trying again later may succeed."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
 def load_state_dict_reason(err: Exception) -> str:
     """The first mismatch that torch's ``load_state_dict`` error names (the line after its "Error(s) in
     loading state_dict for X:" heading), or the whole message when it has no such line."""

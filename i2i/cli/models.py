@@ -35,7 +35,7 @@ def fetch_backbones(
     failed = []
     for name in wanted:
         try:
-            got = resolve_weights(sources[name])
+            got = resolve_weights(sources[name], retry=True)
         except I2IError as err:
             failed.append(name)
             console.print(f"[red]{name}: unavailable[/] ({err})", soft_wrap=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
 from i2i import __version__
-from i2i.errors import I2IError
+from i2i.errors import DownloadError, I2IError
 
 if TYPE_CHECKING:
     from i2i.features.resolver import PackageMember
@@ -107,7 +107,7 @@ def find_file(package: PackageMember, index: str | None = None) -> tuple[str, st
         raise I2IError(f"package index {page_url}: HTTP {err.code} {err.reason}") from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        raise I2IError(f"cannot read the package index {page_url}: {reason}") from None
+        raise DownloadError(f"cannot read the package index {page_url}: {reason}", page_url) from None
     try:
         files = _files(page, content_type, page_url)
     except (ValueError, KeyError, TypeError) as err:
@@ -132,4 +132,5 @@ def index_download(package: PackageMember, dest: Path) -> Path:
     if declared is not None and declared.lower() != package.archive_sha256:
         pinned = package.archive_sha256
         raise I2IError(f"{package.archive}: the index declares sha256 {declared}, not the pinned {pinned}")
-    return download(url, Path(dest) / package.archive, progress=False)
+    # The archive's full sha256 is pinned and checked by the caller, so a mirror over http is fine.
+    return download(url, Path(dest) / package.archive, progress=False, pinned=True)

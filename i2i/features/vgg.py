@@ -248,7 +248,8 @@ def load_vgg(
         if not may_fall_back:
             raise
         resolved = resolve_weights(VGG16_SOURCE, **{**kwargs, "log": lambda message: None})
-        log(f"using VGG16 ({resolved.path}): {err}")
+        where = {"cache": "cached", "download": "downloaded", "package-index": "from the package index"}
+        log(f"using VGG16 ({where.get(resolved.origin, resolved.origin)}: {resolved.path}) because {err}")
         arch = "vgg16"
     else:
         for message in held:

