@@ -73,6 +73,16 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            metavar="ORIGIN",
+            help="Without a token, also accept POSTs from pages of this origin (https://host[:port]); other "
+            "sites' browser requests get 403. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Requests translated at once (inference worker threads).")
     ] = 2,
@@ -145,6 +155,7 @@ def serve_command(
         models=tuple(m.strip() for m in (models or "").split(",") if m.strip()),
         token=token,
         allowed_hosts=tuple(allow_host or ()),
+        allowed_origins=tuple(allow_origin or ()),
         client_timeout=client_timeout,
         min_upload_rate=min_upload_kib * 1024,
         max_connections=max_connections,

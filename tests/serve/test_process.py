@@ -109,3 +109,22 @@ def test_cli_error_is_one_line_and_exit_1(tmp_path):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert f"error: {tmp_path / 'missing.onnx'}: no such model file" in " ".join(stderr.split())
+
+
+def test_allow_origin_option_lets_that_site_post_and_no_other(tmp_path, exported_model):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(
+        "--models", str(exported_model), "--port", str(port), "--allow-origin", "https://ok.example"
+    )
+    try:
+        _wait_healthy(proc, url)
+        image = image_bytes((16, 16), "PNG", seed=1)
+        endpoint = f"{url}/v1/translate?model=tiny_resnet"
+        assert call(endpoint, image, {"Origin": "https://ok.example"}).status == 200
+        assert call(endpoint, image, {"Origin": "https://evil.example"}).status == 403
+    finally:
+        _stop(proc)
+    bad = _serve("--models", str(exported_model), "--port", "0", "--allow-origin", "not an origin")
+    _, stderr = bad.communicate(timeout=60)
+    assert bad.returncode == 1 and stderr.strip().splitlines()[0].startswith("error: ")
