@@ -11,7 +11,7 @@ import torch
 # variant name -> (amp mode, channels_last)
 VARIANTS: dict[str, tuple[str, bool]] = {
     "eager": ("none", False),
-    "auto": ("auto", False),  # --amp auto: bf16 + channels_last where bf16 units exist, else float32
+    "auto": ("auto", False),  # --amp auto: bf16 autocast in NCHW where bf16 units exist, else float32
     "channels_last": ("none", True),
     "bf16": ("bf16", False),
     "bf16+channels_last": ("bf16", True),

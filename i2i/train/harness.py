@@ -33,7 +33,7 @@ from torch import nn
 from i2i import checkpoint
 from i2i.checkpoint import ModelHeader
 from i2i.errors import I2IError, load_state_dict_reason
-from i2i.train import rundir
+from i2i.train import gradcheck, rundir
 from i2i.train.config import RunConfig
 from i2i.train.ema import EMA
 from i2i.train.guard import DivergenceGuard
@@ -113,10 +113,15 @@ class Env:
     log: rundir.JsonlLog | None = None
     #: The last step's losses read back to the host (updated at log steps and epoch ends).
     last_losses: dict[str, float] = field(default_factory=dict)
+    #: Every module placed with :meth:`place` (the gradient check switches their memory format).
+    placed: list[nn.Module] = field(default_factory=list)
 
     def place(self, module: nn.Module) -> nn.Module:
-        """``module`` on the training device (and memory format)."""
-        return self.prec.prepare_model(module)
+        """``module`` on the training device (and memory format). Recipes place the networks their step
+        runs through this, so a change of memory format (the gradient check's) reaches them."""
+        module = self.prec.prepare_model(module)
+        self.placed.append(module)
+        return module
 
     def batch(self, x: torch.Tensor) -> torch.Tensor:
         return self.prec.prepare_input(x)
@@ -356,7 +361,10 @@ class _Run:
         if resume:
             self.changed = self.changed_options()
             self.restore()
-        elif ctx.is_main:
+        loader, sampler = make_loader(recipe.train_set, cfg.batch_size, cfg.seed, cfg.workers, self.ctx)
+        asked = env.prec
+        checked = self.grad_check(sampler) if cfg.grad_check and env.epoch < recipe.epochs() else []
+        if not resume and ctx.is_main:  # after the check: a run it stops leaves no folder behind
             rundir.prepare_run_dir(self.run_dir, resume=False)
             info = {"task": self.task, "config": cfg.to_dict(), **recipe.run_info()}
             rundir.write_json(self.run_dir / rundir.CONFIG_FILE, {**info, "world_size": ctx.world_size})
@@ -369,10 +377,47 @@ class _Run:
         self.out.print(
             f"{self.task}: {verb} run in [bold]{self.run_dir}[/] ({recipe.describe()})", soft_wrap=True
         )
+        self.log_grad_check(checked, asked)
         recipe.nets = recipe.wrap(lambda module: wrap_ddp(module, ctx))
         self.means, self.pending, self.latest = RunningMeans(), [], {}
         self.t_log = time.perf_counter()
-        return make_loader(recipe.train_set, cfg.batch_size, cfg.seed, cfg.workers, self.ctx)
+        return loader, sampler
+
+    def grad_check(self, sampler: Any) -> list[gradcheck.CheckResult]:
+        """The run-start gradient check (:mod:`i2i.train.gradcheck`) on this rank's first batch, on the
+        plain networks (no DDP; every rank checks its own batch, any failure fails all). Under ``--amp
+        auto`` a failing precision falls back to one that passes; a precision asked for by name that fails
+        prints the comparisons and raises :class:`gradcheck.GradCheckFailed` (before a new run's folder is
+        made, and before a resumed run's log is touched)."""
+        recipe, env = self.recipe, self.env
+        batch = gradcheck.first_batch(recipe.train_set, sampler, env.epoch, self.batch_in_epoch)
+        recipe.nets = recipe.wrap(lambda module: module)
+        asked = env.prec
+
+        def consensus(failed: bool) -> bool:
+            return bool(all_reduce_max(float(failed), self.ctx))
+
+        results, passed = gradcheck.check(recipe, batch, asked, consensus)
+        if not passed:
+            for result in results:
+                self.out.print(result.line(), soft_wrap=True)
+            raise gradcheck.failure(asked, results)
+        return results
+
+    def log_grad_check(self, results: list[gradcheck.CheckResult], asked: Precision) -> None:
+        """One console line and one ``gradcheck`` record per comparison, and a warning line when ``--amp
+        auto`` fell back from ``asked``."""
+        env = self.env
+        for result in results:
+            self.log.write("gradcheck", step=env.step, epoch=env.epoch, **result.record())
+            self.out.print(result.line(), soft_wrap=True)
+        if env.prec != asked:
+            message = (
+                f"--amp auto: {asked.describe()} failed the gradient check; training in "
+                f"{env.prec.describe()} instead"
+            )
+            self.log.write("warning", step=env.step, epoch=env.epoch, message=message)
+            self.out.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
     def end_epoch(self) -> None:
         """The recipe's epoch end (validation), one lr step, the next epoch; then ``last.pt``."""

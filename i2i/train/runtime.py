@@ -169,25 +169,37 @@ class Precision:
     """Mixed precision and memory-format settings for one device.
 
     ``amp``: ``none`` (float32), ``bf16`` (autocast to bfloat16, no loss scaling) or ``fp16`` (autocast to
-    float16 with a GradScaler per optimizer); ``auto`` is resolved here by :func:`i2i.amp.resolve_amp`
-    (bf16 + channels_last where the CPU or GPU has bf16 units, else none), so ``amp`` reads the resolved
-    mode afterwards. ``channels_last``: NHWC memory format for models and inputs (faster convolutions on
-    recent CPUs/GPUs; numerically the same computation).
+    float16 with a GradScaler per optimizer); ``auto`` is resolved here by :func:`i2i.amp.auto_mode` (bf16
+    where the CPU or GPU has bf16 units, else none), so ``amp`` reads the resolved mode afterwards and
+    ``auto`` records that it was not asked for by name. ``channels_last``: NHWC memory format for models
+    and inputs, only when asked (``--channels-last``): in torch 2.14.1 on CPU the backward of instance and
+    batch norm is wrong at batch 1 under it, which the run-start gradient check
+    (:mod:`i2i.train.gradcheck`) catches.
     """
 
     device: torch.device
     amp: str = "none"
     channels_last: bool = False
+    auto: bool = False
 
     def __post_init__(self) -> None:
         if self.amp not in AMP_MODES:
             raise I2IError(f"unknown amp mode {self.amp!r}; valid: {', '.join(AMP_MODES)}")
         if self.amp == "auto":
-            from i2i.amp import resolve_amp
+            from i2i.amp import auto_mode
 
-            resolved = resolve_amp("auto", self.device)
-            object.__setattr__(self, "amp", resolved.mode)
-            object.__setattr__(self, "channels_last", self.channels_last or resolved.channels_last)
+            object.__setattr__(self, "amp", auto_mode(torch.device(self.device)))
+            object.__setattr__(self, "auto", True)
+
+    @property
+    def reference(self) -> bool:
+        """True for float32 in NCHW: the configuration the gradient check compares against."""
+        return self.amp == "none" and not self.channels_last
+
+    def describe(self) -> str:
+        """The resolved precision in words: ``bf16 autocast, NCHW``, ``float32, channels_last``, ..."""
+        words = {"none": "float32", "bf16": "bf16 autocast", "fp16": "fp16 autocast with loss scaling"}
+        return f"{words[self.amp]}, {'channels_last' if self.channels_last else 'NCHW'}"
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
@@ -204,12 +216,14 @@ class Precision:
 
     def prepare_model(self, module: torch.nn.Module) -> torch.nn.Module:
         module = module.to(self.device)
-        if self.channels_last:
-            module = module.to(memory_format=torch.channels_last)
-        return module
+        return module.to(memory_format=torch.channels_last) if self.channels_last else module
 
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
-        if self.channels_last:
+        if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format

@@ -68,8 +68,9 @@ def test_resolve_amp_rejects_unknown_modes():
 @pytest.mark.parametrize("fast", [True, False])
 def test_training_precision_resolves_auto(monkeypatch, fast):
     monkeypatch.setattr(accel, "cpu_has_fast_bf16", lambda: fast)
-    prec = Precision(torch.device("cpu"), "auto")
-    assert (prec.amp, prec.channels_last) == (("bf16", True) if fast else ("none", False))
+    prec = Precision(torch.device("cpu"), "auto")  # training: channels_last only when asked (issue 38)
+    assert (prec.amp, prec.channels_last, prec.auto) == ("bf16" if fast else "none", False, True)
+    assert Precision(torch.device("cpu"), "auto", channels_last=True).channels_last
     explicit = Precision(torch.device("cpu"), "none", channels_last=True)
     assert (explicit.amp, explicit.channels_last) == ("none", True)
 
