@@ -77,6 +77,13 @@ class OpenVINOSession:
         """Where the model runs: always ``cpu`` (this session compiles for OpenVINO's CPU plugin)."""
         return "cpu"
 
+    def release_memory(self) -> None:
+        """Free the intermediate buffers the compiled model keeps between calls (OpenVINO 2024+; a no-op on
+        older versions). Only while no call is running; the next call allocates them again."""
+        release = getattr(self._compiled, "release_memory", None)
+        if callable(release):
+            release()
+
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         self.info.check_batch(batch)
         request = getattr(self._local, "request", None)

@@ -11,9 +11,9 @@ from i2i.runtime.metadata import ModelInfo, model_info_from_metadata
 from i2i.runtime.providers import CPU, CUDA, SHORT_NAMES, TENSORRT, check_provider, requested_providers
 
 
-def session_options(threads: int | None = None):  # -> onnxruntime.SessionOptions
+def session_options(threads: int | None = None, memory_arena: bool = True):  # -> onnxruntime.SessionOptions
     """All graph optimisations, quiet logging, ``threads`` intra-op threads (None: onnxruntime's default,
-    one per physical core)."""
+    one per physical core); ``memory_arena`` False turns the CPU memory arena off."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -22,6 +22,7 @@ def session_options(threads: int | None = None):  # -> onnxruntime.SessionOption
     so.log_severity_level = 3  # errors only: fallbacks are reported by us, not by a wall of warnings
     if threads:
         so.intra_op_num_threads = int(threads)
+    so.enable_cpu_mem_arena = memory_arena
     return so
 
 
@@ -59,8 +60,10 @@ class TranslatorSession:
         precision: str = "fp32",
         shrink_arena: bool = False,
     ) -> None:
-        """``shrink_arena``: give the CPU arena's memory back after every call (a long-running service
-        wants this; a folder run of same-size images does not)."""
+        """``shrink_arena``: give CPU memory back after every call (a long-running service wants this; a
+        folder run of same-size images does not). It turns onnxruntime's CPU memory arena off, so freed
+        buffers go back to the C allocator, which the server trims; the arena's own shrink option left
+        about 47 MiB behind after three 6 MP jobs, this leaves 1-2 MiB (benchmarks/serve_memory.py)."""
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -84,7 +87,7 @@ class TranslatorSession:
         try:
             self._session = ort.InferenceSession(
                 model,
-                sess_options=session_options(threads),
+                sess_options=session_options(threads, memory_arena=not shrink_arena),
                 providers=[name for name, _ in providers],
                 provider_options=[opts for _, opts in providers],
             )
@@ -101,10 +104,6 @@ class TranslatorSession:
         self.info: ModelInfo = model_info_from_metadata(dict(meta), source=str(self.path))
         self._input = self._session.get_inputs()[0].name
         self._output = self._session.get_outputs()[0].name
-        self._run_options = None
-        if shrink_arena:
-            self._run_options = ort.RunOptions()
-            self._run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     @property
     def provider(self) -> str:
@@ -114,5 +113,5 @@ class TranslatorSession:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         self.info.check_batch(batch)
         feed = np.ascontiguousarray(batch, dtype=np.float32)
-        (out,) = self._session.run([self._output], {self._input: feed}, self._run_options)
+        (out,) = self._session.run([self._output], {self._input: feed})
         return np.clip(out, 0.0, 1.0, out=out)

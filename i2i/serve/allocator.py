@@ -61,14 +61,10 @@ def release_memory() -> None:
 
 
 def release_session(session: Any) -> None:
-    """Ask a loaded model to free the buffers it keeps between calls: its own ``release_memory()`` when it
-    has one, else OpenVINO's ``CompiledModel.release_memory()`` (OpenVINO 2024+) under an
-    :class:`~i2i.runtime.openvino_session.OpenVINOSession`; nothing for onnxruntime. Call it only while
-    the model is not inferring."""
+    """Ask a loaded model to free the buffers it keeps between calls: its ``release_memory()``
+    (:meth:`~i2i.runtime.openvino_session.OpenVINOSession.release_memory`; onnxruntime sessions have
+    none). Call it only while the model is not inferring."""
     hook = getattr(session, "release_memory", None)
-    if hook is None:
-        compiled = getattr(session, "_compiled", None)  # OpenVINOSession has no release_memory() yet
-        hook = getattr(compiled, "release_memory", None)
     if callable(hook):
         hook()
 
