@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from i2i import checkpoint
 from i2i.cli.main import app
 from i2i.errors import I2IError
+from i2i.losses import l1_loss
 from i2i.nn.layers import batchnorm_to_instancenorm
 from i2i.train import pix2pix
 from i2i.train.rundir import load_state, read_jsonl
@@ -151,9 +153,33 @@ def test_ctrl_c_saves_resumable_state_and_stops_cleanly(tiny_ab, tmp_path, monke
 
 
 @pytest.mark.parametrize(
+    ("options", "dtype", "channels_last"),
+    [
+        ({"amp": "bf16"}, torch.bfloat16, False),
+        ({"amp": "bf16", "channels_last": True, "batch_size": 2}, torch.bfloat16, True),
+        ({"amp": "none"}, torch.float32, False),
+    ],
+)
+def test_the_precision_asked_for_is_the_one_trained_in(
+    tiny_ab, tmp_path, monkeypatch, options, dtype, channels_last
+):
+    # G(x) as the L1 term sees it in the training steps: bf16 out of autocast, in the memory format asked for
+    # (the gradients themselves are compared with float64 in test_first_step_gradients.py).
+    seen = []
+
+    def spy(output, target):
+        seen.append((output.dtype, output.is_contiguous(memory_format=torch.channels_last)))
+        return l1_loss(output, target)
+
+    monkeypatch.setattr(pix2pix, "l1_loss", spy)
+    result = pix2pix.train(tiny_config(tiny_ab, max_steps=2, **options), run_dir=tmp_path / "run")
+    assert result.step == 2 and all(math.isfinite(v) for v in result.losses.values())
+    assert seen[-2:] == [(dtype, channels_last)] * 2  # the last two calls: the two steps after the check
+
+
+@pytest.mark.parametrize(
     "options",
     [
-        {"amp": "bf16", "channels_last": True},
         {"gan_mode": "wgangp", "netD": "pixel", "lr_policy": "plateau", "direction": "BtoA"},
         {"gan_mode": "lsgan", "norm": "instance", "lr_policy": "cosine", "batch_size": 2},
     ],
