@@ -133,6 +133,9 @@ def serve_command(
         ),
     ] = 256,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No line per request (method, path, model, status, ms) on stderr.")
+    ] = False,
 ) -> None:
     """Serve models over HTTP: a web page at /, the API under /v1 (schema at /openapi.json, docs at /docs).
 
@@ -156,6 +159,7 @@ def serve_command(
         token=token,
         allowed_hosts=tuple(allow_host or ()),
         allowed_origins=tuple(allow_origin or ()),
+        log_requests=not quiet,
         client_timeout=client_timeout,
         min_upload_rate=min_upload_kib * 1024,
         max_connections=max_connections,

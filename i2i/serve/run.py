@@ -22,8 +22,14 @@ def make_server(settings: ServeSettings, pool: ModelPool, log_level: str = "warn
     app = create_app(settings, pool)
     limits = (settings.client_timeout, settings.max_connections, settings.hard_connections)
     protocol = guarded_protocol(*limits, retry_after=app.state.work.retry_after)
+    if settings.log_requests:
+        from i2i.serve.access_log import AccessLog
+
+        served = AccessLog(app)
+    else:
+        served = app
     config = uvicorn.Config(
-        app,
+        served,
         host=settings.host,
         port=settings.port,
         log_level=log_level,

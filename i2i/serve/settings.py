@@ -29,7 +29,7 @@ class ServeSettings:
     other sites' requests get 403 (:mod:`i2i.serve.origin`).
     ``max_memory``: bytes inference may use in all (each of the ``workers`` running requests gets an
     equal share; larger images run tiled, see :mod:`i2i.serve.memory`). Uploads are bounded separately
-    (:attr:`body_budget`).
+    (:attr:`body_budget`). ``log_requests``: one stderr line per request (:mod:`i2i.serve.access_log`).
     """
 
     host: str = "127.0.0.1"
@@ -50,6 +50,7 @@ class ServeSettings:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_memory: int = 4 * 2**30
+    log_requests: bool = True
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue < 0:

@@ -87,7 +87,9 @@ def test_server_process_matches_cli_bytes_without_torch(tmp_path, exported_model
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _serve("--models", str(exported_model), "--port", str(port), "--threads", "1", "--workers", "3")
+    proc = _serve(
+        "--models", str(exported_model), "--port", str(port), "--threads", "1", "--workers", "3", "--quiet"
+    )  # fmt: skip
     try:
         _wait_healthy(proc, url)
         jobs = [name for name in images for _ in range(4)]
@@ -99,6 +101,7 @@ def test_server_process_matches_cli_bytes_without_torch(tmp_path, exported_model
         stderr = _stop(proc)
     assert "MODULES False True" in stderr, stderr
     assert "serving 1 model(s) on http://127.0.0.1:" in stderr
+    assert "POST /v1/translate" not in stderr  # --quiet: no line per request
     for name, reply in zip(jobs, replies, strict=True):
         assert reply.status == 200, reply.body[:200]
         assert reply.body == expected[name], name
@@ -124,7 +127,13 @@ def test_allow_origin_option_lets_that_site_post_and_no_other(tmp_path, exported
         assert call(endpoint, image, {"Origin": "https://ok.example"}).status == 200
         assert call(endpoint, image, {"Origin": "https://evil.example"}).status == 403
     finally:
-        _stop(proc)
+        stderr = _stop(proc)
+    logged = [line for line in stderr.splitlines() if line.startswith("POST ")]  # one line per request
+    assert [line.rsplit(" ", 2)[0] for line in logged] == [
+        "POST /v1/translate model=tiny_resnet 200",
+        "POST /v1/translate model=tiny_resnet 403",
+    ], stderr
+    assert all(line.endswith(" ms") and line.rsplit(" ", 2)[1].isdigit() for line in logged)
     bad = _serve("--models", str(exported_model), "--port", "0", "--allow-origin", "not an origin")
     _, stderr = bad.communicate(timeout=60)
     assert bad.returncode == 1 and stderr.strip().splitlines()[0].startswith("error: ")
