@@ -100,6 +100,12 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
         f"{config.optimizer}: {schedule}",
         soft_wrap=True,
     )
+    console.print(
+        f"balance: --content-weight {config.content_weight:g}, --style-weight {config.style_weight:g} "
+        f"(raise it for more of the painting, lower it to keep more of the photo), "
+        f"--tv-weight {config.tv_weight:g}",
+        soft_wrap=True,
+    )
     for _path, reason in failures:
         console.print(f"[red]skipped[/] {reason}")
     for source, target in zip(inputs, targets, strict=True):

@@ -123,7 +123,9 @@ def test_a_small_photo_keeps_its_size_unless_a_size_is_asked_for(tmp_path, rando
     weights = ["--iterations", "2", "--backbone", "vgg16", "--backbone-weights", str(random_vgg16)]
     kept = runner.invoke(app, ["stylize", "-s", "starry", str(photo), *weights])
     assert kept.exit_code == 0, kept.output
-    assert "small.jpg: 48 px, stylised at its own size, not enlarged to 512 px" in " ".join(kept.output.split())
+    said = " ".join(kept.output.split())
+    assert "small.jpg: 48 px, stylised at its own size, not enlarged to 512 px" in said
+    assert "balance: --content-weight 1, --style-weight 1e+06 (raise it for more of the painting" in said
     assert Image.open(tmp_path / "small.starry.png").size == (48, 36)
     asked = runner.invoke(app, ["stylize", "-s", "starry", str(photo), "--size", "64", *weights])
     assert asked.exit_code == 0, asked.output
