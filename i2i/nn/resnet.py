@@ -20,13 +20,18 @@ idx   downsample="blur" (CUT authors' default)         downsample="stride" (refe
       (H+6, W+6)
 4     first down conv (stride 1), before its norm:     first down conv (stride 2), before its norm:
       2ngf, (H, W)                                     2ngf, (H/2, W/2)
-8     second down conv (stride 1), before its norm:    second down stage's norm output (ReLU not yet
-      4ngf, (H/2, W/2)                                 applied): 4ngf, (H/4, W/4)
+8     second down conv (stride 1), before its norm:    second down stage's output after its ReLU
+      4ngf, (H/2, W/2)                                 (see below): 4ngf, (H/4, W/4)
 12    output of residual block 1: 4ngf, (H/4, W/4)     output of residual block 3
 16    output of residual block 5: 4ngf, (H/4, W/4)     output of residual block 7
 ====  ===============================================  ================================================
 
 With ``padding_type="zero"`` the stem has no padding layer and every index above shifts down by one.
+
+Layer 8 with ``downsample="stride"`` is the second down stage's norm, followed by an in-place ReLU. The
+authors' ``forward(layers, encode_only=True)`` appends that norm's output to its feature list and then runs
+the ReLU in place on the same tensor, so the feature PatchNCE reads is the ReLU's output; :meth:`encode`
+does the same by default (``after_inplace_relu=False`` gives the norm's own output).
 """
 
 from __future__ import annotations
@@ -180,25 +185,33 @@ class ResnetGenerator(nn.Module):
             raise I2IError(f"layers must lie in 0..{last} for this generator, got {list(layers)}")
         return wanted
 
-    def encode(self, x: torch.Tensor, layers: Sequence[int]) -> list[torch.Tensor]:
+    def encode(
+        self, x: torch.Tensor, layers: Sequence[int], *, after_inplace_relu: bool = True
+    ) -> list[torch.Tensor]:
         """Outputs of the layers numbered ``layers`` (strictly increasing) for input ``x``.
 
         Input: (N, in_channels, H, W) in [-1, 1] as for ``forward``. Returns one (N, C_l, H_l, W_l) tensor
         per requested layer, in the order requested; the forward pass stops after the last of them.
-        Gradients flow as in ``forward``. A feature that the next layer would overwrite in place (a norm
-        output followed by ``ReLU(inplace=True)``) is cloned first, so each tensor is the output of exactly
-        the layer it names.
+        Gradients flow as in ``forward``. A layer followed by ``ReLU(inplace=True)`` (a norm output) is
+        read after that ReLU, as the CUT authors' code reads it (module docstring), unless it is the last
+        layer asked for (where their forward stops too); ``after_inplace_relu=False`` reads the layer's
+        own output instead (cloned before the ReLU overwrites it).
         """
         wanted = self._check_layers(layers)
         sequence = self.layer_sequence()
         feats: list[torch.Tensor] = []
+        later: int | None = None  # index in feats of a feature to take after the next (in-place ReLU) layer
         h = x
         for index, layer in enumerate(sequence[: wanted[-1] + 1]):
             h = layer(h)
+            if later is not None:
+                feats[later], later = h, None
             if index in wanted:
                 nxt = sequence[index + 1] if index < wanted[-1] else None
                 in_place = isinstance(nxt, nn.ReLU) and nxt.inplace
-                feats.append(h.clone() if in_place else h)
+                if in_place and after_inplace_relu:
+                    later = len(feats)
+                feats.append(h.clone() if in_place and not after_inplace_relu else h)
         return feats
 
     def feature_channels(self, layers: Sequence[int]) -> list[int]:

@@ -184,6 +184,19 @@ def test_cut_layers_in_the_authors_layout():
         torch.testing.assert_close(feats[4], g.blocks[:5](h))
 
 
+def authors_encode(g: torch.nn.Module, x: torch.Tensor, layers: list[int]) -> list[torch.Tensor]:
+    """The CUT authors' ``ResnetGenerator.forward(x, layers, encode_only=True)`` loop, run on the same
+    layers (their in-place ReLUs included)."""
+    feats, feat = [], x
+    for layer_id, layer in enumerate(g.layer_sequence()):
+        feat = layer(feat)
+        if layer_id in layers:
+            feats.append(feat)
+        if layer_id == layers[-1]:
+            return feats
+    return feats
+
+
 def test_cut_layers_in_the_reference_layout_and_in_place_relu():
     torch.manual_seed(4)
     g = build_generator("resnet_9blocks", ngf=8).eval()
@@ -198,10 +211,26 @@ def test_cut_layers_in_the_reference_layout_and_in_place_relu():
     ]
     with torch.no_grad():
         norm_out = g.down[4](g.down[3](g.down[:3](g.stem(x))))  # second down stage's norm, before ReLU
-        torch.testing.assert_close(feats[2], norm_out)
+        for got, theirs in zip(feats, authors_encode(g, x, list(CUT_NCE_LAYERS)), strict=True):
+            torch.testing.assert_close(got, theirs)
+        torch.testing.assert_close(feats[2], norm_out.relu())  # layer 8 as the authors read it
         torch.testing.assert_close(feats[3], g.blocks[:3](g.down(g.stem(x))))
         torch.testing.assert_close(feats[4], g.blocks[:7](g.down(g.stem(x))))
-    assert (feats[2] < 0).any()  # not overwritten by the in-place ReLU that follows layer 8
+        own = g.encode(x, CUT_NCE_LAYERS, after_inplace_relu=False)
+        torch.testing.assert_close(own[2], norm_out)
+        assert (own[2] < 0).any() and (feats[2] >= 0).all()
+        torch.testing.assert_close(g.encode(x, [8])[0], norm_out)  # the last layer asked for: no ReLU
+
+
+def test_cut_layers_in_the_authors_layout_match_their_loop():
+    torch.manual_seed(6)
+    g = build_generator("resnet_6blocks", ngf=4, **CUT_GENERATOR).eval()
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        for got, theirs in zip(
+            g.encode(x, CUT_NCE_LAYERS), authors_encode(g, x, list(CUT_NCE_LAYERS)), strict=True
+        ):
+            torch.testing.assert_close(got, theirs)
 
 
 def test_encode_last_layer_is_forward_and_bad_layers_are_refused():
