@@ -27,6 +27,7 @@ names); the dataset never yields those files. ``i2i eval model --holdout`` score
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from collections.abc import Sequence
@@ -78,18 +79,30 @@ def _train_share(images: list[Path], holdout: float, folder: Path, what: str) ->
 
 
 class _TranslationDataset(Dataset):
-    """Shared state: transform spec, train/eval, seed and epoch."""
+    """Shared state: transform spec, train/eval, seed and epoch; ``crop_load_from``: from this epoch on
+    (0-based, training only) images are loaded at the crop size (:meth:`epoch_spec`)."""
 
-    def __init__(self, spec: TransformSpec | None, train: bool, seed: int) -> None:
+    def __init__(
+        self, spec: TransformSpec | None, train: bool, seed: int, crop_load_from: int | None = None
+    ) -> None:
         self.spec = spec if spec is not None else TransformSpec()
         self.train = bool(train)
         self.seed = int(seed)
         self.epoch = 0
+        self.crop_load_from = crop_load_from
         self.skipped: list[tuple[Path, str]] = []
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose jitter ``__getitem__`` draws (see the module docstring)."""
         self.epoch = int(epoch)
+
+    def epoch_spec(self) -> TransformSpec:
+        """The transform of the current epoch: ``spec``, or from epoch ``crop_load_from`` on ``spec`` with
+        ``load_size = crop_size``: resized to the crop size, so no resize-and-crop jitter (flips stay).
+        The CUT authors load so in their decay epochs (``load_size=crop_size`` when fine-tuning)."""
+        if self.train and self.crop_load_from is not None and self.epoch >= self.crop_load_from:
+            return dataclasses.replace(self.spec, load_size=self.spec.crop_size)
+        return self.spec
 
     def _rng(self, index: int) -> random.Random:
         return example_rng(self.seed, self.epoch, index)
@@ -106,7 +119,7 @@ class _TranslationDataset(Dataset):
         self, images: Sequence[Image.Image], rng: random.Random, paths: Sequence[Path]
     ) -> list[Image.Image]:
         try:
-            return apply_paired(images, self.spec, rng, train=self.train)
+            return apply_paired(images, self.epoch_spec(), rng, train=self.train)
         except I2IError as err:
             raise I2IError(f"{', '.join(str(p) for p in dict.fromkeys(paths))}: {err}") from None
 
@@ -243,6 +256,7 @@ class UnalignedDataset(_TranslationDataset):
     Length is ``max(len(A), len(B))``; example ``i`` uses A image ``i % len(A)`` and a B image drawn from
     the example's random stream (so it is fixed for a given seed/epoch/index), or ``i % len(B)`` with
     ``serial_batches=True``. A and B get independent crops/flips. ``direction="BtoA"`` swaps the folders.
+    ``crop_load_from``: from this (0-based) epoch on, load at the crop size (:meth:`epoch_spec`).
     """
 
     def __init__(
@@ -257,8 +271,9 @@ class UnalignedDataset(_TranslationDataset):
         seed: int = 0,
         holdout: float = 0.0,
         held_back: bool = False,
+        crop_load_from: int | None = None,
     ) -> None:
-        super().__init__(spec, train, seed)
+        super().__init__(spec, train, seed, crop_load_from)
         _check_direction(direction)
         self.root = Path(root)
         self.phase = phase

@@ -16,7 +16,10 @@ L_NCE(G, H, Y) is the identity term: G(y) for y already in Y should keep y's pat
 minimises 0.5 * ((D(y) - 1)^2 + D(G(x))^2), G minimises (D(G(x)) - 1)^2. FastCUT drops the identity term
 and adds flip-equivariance: the input is flipped left-right with probability 0.5 and the output's features
 are flipped back before sampling, so the loss asks G(flip(x)) = flip(G(x)) patch by patch. Three Adams
-(G, D, H), lr 2e-4, betas (0.5, 0.999); CUT 200 + 200 epochs, FastCUT 150 + 50, linear decay.
+(G, D, H), lr 2e-4, betas (0.5, 0.999); CUT 200 + 200 epochs, FastCUT 150 + 50, linear decay. As in the
+authors' code, the decay epochs load the training images at the crop size (no resize-and-crop jitter,
+flips stay; ``--jitter-in-decay`` keeps it), and with ``--downsample stride`` layer 8 is read after its
+in-place ReLU (:meth:`i2i.nn.resnet.ResnetGenerator.encode`).
 
 Naming key (code vs paper): ``G`` = G, ``D`` = D, ``F`` = H (the authors' ``netF``), ``real_A`` = x,
 ``real_B`` = y, ``fake_B`` = G(x), ``idt_B`` = G(y). Logged terms (the authors' names and scale):
@@ -115,6 +118,10 @@ class CUTConfig(GanConfig):
         "comma-separated from translation, cutout, color; empty: off. Leave color out when colour is what "
         "the translation changes.",
     )
+    jitter_in_decay: bool = option(
+        False, "Keep the resize-and-crop jitter in the decay epochs; the authors load at the crop size there "
+        "(no crop jitter, flips stay)."
+    )  # fmt: skip
     n_samples: int = option(3, "Images in the sample grids.")
 
     def __post_init__(self) -> None:
@@ -254,9 +261,11 @@ class CUT(GanRecipe[CUTConfig]):
         }
         train_spec, eval_spec = self.transforms()
         common = {"direction": cfg.direction.value}
+        crop_load_from = None if cfg.jitter_in_decay else cfg.epochs  # the decay epochs: the authors'
         self.train_set = UnalignedDataset(
-            data_dir, phase="train", spec=train_spec, train=True, seed=cfg.seed, holdout=cfg.holdout, **common
-        )
+            data_dir, phase="train", spec=train_spec, train=True, seed=cfg.seed, holdout=cfg.holdout,
+            crop_load_from=crop_load_from, **common,
+        )  # fmt: skip
         # Samples and KID probe: testA/testB when present, else the held-back files (--holdout), else train.
         phase = "test" if (data_dir / "testA").is_dir() and (data_dir / "testB").is_dir() else "train"
         held = {"holdout": cfg.holdout, "held_back": True} if phase == "train" and cfg.holdout else {}

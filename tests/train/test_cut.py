@@ -334,3 +334,31 @@ def test_kid_probe_on_the_held_back_files_ranks_the_snapshots(unpaired, tmp_path
     best = min(evals, key=lambda r: r["eval_KID"])["step"]
     kept = sorted(p.name for p in (run / "checkpoints").iterdir())
     assert kept == sorted({f"step_{s:07d}_generator_red2blue.pt" for s in (best, 3)})
+
+
+def test_decay_epochs_load_at_the_crop_size_as_the_authors_do(unpaired):
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from i2i.data.datasets import UnalignedDataset
+    from i2i.data.transforms import TransformSpec
+    from i2i.train.harness import Env
+    from i2i.train.runtime import DistContext, Precision
+
+    # The dataset: jitter (40 px files resized to 36, random 32-px crops) until epoch 2, then the whole
+    # image resized to 32 as in evaluation (flips off here, so the two are equal).
+    spec = TransformSpec(load_size=36, crop_size=32, flip=False)
+    data = UnalignedDataset(unpaired, spec=spec, seed=1, crop_load_from=2)
+    whole = UnalignedDataset(unpaired, spec=spec, train=False)
+    for epoch, jitter in ((0, True), (1, True), (2, False), (3, False)):
+        data.set_epoch(epoch)
+        same = [torch.equal(data[i]["A"], whole[i]["A"]) for i in range(len(data.paths_a))]
+        assert (not all(same)) if jitter else all(same), epoch
+    # The recipe: from its first decay epoch (0-based --epochs), unless --jitter-in-decay.
+    cfg = tiny_cut_config(unpaired, epochs=3, epochs_decay=2)
+    for options, expected in (({}, 3), ({"jitter_in_decay": True}, None)):
+        run = replace(cfg, **options)
+        recipe = cut.CUT(run, Env(run, DistContext(), Precision(torch.device("cpu")), Console(quiet=True)))
+        recipe.build()
+        assert recipe.train_set.crop_load_from == expected
