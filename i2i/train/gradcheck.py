@@ -36,15 +36,16 @@ float32 channels_last, other cases      1.0000              0.000
 From the CLI (``--max-steps 1``, batch 1, 128 px, ngf = ndf = 16): pix2pix unet_128 on facades, float32
 channels_last: G cos 0.985 rel 0.173, D cos 0.976 rel 0.220 (the mildest failure seen, 3.5x the float32
 relative-error limit); bf16 NCHW: G 0.9996 / 0.028. CycleGAN resnet_9blocks on apple2orange, bf16 NCHW:
-worst G_B cos 0.944 rel 0.337. bf16 in NCHW passes with a margin of 3x in ``1 - cosine`` and 2x in relative
-error; float32 in another memory format agrees to the 4th digit when it is right (limit 0.05, room for a
-GPU's TF32 convolutions) and fails by 3.5x and more when it is wrong. Why bf16 costs CycleGAN and FastCUT
-more (G cos 0.90-0.95) than pix2pix (0.99): their generator gradient is the small remainder the instance
-norms' backward leaves from gradients rounded to bf16 by the convolutions' backward; keeping the losses,
-the instance norms or the output tanh in float32, or dropping the cycle and identity terms, moves its cosine
-with float64 by at most 0.02 either way (CycleGAN, ngf 8: 0.910 as it is, 0.901-0.929 with norms in
-float32, 0.911 with tanh in float32, 0.899 without cycle and identity terms); the losses and their
-reductions are float32 already (:mod:`i2i.losses`). It is what bf16 convolutions cost.
+worst G_B cos 0.944 rel 0.337. bf16 in NCHW passes with a margin of 3x in ``1 - cosine`` and 2x in
+relative error; float32 in another memory format agrees to the 4th digit when it is right (limit 0.05,
+room for a GPU's TF32 convolutions, not measured on a GPU yet) and fails by 3.5x and more when it is
+wrong. Why bf16 costs CycleGAN and FastCUT more (G cos 0.90-0.95) than pix2pix (0.99): not the losses
+or reductions, which are float32 already (:mod:`i2i.losses`); keeping the instance norms or the output
+tanh in float32 too, or dropping the cycle and identity terms, moves the generator gradient's cosine with
+float64 by at most 0.02 either way (CycleGAN, ngf 8: 0.910 as it is, 0.901-0.929 with norms in float32,
+0.911 with tanh in float32, 0.899 without cycle and identity terms). So it is what bf16 convolutions cost
+(our reading, not proven: the instance norms' backward keeps a small remainder of gradients that the
+convolutions' backward rounded to bf16).
 """
 
 from __future__ import annotations
