@@ -176,7 +176,11 @@ class RunConfig:
         True, "At run start, compare the first batch's gradients under the run's precision with float32 "
         "NCHW (two extra passes on one batch); --amp auto falls back to one that passes, a named one stops."
     )  # fmt: skip
-    workers: int = option(4, "Data-loader worker processes (0: load in the training process).")
+    workers: int | None = option(
+        None,
+        "Data-loader worker processes (0: load in the training process) [default: the usable CPU cores less "
+        "one, at most 4].",
+    )
     # outputs
     log_every: int = option(50, "Steps between train_log.jsonl records (losses are read back only then).")
     sample_every: int = option(500, "Steps between sample grids.")

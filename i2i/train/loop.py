@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,10 +16,19 @@ from i2i.train.runtime import DistContext
 from i2i.train.sampler import EpochBatchSampler
 
 
+def default_workers() -> int:
+    """Data-loader workers when ``--workers`` is not given: the CPU cores this process may use, less one for
+    the training process itself, at most 4 (the reference implementation's number). A 2-core machine gets
+    1, so torch does not warn about more workers than cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(4, cores - 1))
+
+
 def make_loader(
-    dataset: Dataset, batch_size: int, seed: int, workers: int, ctx: DistContext
+    dataset: Dataset, batch_size: int, seed: int, workers: int | None, ctx: DistContext
 ) -> tuple[DataLoader, EpochBatchSampler]:
-    """A DataLoader over this rank's share of ``dataset`` in a (seed, epoch)-determined order.
+    """A DataLoader over this rank's share of ``dataset`` in a (seed, epoch)-determined order; ``workers``
+    None means :func:`default_workers`.
 
     The loader gets its own torch generator, so creating an iterator never draws from the global RNG
     (which exact resume restores and dropout uses). Call ``dataset.set_epoch(e)`` and
@@ -34,7 +44,7 @@ def make_loader(
     loader = DataLoader(
         dataset,
         batch_sampler=sampler,
-        num_workers=workers,
+        num_workers=default_workers() if workers is None else workers,
         pin_memory=ctx.device.type == "cuda",
         generator=torch.Generator().manual_seed(seed),
     )

@@ -78,7 +78,15 @@ def test_only_the_options_given_reach_the_config_so_defaults_live_in_the_datacla
     result = runner.invoke(app, ["train", "pix2pix", "--data", "facades", "--image-size", "128", "--no-flip"])
     assert result.exit_code == 0, result.output
     assert seen["cfg"] == Pix2PixConfig(data="facades", image_size=128, flip=False)
-    assert (seen["cfg"].load_size, seen["cfg"].crop_size, seen["cfg"].workers) == (143, 128, 4)
+    assert (seen["cfg"].load_size, seen["cfg"].crop_size, seen["cfg"].workers) == (143, 128, None)
+
+
+def test_default_workers_leave_a_core_for_training_and_never_exceed_four(monkeypatch):
+    from i2i.train import loop
+
+    for cores, expected in ((1, 0), (2, 1), (3, 2), (16, 4)):
+        monkeypatch.setattr(loop.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
+        assert loop.default_workers() == expected
 
 
 def test_resume_refuses_options_that_would_change_the_run(tmp_path):
@@ -99,3 +107,22 @@ def test_the_cli_module_does_not_import_torch():
     code = "import sys, i2i.cli.main; assert 'torch' not in sys.modules, 'torch imported'"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_one_step_run_with_the_default_workers_prints_no_worker_warning(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.train.conftest import write_ab_dataset
+
+    data = write_ab_dataset(tmp_path / "tiny", n_train=2, n_val=1)
+    args = ["train", "pix2pix", "--data", str(data), "--net-g", "unet", "--num-downs", "5", "--ngf", "4",
+            "--ndf", "4", "--image-size", "32", "--max-steps", "1", "--amp", "none",
+            "--out", str(tmp_path / "r")]  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "i2i.cli.main", *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "worker" not in (proc.stdout + proc.stderr).lower()
