@@ -44,7 +44,10 @@ def _attempt(read: Callable[[], Any]) -> Any:
 
 
 def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses the name, or a broken install
+        return False
 
 
 def _onnxruntime() -> dict[str, Any]:
