@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from i2i.cli.eval import app
 from i2i.errors import I2IError
-from tests.eval.helpers import aligned_split, identity_onnx
+from tests.eval.helpers import aligned_split, identity_onnx, require_fid_weights
 
 
 def test_paired_json_reports_the_split_and_scores(tmp_path):
@@ -75,9 +75,8 @@ def test_compare_prints_both_ratios_and_the_difference(tmp_path):
     first = identity_onnx(tmp_path / "old.onnx", task="cyclegan")
     second = identity_onnx(tmp_path / "new.onnx", task="cyclegan", gain=0.5)
     args = ["compare", "-m", str(first), "-m", str(second), "--data", str(tmp_path / "data")]
+    require_fid_weights()
     result = CliRunner().invoke(app, [*args, "--kid-subsets", "2"])
-    if isinstance(result.exception, I2IError) and "Inception" in str(result.exception):
-        pytest.skip(f"FID Inception weights unavailable here: {result.exception}")
     assert result.exit_code == 0, result.output
     assert "train, AtoB: 4 translated vs 4 real" in result.output
     assert (

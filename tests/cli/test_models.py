@@ -17,14 +17,10 @@ from tests.zoo.helpers import PROVENANCE, tiny, zoo_env
 
 __all__ = ["tiny", "zoo_env"]  # fixtures
 
-# The real entry point in a fresh interpreter (demo registered if main.py does not have it yet), then the
-# heavy modules it imported.
+# The real entry point and app, as installed, in a fresh interpreter; then the heavy modules it imported.
 _RUNNER = """
 import sys
-from i2i.cli import demo
-from i2i.cli.main import app, run
-if not any(c.name == "demo" for c in app.registered_commands):
-    demo.register(app)
+from i2i.cli.main import run
 sys.argv = ["i2i", *sys.argv[1:]]
 try:
     run()

@@ -63,3 +63,18 @@ def aligned_split(root: Path, split: str, count: int, size: int = 32, same: bool
         b = a if same else smooth_image(size, 2 * i + 1)
         Image.fromarray(np.concatenate([a, b], axis=1)).save(folder / f"{i}.png")
     return root
+
+
+def require_fid_weights() -> None:
+    """Skip the calling test when the FID Inception weights cannot be had here (no cache, no network); only
+    this lookup may turn into a skip, never an error in the evaluation itself."""
+    import pytest
+
+    from i2i.errors import I2IError
+    from i2i.eval.inception_features import FID_SOURCE
+    from i2i.features.resolver import resolve_weights
+
+    try:
+        resolve_weights(FID_SOURCE, log=lambda message: None)
+    except I2IError as err:
+        pytest.skip(f"FID Inception weights unavailable here: {err}")

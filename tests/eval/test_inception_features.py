@@ -9,6 +9,7 @@ from PIL import Image
 
 from i2i.errors import I2IError
 from i2i.eval.inception_features import folder_features, tf_legacy_resize
+from tests.eval.helpers import require_fid_weights
 
 
 def _folder(path, n=3, size=(40, 30)):
@@ -63,9 +64,7 @@ def test_real_fid_of_a_folder_with_itself_is_zero(tmp_path, shared_data):
     folder.mkdir()
     for src in sorted((shared_data / "apple2orange" / "trainA").iterdir())[:6]:
         Image.open(src).resize((128, 128)).save(folder / f"{src.stem}.png")
-    try:
-        scores = compare_folders(folder, folder, kid_subsets=5, kid_subset_size=6)
-    except I2IError as err:
-        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    require_fid_weights()
+    scores = compare_folders(folder, folder, kid_subsets=5, kid_subset_size=6)
     assert scores.fid < 1e-3
     assert scores.real_count == scores.fake_count == 6

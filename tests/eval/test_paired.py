@@ -93,10 +93,25 @@ def test_model_direction_mismatch_and_limits_are_errors(tmp_path):
     assert eval_paired(str(model), str(data), limit=1, lpips_net=None).images == 1
 
 
-def test_facades_label2photo_on_real_val_images(shared_data):
-    """The shipped model on 2 real val pairs: sane ranges (numbers for all 100 are in the registry)."""
+def test_facades_label2photo_beats_trivial_outputs_on_real_val_images(shared_data):
+    """The shipped model on the first 12 val pairs against two outputs that need no model, scored on the
+    same pairs by the same code: a constant grey image and the input label map itself.
+
+    Measured (onnxruntime fp32): model L1 0.176 / PSNR 13.17 dB / SSIM 0.249; grey 0.187 / 12.78 / 0.258;
+    label map 0.413 / 6.36 / 0.065. On all 100 val pairs: model 0.178 / 13.11 / 0.256, grey 0.193 / 12.62 /
+    0.262. So the model beats grey on L1 and PSNR and the label map on all three, but not grey on SSIM: a
+    flat image keeps the facades' low-frequency structure score, and the CPU-trained model's SSIM is no
+    better than that (docs/shipped_models.md). The test holds the model to what it achieves.
+    """
     scores = eval_paired(
-        "facades_label2photo", str(shared_data / "facades"), split="val", limit=2, lpips_net=None
+        "facades_label2photo", str(shared_data / "facades"), split="val", limit=12, lpips_net=None
     )
-    assert scores.direction == "BtoA" and scores.images == 2
-    assert 0.05 < scores.l1 < 0.4 and 8 < scores.psnr < 25 and 0 < scores.ssim < 0.8
+    assert scores.direction == "BtoA" and scores.images == 12
+    _, files = find_split(shared_data / "facades", "val")
+    baseline = {
+        name: evaluate_paired(output, files[:12], direction="BtoA", multiple=1)
+        for name, output in (("grey", lambda x: np.full_like(x, 0.5)), ("label map", lambda x: x))
+    }
+    assert scores.l1 < baseline["grey"]["l1"] - 0.005 and scores.psnr > baseline["grey"]["psnr"] + 0.2
+    assert scores.l1 < baseline["label map"]["l1"] / 2 and scores.psnr > baseline["label map"]["psnr"] + 5
+    assert scores.ssim > baseline["label map"]["ssim"] + 0.1

@@ -7,7 +7,7 @@ from PIL import Image
 
 from i2i.errors import I2IError
 from i2i.eval.unpaired import eval_unpaired, unpaired_split
-from tests.eval.helpers import identity_onnx, smooth_image
+from tests.eval.helpers import identity_onnx, require_fid_weights, smooth_image
 
 
 def _unaligned(root, splits=("train", "test"), count=4, size=32):
@@ -48,10 +48,8 @@ def test_identity_model_on_its_own_target_domain_has_fid_zero(tmp_path):
     for i in range(5):  # make trainA a copy of trainB
         (root / "trainA" / f"{i}.png").write_bytes((root / "trainB" / f"{i}.png").read_bytes())
     model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
-    try:
-        scores = eval_unpaired(str(model), str(root), out=tmp_path / "fakes", kid_subsets=3)
-    except I2IError as err:
-        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    require_fid_weights()
+    scores = eval_unpaired(str(model), str(root), out=tmp_path / "fakes", kid_subsets=3)
     assert (scores.split, scores.direction, scores.fake_count, scores.real_count) == ("train", "AtoB", 5, 5)
     assert scores.fid < 1e-3
     # KID is unbiased for independent samples; two copies of one set give a small negative value, not 0.
@@ -69,10 +67,8 @@ def test_holdout_scores_only_the_held_back_train_files(tmp_path):
 
     root = _unaligned(tmp_path / "d", splits=("train", "test"), count=10)
     model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
-    try:
-        scores = eval_unpaired(str(model), str(root), holdout=0.2, kid_subsets=2)
-    except I2IError as err:
-        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    require_fid_weights()
+    scores = eval_unpaired(str(model), str(root), holdout=0.2, kid_subsets=2)
     held = [p.name for p in holdout_files(sorted((root / "trainA").iterdir()), 0.2)]
     assert scores.split == "held-back 0.2 of train" and scores.source == str(root / "trainA")
     assert scores.held_out == held and (scores.fake_count, scores.real_count) == (2, 2)
@@ -91,10 +87,8 @@ def test_ratio_error_pairs_each_translation_with_its_own_input(tmp_path):
         dark = smooth_image(32, 100 + i) // 4  # a target domain clearly apart, so every baseline KID > 0
         Image.fromarray(dark).save(root / "trainB" / f"{i}.png")
     model = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
-    try:
-        scores = eval_unpaired(str(model), str(root), kid_subsets=2)
-    except I2IError as err:
-        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    require_fid_weights()
+    scores = eval_unpaired(str(model), str(root), kid_subsets=2)
     assert scores.kid_ratio == pytest.approx(1.0)
     assert scores.kid_ratio_se == pytest.approx(0.0, abs=1e-6)
 
@@ -113,10 +107,8 @@ def test_compare_scores_each_model_as_eval_model_does_and_their_paired_differenc
     root = _dark_target(tmp_path / "d")
     same = identity_onnx(tmp_path / "id.onnx", direction="AtoB", task="cyclegan")
     darker = identity_onnx(tmp_path / "dark.onnx", direction="AtoB", task="cyclegan", gain=0.4)
-    try:
-        result = compare_unpaired(str(same), str(darker), str(root), kid_subsets=2)
-    except I2IError as err:
-        pytest.skip(f"FID Inception weights unavailable here: {err}")
+    require_fid_weights()
+    result = compare_unpaired(str(same), str(darker), str(root), kid_subsets=2)
     for model, scores in ((same, result.first), (darker, result.second)):
         alone = eval_unpaired(str(model), str(root), kid_subsets=2)
         assert scores.model == alone.model and scores.fake_count == alone.fake_count == 6
