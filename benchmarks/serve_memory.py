@@ -13,7 +13,6 @@ Prints one row per request (its time, resident MiB after it, above the warmed-up
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.serve.helpers import call, conv_model, image_bytes
+from tests.serve.helpers import call, conv_model, image_bytes, stop_server
 
 
 def status_kib(pid: int, key: str) -> int:
@@ -94,12 +93,7 @@ def main() -> None:
             peak = status_kib(proc.pid, "VmHWM")
             print(f"  peak {peak / 1024:.0f} MiB (+{(peak - base) / 1024:.0f})")
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            stop_server(proc, strict=False)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from i2i.serve.imaging import run_model
 from i2i.serve.limits import ServeError
 from i2i.serve.memory import BUFFER_BYTES_PER_PIXEL, NETWORK_BYTES_PER_PIXEL, Plan, plan_image
 from i2i.serve.settings import ServeSettings
-from tests.serve.helpers import call, image_bytes, running
+from tests.serve.helpers import call, image_bytes, running, stop_server
 
 MiB = 2**20
 
@@ -130,12 +129,7 @@ def test_4_megapixel_upload_to_starry_stays_within_max_memory(tmp_path):
         peak = _status_kib(proc.pid, "VmHWM")
         after = _status_kib(proc.pid, "VmRSS")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop_server(proc)
     print(f"baseline {base / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, after {after / 1024:.0f} MiB")
     assert peak - base <= 1024 * 1024  # KiB: within --max-memory (the request body comes on top)
     assert after - base <= 256 * 1024  # memory went back

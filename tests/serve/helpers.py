@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
 import threading
 import time
 import urllib.error
@@ -216,3 +218,18 @@ def wait_until(condition, seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.01)
+
+
+def stop_server(proc: subprocess.Popen, strict: bool = True) -> str:
+    """Ctrl-C a server process and return its stderr. One still running after 30 s is killed, and with
+    ``strict`` that fails the caller (a server must stop on Ctrl-C)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        stderr = proc.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        if strict:
+            raise AssertionError("the server did not stop within 30 s of Ctrl-C") from None
+        stderr = ""
+    return stderr.decode() if isinstance(stderr, bytes) else (stderr or "")

@@ -8,7 +8,6 @@ cannot reach) and +68 MiB (+55 MiB with ``starry``)."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.helpers import call, conv_model, image_bytes
+from tests.serve.helpers import call, conv_model, image_bytes, stop_server
 from tests.serve.test_process import _free_port, _wait_healthy
 
 MiB = 1024  # /proc reports KiB
@@ -71,10 +70,5 @@ def test_memory_goes_back_after_large_jobs(tmp_path, runtime, bound):
         time.sleep(0.3)
         kept = _rss_kib(proc.pid) - base
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop_server(proc)
     assert kept <= bound * MiB, f"{runtime}: {kept / MiB:.0f} MiB stayed after the large jobs"

@@ -3,7 +3,6 @@ the same bytes as `i2i translate` writes for the same input and model."""
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tests.serve.helpers import call, image_bytes
+from tests.serve.helpers import call, image_bytes, stop_server
 
 # The `serve` command on its own (main.py registers it too); reports the imported modules when it stops.
 _RUNNER = """
@@ -55,15 +54,6 @@ def _wait_healthy(proc: subprocess.Popen[str], url: str, seconds: float = 60) ->
         time.sleep(0.1)
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    try:
-        return proc.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-
-
 def _cli_outputs(model: Path, inputs: Path, out: Path) -> None:
     from i2i.cli.main import app
 
@@ -98,7 +88,7 @@ def test_server_process_matches_cli_bytes_without_torch(tmp_path, exported_model
                 clients.map(lambda n: call(f"{url}/v1/translate?model=tiny_resnet", images[n]), jobs)
             )
     finally:
-        stderr = _stop(proc)
+        stderr = stop_server(proc)
     assert "MODULES False True" in stderr, stderr
     assert "serving 1 model(s) on http://127.0.0.1:" in stderr
     assert "POST /v1/translate" not in stderr  # --quiet: no line per request
@@ -127,7 +117,7 @@ def test_allow_origin_option_lets_that_site_post_and_no_other(tmp_path, exported
         assert call(endpoint, image, {"Origin": "https://ok.example"}).status == 200
         assert call(endpoint, image, {"Origin": "https://evil.example"}).status == 403
     finally:
-        stderr = _stop(proc)
+        stderr = stop_server(proc)
     logged = [line for line in stderr.splitlines() if line.startswith("POST ")]  # one line per request
     assert [line.rsplit(" ", 2)[0] for line in logged] == [
         "POST /v1/translate model=tiny_resnet 200",
