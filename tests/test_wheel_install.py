@@ -78,11 +78,15 @@ def _clean_copy(dest: Path) -> Path:
 
 
 def _dependency_folders() -> list[str]:
-    """Where this interpreter finds the dependencies: its site-packages folders (not the checkout)."""
-    folders = [*site.getsitepackages()]
+    """Where this interpreter finds the dependencies: its site-packages folders, including those another
+    ``.pth`` line put on its path (never the checkout, which is not a site-packages folder)."""
+    candidates = [*site.getsitepackages(), *sys.path]
     if site.ENABLE_USER_SITE:
-        folders.append(site.getusersitepackages())
-    return [folder for folder in folders if Path(folder).is_dir()]
+        candidates.append(site.getusersitepackages())
+    folders = [
+        f for f in candidates if f and Path(f).name in ("site-packages", "dist-packages") and Path(f).is_dir()
+    ]
+    return list(dict.fromkeys(folders))
 
 
 # Imported by a .pth line of the "no extras" venv: torch and the other `train` extra packages cannot be
