@@ -215,8 +215,9 @@ class PairedFolderDataset(_TranslationDataset):
         keyed_b = self._by_key(self.dir_b, images_b)
         self.missing_in_b: list[Path] = [keyed_a[k] for k in sorted(keyed_a.keys() - keyed_b.keys())]
         self.missing_in_a: list[Path] = [keyed_b[k] for k in sorted(keyed_b.keys() - keyed_a.keys())]
-        self.skipped += [(p, f"no matching file in {self.dir_b}") for p in self.missing_in_b]
-        self.skipped += [(p, f"no matching file in {self.dir_a}") for p in self.missing_in_a]
+        unmatched = [(p, f"no matching file in {self.dir_b}") for p in self.missing_in_b]
+        unmatched += [(p, f"no matching file in {self.dir_a}") for p in self.missing_in_a]
+        self.skipped += unmatched
         common = sorted(keyed_a.keys() & keyed_b.keys())
         if not common:
             raise I2IError(f"{self.dir_a} and {self.dir_b}: no file names in common, nothing to pair")
@@ -225,8 +226,7 @@ class PairedFolderDataset(_TranslationDataset):
         partner = {keyed_a[k]: keyed_b[k] for k in common}
         self.pairs: list[tuple[Path, Path]] = [(a, partner[a]) for a in kept]
         self.held_out = {self.dir_a.name: held}
-        unmatched = [f"{path}: {reason}" for path, reason in self.skipped if reason.startswith("no matching")]
-        self.notes = unmatched + pair_mismatches(self.pairs)
+        self.notes = [f"{path}: {reason}" for path, reason in unmatched] + pair_mismatches(self.pairs)
 
     def _by_key(self, folder: Path, images: list[Path]) -> dict[str, Path]:
         keyed: dict[str, Path] = {}
