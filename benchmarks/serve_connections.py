@@ -21,19 +21,13 @@ from pathlib import Path
 
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
-from tests.security.rawhttp import connect, read_reply, request_head
+from tests.security.rawhttp import connect, reply_outcome, request_head
 from tests.serve.helpers import conv_model, running
 
 
 def outcome(sock) -> str:
     """The status answered, or how the connection failed."""
-    try:
-        reply = read_reply(sock)
-    except ConnectionResetError:
-        return "reset"
-    except TimeoutError:
-        return "timeout"
-    return "closed unanswered" if reply is None else str(reply.status)
+    return reply_outcome(sock)[0]
 
 
 def open_then_send(url: str, n: int) -> collections.Counter:

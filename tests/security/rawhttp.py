@@ -65,3 +65,26 @@ def closed_by_server(sock: socket.socket) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def await_continue(sock: socket.socket) -> None:
+    """Read the server's ``100 Continue`` interim answer (sent once the app starts reading the body of a
+    request that asked for it); fails when anything else comes or the connection closes first."""
+    interim = b""
+    while not interim.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)
+        assert chunk, "closed before 100 Continue"
+        interim += chunk
+    assert interim.startswith(b"HTTP/1.1 100 "), interim
+
+
+def reply_outcome(sock: socket.socket) -> tuple[str, RawReply | None]:
+    """(the status answered, or how the connection failed: ``reset``, ``timeout``, ``closed unanswered``;
+    the reply when there was one)."""
+    try:
+        reply = read_reply(sock)
+    except ConnectionResetError:
+        return "reset", None
+    except TimeoutError:
+        return "timeout", None
+    return ("closed unanswered", None) if reply is None else (str(reply.status), reply)

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 
 from i2i.serve.guard import EVICT_AFTER
 from i2i.serve.settings import ServeSettings
-from tests.security.rawhttp import closed_by_server, connect, read_reply, request_head
+from tests.security.rawhttp import await_continue, closed_by_server, connect, read_reply, request_head
 from tests.serve.helpers import call, image_bytes, running
 
 RED = "/v1/translate?model=red2blue&direction=AtoB"
@@ -26,12 +26,7 @@ def _slow_uploader(stack: ExitStack, url: str):
     when this returns the server is known to hold the request in progress."""
     sock = stack.enter_context(connect(url))
     sock.sendall(UPLOAD_HEAD)
-    interim = b""
-    while not interim.endswith(b"\r\n\r\n"):
-        chunk = sock.recv(1)
-        assert chunk, "closed before 100 Continue"
-        interim += chunk
-    assert interim.startswith(b"HTTP/1.1 100 "), interim
+    await_continue(sock)
     sock.sendall(b"\x89PNG\r\n\x1a\n\x00\x00")
     return sock
 

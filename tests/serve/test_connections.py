@@ -12,25 +12,18 @@ from contextlib import ExitStack
 
 from i2i.serve.guard import EVICT_AFTER
 from i2i.serve.settings import ServeSettings, connection_hard_limit
-from tests.security.rawhttp import closed_by_server, connect, read_reply, request_head
+from tests.security.rawhttp import closed_by_server, connect, read_reply, reply_outcome, request_head
 from tests.serve.helpers import call, running
 
 
 def _answer(sock) -> str:
     """``200``, ``503`` (JSON with Retry-After) or what went wrong instead of an answer."""
-    try:
-        reply = read_reply(sock)
-    except ConnectionResetError:
-        return "reset"
-    except TimeoutError:
-        return "timeout"
-    if reply is None:
-        return "closed unanswered"
-    if reply.status == 503:
+    outcome, reply = reply_outcome(sock)
+    if reply is not None and reply.status == 503:
         assert reply.headers["content-type"] == "application/json"
         assert int(reply.headers["retry-after"]) >= 1
         assert json.loads(reply.body)["detail"].startswith("server busy: all 256 connections are in use")
-    return str(reply.status)
+    return outcome
 
 
 def test_300_simultaneous_connections_are_all_answered(pool):

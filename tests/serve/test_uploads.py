@@ -9,7 +9,7 @@ import socket
 from contextlib import ExitStack
 
 from i2i.serve.settings import ServeSettings
-from tests.security.rawhttp import closed_by_server, connect, read_reply, request_head
+from tests.security.rawhttp import await_continue, closed_by_server, connect, read_reply, request_head
 from tests.serve.helpers import call, image_bytes, running
 
 RED = "/v1/translate?model=red2blue&direction=AtoB"
@@ -27,12 +27,7 @@ def _declared_and_silent(stack: ExitStack, url: str, length: int):
             {"Content-Type": "image/png", "Content-Length": str(length), "Expect": "100-continue"},
         )
     )
-    interim = b""
-    while not interim.endswith(b"\r\n\r\n"):
-        chunk = sock.recv(1)
-        assert chunk, "closed before 100 Continue"
-        interim += chunk
-    assert interim.startswith(b"HTTP/1.1 100 "), interim
+    await_continue(sock)
     return sock
 
 

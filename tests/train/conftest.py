@@ -52,3 +52,22 @@ def tiny_config(data: Path, **overrides: Any) -> Pix2PixConfig:
     }
     base.update(overrides)
     return Pix2PixConfig(**base)
+
+
+def write_style_inputs(root: Path) -> tuple[Path, Path]:
+    """(random VGG16 feature weights, a folder of three small photos of different shapes) under ``root``,
+    for fast-style training tests that need no download."""
+    import torch
+
+    from i2i.features.vgg import VGGFeatures
+
+    torch.manual_seed(0)
+    weights = root / "vgg16_random.pt"
+    torch.save(VGGFeatures("vgg16", ["relu5_3"]).features.state_dict(), weights)
+    photos = root / "photos"
+    photos.mkdir()
+    for i, size in enumerate([(40, 30), (36, 48), (50, 50)]):
+        Image.effect_mandelbrot(size, (-2 + i * 0.1, -1.2, 1, 1.2), 30).convert("RGB").save(
+            photos / f"{i}.jpg"
+        )
+    return weights, photos

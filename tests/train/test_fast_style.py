@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from i2i import checkpoint
 from i2i.cli.main import app as main_app
 from i2i.errors import I2IError
-from i2i.features.vgg import VGGFeatures
 from i2i.train import fast_style
 from i2i.train.fast_style import FastStyleConfig, PhotoCrops, train
+from tests.train.conftest import write_style_inputs
 
 runner = CliRunner()
 
@@ -24,15 +24,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("fast")
-    torch.manual_seed(0)
-    weights = root / "vgg16_random.pt"
-    torch.save(VGGFeatures("vgg16", ["relu5_3"]).features.state_dict(), weights)
-    photos = root / "photos"
-    photos.mkdir()
-    for i, size in enumerate([(40, 30), (36, 48), (50, 50)]):
-        Image.effect_mandelbrot(size, (-2 + i * 0.1, -1.2, 1, 1.2), 30).convert("RGB").save(
-            photos / f"{i}.jpg"
-        )
+    weights, photos = write_style_inputs(root)
     return root, weights, photos
 
 

@@ -18,13 +18,11 @@ from typing import Any
 
 import pytest
 import torch
-from PIL import Image
 
 from i2i.errors import I2IError
-from i2i.features.vgg import VGGFeatures
 from i2i.train import cut, cyclegan, fast_style, pix2pix
 from i2i.train.runtime import Precision
-from tests.train.conftest import tiny_config, write_ab_dataset
+from tests.train.conftest import tiny_config, write_ab_dataset, write_style_inputs
 from tests.train.first_step import cosine_and_error, first_step_gradients
 from tests.train.test_cut import tiny_cut_config
 from tests.train.test_cyclegan import tiny_cyclegan_config, write_unpaired
@@ -37,15 +35,7 @@ FLOAT32_LIMITS = (0.9999, 0.01)
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("grads")
-    torch.manual_seed(0)
-    weights = root / "vgg16_random.pt"
-    torch.save(VGGFeatures("vgg16", ["relu5_3"]).features.state_dict(), weights)
-    photos = root / "photos"
-    photos.mkdir()
-    for i, size in enumerate([(40, 30), (36, 48), (50, 50)]):
-        Image.effect_mandelbrot(size, (-2 + i * 0.1, -1.2, 1, 1.2), 30).convert("RGB").save(
-            photos / f"{i}.jpg"
-        )
+    weights, photos = write_style_inputs(root)
     return {
         "ab": write_ab_dataset(root / "ab"),
         "ab64": write_ab_dataset(root / "ab64", size=64),
