@@ -100,3 +100,18 @@ def test_readme_commands_run_as_written(tmp_path):
     assert not list((REPO / "i2i" / "assets").rglob("*.starry*")) and not list(
         (REPO / "i2i" / "assets").rglob("*.dream*")
     )
+
+
+def test_ci_runs_the_readmes_test_command_and_only_adds_the_browser_packages():
+    """`.ci/run` ends with the README's test command, word for word; before it, only the optional test
+    prerequisite the README names (Chromium and chromedriver for the page's browser tests)."""
+    test_command = next(c for c in readme_commands(README.read_text()) if "pytest" in c)
+    lines = [
+        line.strip()
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert lines[-1] == test_command
+    assert "apt-get install chromium chromium-driver" in README.read_text()
+    for line in lines[:-1]:
+        assert "pytest" not in line and "pip install" not in line, line

@@ -205,3 +205,21 @@ def test_page_with_token_asks_for_it_then_works(browser, pool, tmp_path):
         browser.cmd("POST", f"/element/{browser.element('#file')}/value", {"text": str(photo)})
         assert browser.wait_for("return window.i2i.status") == 200
         assert browser.script("return window.i2i.output.size") > 0
+
+
+def test_page_shows_the_servers_error_for_a_file_that_is_not_an_image(browser, pool, tmp_path):
+    bogus = tmp_path / "notes.png"
+    bogus.write_bytes(b"this is text, not a PNG")
+    with running(ServeSettings(port=0), pool) as url:
+        expected = call(f"{url}/v1/translate?model=red2blue&direction=AtoB", bogus.read_bytes())
+        assert expected.status == 415  # not a decodable image
+        browser.cmd("POST", "/url", {"url": url + "/"})
+        browser.wait_for("return document.body.dataset.ready === '1'")
+        browser.cmd("POST", f"/element/{browser.element('#file')}/value", {"text": str(bogus)})
+        assert browser.wait_for("return window.i2i.status") == 415
+        shown = browser.script(
+            "const s = document.getElementById('status'); return [s.className, s.textContent]"
+        )
+        assert shown[0] == "error"
+        assert shown[1] == f"415: {json.loads(expected.body)['detail']}"
+        assert browser.script("return document.getElementById('download').hidden") is True
