@@ -4,7 +4,7 @@ socket with a timeout, 127.0.0.1 only.
 
 Run against any checkout (the tiny hand-built model comes from that checkout's tests):
 
-    PYTHONPATH=. python benchmarks/serve_connections.py [--connections 300]
+    python benchmarks/serve_connections.py [--connections 300]
 
 Two patterns: ``open-then-send`` (all connections open first, then each sends a request) and ``threads``
 (one thread per connection: connect, send, read, all at once).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import sys
 import tempfile
 import threading
 from contextlib import ExitStack, suppress
@@ -21,6 +22,9 @@ from pathlib import Path
 
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's tests/ helpers
+
 from tests.security.rawhttp import connect, reply_outcome, request_head
 from tests.serve.helpers import conv_model, running
 

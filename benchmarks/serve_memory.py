@@ -4,7 +4,7 @@ call with a timeout, 127.0.0.1 only; Linux (reads /proc).
 
 Run against any checkout (the tiny hand-built model comes from that checkout's tests):
 
-    PYTHONPATH=. python benchmarks/serve_memory.py [--models starry] [--runtime openvino] \
+    python benchmarks/serve_memory.py [--models starry] [--runtime openvino] \
         [--size 2000x2000] [--requests 3]
 
 Prints one row per request (its time, resident MiB after it, above the warmed-up baseline) and the peak.
@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's tests/ helpers
 
 from tests.serve.helpers import call, conv_model, image_bytes, stop_server
 

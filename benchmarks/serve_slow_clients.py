@@ -4,7 +4,7 @@ Bounded: a fixed number of requests, every socket with a timeout, 127.0.0.1 only
 
 Run against any checkout (the tiny hand-built model comes from that checkout's tests):
 
-    PYTHONPATH=. python benchmarks/serve_slow_clients.py [--requests 60] [--clients 4]
+    python benchmarks/serve_slow_clients.py [--requests 60] [--clients 4]
 
 Prints one row per phase: successful requests per second, p50/p95 latency of all requests, and the
 statuses seen (a refused request counts in the latency with its refusal time).
@@ -16,6 +16,7 @@ import argparse
 import collections
 import socket
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,9 @@ from pathlib import Path
 
 from i2i.serve.pool import ModelPool
 from i2i.serve.settings import ServeSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's tests/ helpers
+
 from tests.serve.helpers import call, conv_model, image_bytes, running
 
 PATH = "/v1/translate?model=bench"

@@ -35,7 +35,7 @@ NOT_RUN: dict[str, str] = {
     "i2i eval fid": "needs the FID Inception weights (tests/eval covers it)",
     "i2i eval style": "needs VGG16 weights and a minute (tests/eval covers it)",
     "i2i models fetch-official": "downloads from the reference authors' server",
-    "i2i translate -m apple2orange photos/ out/ --ray": "starts a Ray runtime (tests/runtime covers it)",
+    "i2i translate -m apple2orange photos/ out/ray --ray": "starts a Ray runtime (tests/runtime covers it)",
     "i2i translate -m apple2orange s3://": "needs an object store and a Ray cluster",
     "torchrun": "multi-machine training",
 }
@@ -91,9 +91,12 @@ def test_readme_commands_run_as_written(tmp_path):
             ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, f"README command failed: {command}\n{done.stdout}\n{done.stderr}"
+        # an example that finds an earlier example's outputs skips them and shows nothing
+        assert "(exist; --overwrite replaces them)" not in done.stdout + done.stderr, command
         ran.append(command)
     assert any(c.startswith("i2i translate") for c in ran) and any("--model starry" in c for c in ran)
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.jpg")) == sorted(
+    # each example writes its own folder, so none of them finds its outputs already there and skips
+    assert sorted(p.name for p in (tmp_path / "out" / "apples").glob("*.jpg")) == sorted(
         p.name for p in (tmp_path / "photos").glob("*.jpg")
     )
     # nothing was written into the package by any command
@@ -115,3 +118,48 @@ def test_ci_runs_the_readmes_test_command_and_only_adds_the_browser_packages():
     assert "apt-get install chromium chromium-driver" in README.read_text()
     for line in lines[:-1]:
         assert "pytest" not in line and "pip install" not in line, line
+
+
+def app_commands() -> set[str]:
+    """Every visible command of the `i2i` app, as `NAME` or `GROUP NAME` (group commands listed by name,
+    without building them: `i2i train`'s commands import their recipes only when run)."""
+    import typer
+
+    from i2i.cli.main import app
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("i2i", [], resilient_parsing=True)
+    names = set()
+    for name in root.list_commands(ctx):
+        command = root.get_command(ctx, name)
+        if getattr(command, "hidden", False):
+            continue
+        if hasattr(command, "list_commands"):
+            names |= {f"{name} {sub}" for sub in command.list_commands(ctx)}
+        else:
+            names.add(name)
+    return names
+
+
+def tour_commands(text: str) -> set[str]:
+    """The commands the README's tour block names: `i2i GROUP a | b | c   description` gives `GROUP a`,
+    `GROUP b`, `GROUP c`; `i2i NAME ARGS   description` (ARGS not a bare lower-case word) gives `NAME`."""
+    block = re.search(r"## The tour\n\n```text\n(.*?)```", text, flags=re.S)
+    assert block, "README has no tour block"
+    names = set()
+    for line in block.group(1).splitlines():
+        words = re.split(r"\s{2,}", line.strip())[0].split()[
+            1:
+        ]  # the part before the description, less `i2i`
+        pieces = " ".join(words[1:]).split(" | ")
+        if len(words) > 1 and re.fullmatch(r"[a-z][a-z0-9-]*", words[1]):  # a group and its commands
+            names |= {f"{words[0]} {piece.split()[0]}" for piece in pieces if piece}
+        else:
+            names.add(words[0])
+    return names
+
+
+def test_the_tour_names_every_command_of_the_app_and_no_other():
+    tour, app = tour_commands(README.read_text()), app_commands()
+    assert not app - tour, f"commands missing from the README tour: {sorted(app - tour)}"
+    assert not tour - app, f"the README tour names commands the app does not have: {sorted(tour - app)}"
