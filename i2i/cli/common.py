@@ -1,4 +1,4 @@
-"""Shared CLI pieces: option aliases, the console, and the not-yet-available placeholder.
+"""Shared CLI pieces: option aliases, the console, help text, and how a command over files ends.
 
 Nothing here imports torch: `i2i translate --help` must start fast.
 """
@@ -10,9 +10,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True, highlight=False)
+from i2i.console import console
+from i2i.runtime.choices import PrecisionOption, RuntimeOption
+
+__all__ = [
+    "AmpOption",
+    "DataRootOption",
+    "DeviceOption",
+    "InsecureOption",
+    "PrecisionOption",
+    "RuntimeOption",
+    "SeedOption",
+    "console",
+    "finish_file_run",
+    "group_help",
+    "reflow",
+    "reflow_help",
+    "subcommand_names",
+]
 
 DataRootOption = Annotated[
     Path | None,
@@ -33,21 +49,6 @@ InsecureOption = Annotated[
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch commands).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
-RuntimeOption = Annotated[
-    str,
-    typer.Option(
-        "--runtime",
-        help="auto | onnxruntime | openvino. auto: onnxruntime on a GPU, else OpenVINO on the CPU.",
-    ),
-]
-PrecisionOption = Annotated[
-    str,
-    typer.Option(
-        "--precision",
-        help="auto | fp32 | bf16 | fp16. auto: bf16 on CPUs with AMX/AVX512-BF16 (OpenVINO), fp16 with "
-        "TensorRT, for models that keep >= 40 dB PSNR against fp32 (checked once, remembered); else fp32.",
-    ),
-]
 AmpOption = Annotated[
     str,
     typer.Option(
@@ -91,23 +92,11 @@ def reflow_help(group: typer.Typer) -> None:
             reflow_help(sub.typer_instance)
 
 
-def not_yet_available(group: str) -> typer.Typer:
-    """A command group that exists in `--help` but is not built yet: it says so and exits 2."""
-    app = typer.Typer(help=f"{group} (not yet available).", invoke_without_command=True)
-
-    @app.callback(invoke_without_command=True)
-    def _placeholder(ctx: typer.Context) -> None:
-        console.print(f"[bold red]error:[/] `i2i {group}` is not yet available in this version of i2i.")
-        raise typer.Exit(2)
-
-    return app
-
-
-def not_yet_available_command(name: str):
-    """A single command that exists in `--help` but is not built yet: it says so and exits 2."""
-
-    def _placeholder(ctx: typer.Context) -> None:
-        console.print(f"[bold red]error:[/] `i2i {name}` is not yet available in this version of i2i.")
-        raise typer.Exit(2)
-
-    return _placeholder
+def finish_file_run(failed: int, interrupted: bool = False) -> None:
+    """End a command over many files: exit 130 after a Ctrl-C stopped it (the results so far are kept),
+    1 if any file failed, else return."""
+    if interrupted:
+        console.print("[yellow]interrupted[/]: the remaining inputs were not processed")
+        raise typer.Exit(130)
+    if failed:
+        raise typer.Exit(1)

@@ -7,9 +7,9 @@ import sys
 
 import typer
 
-from i2i.cli.common import console
-from i2i.cli.serve import register
+from i2i.console import console
 from i2i.errors import I2IError
+from i2i.serve.command import register
 
 
 def main() -> None:
