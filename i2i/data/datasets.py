@@ -1,8 +1,9 @@
 """Torch datasets for paired (pix2pix) and unpaired (CycleGAN) translation.
 
 Every dataset returns ``{"A": Tensor, "B": Tensor, "A_path": str, "B_path": str}`` where ``A`` and ``B`` are
-float32 tensors of shape (3, H, W) with values in [-1, 1] (REFERENCE §1), already resized/cropped/flipped by
-:mod:`i2i.data.transforms`. ``A`` is always the network's input side after ``direction`` is applied.
+float32 tensors of shape (3, H, W) with values in [-1, 1] (the generators' tanh range), already
+resized/cropped/flipped by :mod:`i2i.data.transforms`. ``A`` is always the network's input side after
+``direction`` is applied.
 
 Determinism (exact resume): every random choice in ``__getitem__(i)`` - crop, flip, and the random B of an
 unaligned pair - comes from ``example_rng(seed, epoch, i)``. The same ``(seed, epoch, index)`` gives the same
@@ -79,12 +80,19 @@ def _train_share(images: list[Path], holdout: float, folder: Path, what: str) ->
 
 
 class _TranslationDataset(Dataset):
-    """Shared state: transform spec, train/eval, seed and epoch; ``crop_load_from``: from this epoch on
-    (0-based, training only) images are loaded at the crop size (:meth:`epoch_spec`)."""
+    """Shared state: direction (checked), transform spec, train/eval, seed and epoch; ``crop_load_from``:
+    from this epoch on (0-based, training only) images are loaded at the crop size (:meth:`epoch_spec`)."""
 
     def __init__(
-        self, spec: TransformSpec | None, train: bool, seed: int, crop_load_from: int | None = None
+        self,
+        direction: Direction,
+        spec: TransformSpec | None,
+        train: bool,
+        seed: int,
+        crop_load_from: int | None = None,
     ) -> None:
+        _check_direction(direction)
+        self.direction = direction
         self.spec = spec if spec is not None else TransformSpec()
         self.train = bool(train)
         self.seed = int(seed)
@@ -154,10 +162,8 @@ class AlignedDataset(_TranslationDataset):
         seed: int = 0,
         holdout: float = 0.0,
     ) -> None:
-        super().__init__(spec, train, seed)
-        _check_direction(direction)
+        super().__init__(direction, spec, train, seed)
         self.root = Path(root) / phase if phase else Path(root)
-        self.direction = direction
         self.paths, self.skipped = _scan(self.root, "AB")
         self.paths, not_pairs = check_side_by_side(self.paths, self.root)
         self.skipped += not_pairs
@@ -204,10 +210,8 @@ class PairedFolderDataset(_TranslationDataset):
         seed: int = 0,
         holdout: float = 0.0,
     ) -> None:
-        super().__init__(spec, train, seed)
-        _check_direction(direction)
+        super().__init__(direction, spec, train, seed)
         self.dir_a, self.dir_b = Path(dir_a), Path(dir_b)
-        self.direction = direction
         images_a, skipped_a = _scan(self.dir_a, "A")
         images_b, skipped_b = _scan(self.dir_b, "B")
         self.skipped = skipped_a + skipped_b
@@ -273,11 +277,9 @@ class UnalignedDataset(_TranslationDataset):
         held_back: bool = False,
         crop_load_from: int | None = None,
     ) -> None:
-        super().__init__(spec, train, seed, crop_load_from)
-        _check_direction(direction)
+        super().__init__(direction, spec, train, seed, crop_load_from)
         self.root = Path(root)
         self.phase = phase
-        self.direction = direction
         self.serial_batches = bool(serial_batches)
         dir_a, dir_b = self.root / f"{phase}A", self.root / f"{phase}B"
         if direction == "BtoA":

@@ -1,4 +1,10 @@
-"""FID and KID between two image folders (REFERENCE §10)."""
+"""FID and KID between two image folders, over Inception-v3 pool3 (2048-d) features.
+
+FID (Heusel et al. 2017) is the Frechet distance between Gaussians fitted to the two folders' features;
+KID (Binkowski et al. 2018) the unbiased MMD with the cubic polynomial kernel, which is unbiased and so
+better for small test sets (facades has 106 test images). Published FIDs of reference models for scale:
+CycleGAN horse2zebra 62.1, pix2pix facades 119.1 (MMEditing).
+"""
 
 from __future__ import annotations
 

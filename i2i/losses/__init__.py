@@ -1,4 +1,4 @@
-"""Losses as pure functions (REFERENCE §1, §5, §6).
+"""Losses as pure functions: mean (never summed) errors, so they do not grow with image size.
 
 - :mod:`i2i.losses.gan`: adversarial losses (vanilla, lsgan, wgangp, hinge), the gradient penalty, L1 and
   the discriminator's accuracy - what the GAN recipes optimise.

@@ -1,4 +1,5 @@
-"""Adversarial losses and the L1 term of the GAN recipes, as pure functions (REFERENCE §1).
+"""Adversarial losses and the L1 term of the GAN recipes, as pure functions (the L1 term is a
+mean absolute error, averaged over all elements).
 
 GAN losses take the discriminator's raw output (any shape: a PatchGAN gives (N, 1, 30, 30) at 256x256, a
 pixel GAN (N, 1, H, W)) and build their targets from that shape with ``ones_like`` / ``zeros_like``; no

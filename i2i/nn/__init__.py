@@ -1,6 +1,7 @@
 """Networks: generators and discriminators built by name through explicit registries.
 
-Builders return CPU modules initialised as REFERENCE §1 prescribes; device placement is the caller's.
+Builders return CPU modules initialised as the pix2pix/CycleGAN papers prescribe (conv weights N(0, 0.02),
+biases 0, BatchNorm scale N(1, 0.02)); device placement is the caller's.
 """
 
 from __future__ import annotations

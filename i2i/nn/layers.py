@@ -48,7 +48,7 @@ def conv_bias(norm: str) -> bool:
 
 
 def init_weights(module: nn.Module, init: str = "normal", gain: float = 0.02) -> nn.Module:
-    """Initialise conv/linear weights in place (REFERENCE §1) and return ``module``.
+    """Initialise conv/linear weights in place and return ``module``.
 
     Conv and linear weights: N(0, gain) for ``normal``, else xavier/kaiming/orthogonal scaled by ``gain``
     (kaiming uses fan_in, a=0). Biases 0. BatchNorm: weight N(1, gain), bias 0.

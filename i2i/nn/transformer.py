@@ -2,7 +2,7 @@
 Losses for Real-Time Style Transfer and Super-Resolution"; decoder as in Odena et al. 2016,
 "Deconvolution and Checkerboard Artifacts").
 
-Layers (REFERENCE §2): 9x9 conv 32, 3x3 stride-2 conv 64, 3x3 stride-2 conv 128, 5 residual blocks of
+Layers: 9x9 conv 32, 3x3 stride-2 conv 64, 3x3 stride-2 conv 128, 5 residual blocks of
 128, two (nearest x2 upsample, 3x3 conv) stages to 64 and 32, 9x9 conv to 3, tanh. Reflection padding,
 instance norm with affine parameters (the learned scale and shift carry much of the style), ReLU.
 1,679,235 parameters with the defaults.

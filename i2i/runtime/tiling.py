@@ -1,12 +1,12 @@
 """Whole-image and tiled inference with reflect padding to the size multiple and crop back (torch-free).
 
 ``infer`` everywhere is a function float32 (N, C_in, h, w) in [0, 1] -> (N, C_out, h, w) in [0, 1] whose
-h and w must be multiples of ``multiple`` (a :class:`~i2i.runtime.session.TranslatorSession` is one).
+h and w must be multiples of ``multiple`` (a :class:`~i2i.runtime.TranslatorSession` is one).
 
-Tiling (REFERENCE §9): instance-norm statistics differ per tile, so tiles overlap and are blended with
-feathered weights that ramp linearly from ~0 to 1 across the overlap on every side that has a neighbour
-(image borders keep weight 1). The blend divides by the summed weights, so any per-pixel function of the
-input is reproduced exactly and a constant image stays constant.
+Tiling: instance-norm statistics differ per tile (colours shift, seams show), so tiles overlap and are blended
+with feathered weights that ramp linearly from ~0 to 1 across the overlap on every side that has a neighbour
+(image borders keep weight 1). The blend divides by the summed weights, so any per-pixel function of the input
+is reproduced exactly and a constant image stays constant.
 """
 
 from __future__ import annotations

