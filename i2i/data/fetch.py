@@ -3,17 +3,11 @@
 :func:`fetch_dataset` is idempotent: when ``<data_root>/<name>`` already has the expected split folders it
 returns at once, without touching the network. Otherwise:
 
-1. **Download** (:func:`download`) streams the archive to ``<data_root>/.downloads/<file>.part`` with a Rich
-   progress bar (bytes, speed, ETA). A ``.part`` left by an interrupted run is resumed with an HTTP
-   ``Range`` request (guarded by ``If-Range`` with the first response's ETag / Last-Modified); a server that
-   answers ``200`` instead of ``206``, a ``Content-Range`` that does not start where the file ends, a
-   ``416``, or a total size that differs from the one recorded restart the download from zero. When the
-   body ends before ``Content-Length`` the run fails with an :class:`I2IError`; the ``.part`` is kept so
-   the next run resumes, and nothing is extracted.
-2. **Extract** (:func:`safe_extract`) refuses the whole archive if any entry has an absolute path, a ``..``
-   component, a symlink/hardlink that leaves the target (zip: any symlink entry), or is a device/fifo;
-   tar extraction also uses the ``tarfile`` ``"data"`` filter where Python has it. Extraction goes into a
-   temporary folder under the data root, with a progress bar over the archive's entries.
+1. **Download** (:func:`~i2i.data.download.download`) streams the archive to
+   ``<data_root>/.downloads/<file>.part`` with a Rich progress bar, resuming an interrupted ``.part``;
+   nothing is extracted from an incomplete download.
+2. **Extract** (:func:`~i2i.data.extract.safe_extract`) refuses the whole archive if any entry could land
+   outside the target; extraction goes into a temporary folder under the data root.
 3. **Verify** (:func:`verify_layout`): every expected split folder must exist (else :class:`I2IError`);
    image counts that differ from the catalog's are reported as warnings.
 4. **Publish**: the dataset folder is renamed into place in one step, so ``<data_root>/<name>`` exists only
@@ -28,35 +22,24 @@ This module does not import torch.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import http.client
-import json
 import os
-import re
 import shutil
-import stat
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
-import warnings
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
-from i2i import __version__
 from i2i.data.catalog import DatasetEntry, get_entry
-from i2i.data.transport import check_transport, insecure_allowed
-from i2i.data.transport import opener as transport_opener
-from i2i.errors import DownloadError, I2IError
+from i2i.data.download import DatasetWarning, WarningHandler, default_warning, discard, download
+from i2i.data.extract import safe_extract
+from i2i.errors import I2IError
 from i2i.imageio import is_image_path
 from i2i.pins import get_pin, lock_path, sha256_file, verify_download, write_pin
 
 __all__ = [
     "DatasetWarning",
+    "WarningHandler",
     "count_images",
     "dataset_status",
     "download",
@@ -66,21 +49,6 @@ __all__ = [
     "verify_dataset",
     "verify_layout",
 ]
-
-_CHUNK = 1 << 20
-_FILTER_ERROR: type[Exception] = getattr(tarfile, "FilterError", tarfile.TarError)
-_TIMEOUT_S = 60.0
-
-
-class DatasetWarning(UserWarning):
-    """A fetched dataset differs from the catalog in a way that does not stop it being used."""
-
-
-WarningHandler = Callable[[str], None]
-
-
-def _default_warning(message: str) -> None:
-    warnings.warn(message, DatasetWarning, stacklevel=3)
 
 
 # ----------------------------------------------------------------------------------------------- layout
@@ -126,304 +94,6 @@ def dataset_status(entry: DatasetEntry, data_root: Path) -> Literal["yes", "inco
     return "incomplete" if missing_splits(target, entry) else "yes"
 
 
-# --------------------------------------------------------------------------------------------- download
-
-
-def _read_meta(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _discard(*paths: Path) -> None:
-    for p in paths:
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-
-
-def _parse_content_range(value: str | None) -> tuple[int, int | None] | None:
-    m = _CONTENT_RANGE.fullmatch((value or "").strip())
-    if not m:
-        return None
-    return int(m.group(1)), (None if m.group(3) == "*" else int(m.group(3)))
-
-
-def _int_header(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _progress_bar(enabled: bool):  # -> rich Progress, or None when disabled
-    if not enabled:
-        return None
-    from rich.console import Console
-
-    from i2i.progress import progress_bar
-
-    return progress_bar(Console(stderr=True), counts="bytes", description="[bold]{task.description}")
-
-
-def download(
-    url: str,
-    dest: str | os.PathLike[str],
-    *,
-    progress: bool = True,
-    timeout: float = _TIMEOUT_S,
-    insecure: bool | None = None,
-    on_warning: WarningHandler | None = None,
-    pinned: bool = False,
-) -> Path:
-    """Download ``url`` to ``dest`` via ``dest.part``, resuming an earlier ``.part`` when possible.
-
-    Returns ``dest`` once the whole body has arrived (checked against ``Content-Length`` /
-    ``Content-Range`` when the server sends them). Only https is used (a redirect included) unless
-    ``insecure`` (default: ``$I2I_INSECURE_DOWNLOADS``) allows another scheme; then ``on_warning`` gets one
-    line saying so (:mod:`i2i.data.transport`). ``pinned``: the caller checks the file against a full
-    sha256 fixed in advance, so the transport need not be trusted and any scheme is used without a word
-    (a package-index mirror over http).
-
-    Raises:
-        I2IError: a non-https URL without ``insecure`` (before any connection), a network or HTTP error, or
-            a body shorter than announced (the ``.part`` is kept).
-    """
-    allowed = pinned or insecure_allowed(insecure)
-    notice = None if pinned else check_transport(url, allowed)
-    if notice:
-        (on_warning or _default_warning)(notice)
-    open_url = transport_opener(allowed).open
-    dest = Path(dest)
-    part = dest.with_name(dest.name + ".part")
-    meta_path = dest.with_name(dest.name + ".part.json")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    for _attempt in range(3):
-        have = part.stat().st_size if part.exists() else 0
-        meta = _read_meta(meta_path) if have else {}
-        if have and meta.get("url") not in (None, url):
-            _discard(part, meta_path)
-            continue
-        known_total = meta.get("total") if isinstance(meta.get("total"), int) else None
-        if have and known_total is not None:
-            if have == known_total:  # finished earlier but not renamed
-                os.replace(part, dest)
-                _discard(meta_path)
-                return dest
-            if have > known_total:  # size disagrees: start again
-                _discard(part, meta_path)
-                continue
-        headers = {"User-Agent": f"i2i/{__version__}", "Accept-Encoding": "identity"}
-        if have:
-            headers["Range"] = f"bytes={have}-"
-            validator = meta.get("etag") or meta.get("last_modified")
-            if isinstance(validator, str) and validator:
-                headers["If-Range"] = validator
-        try:
-            resp = open_url(urllib.request.Request(url, headers=headers), timeout=timeout)
-        except urllib.error.HTTPError as err:
-            if err.code == 416 and have:  # our .part is not a prefix the server can continue
-                _discard(part, meta_path)
-                continue
-            raise DownloadError(f"downloading {url} failed: HTTP {err.code} {err.reason}", url) from None
-        except urllib.error.URLError as err:
-            raise DownloadError(f"cannot download {url}: {err.reason}", url) from None
-        except (OSError, http.client.HTTPException) as err:
-            raise DownloadError(f"cannot download {url}: {err}", url) from None
-        with resp:
-            if resp.status == 206 and have:
-                parsed = _parse_content_range(resp.headers.get("Content-Range"))
-                if (
-                    parsed is None
-                    or parsed[0] != have
-                    or (known_total is not None and parsed[1] is not None and parsed[1] != known_total)
-                ):
-                    _discard(part, meta_path)
-                    continue
-                total, offset, mode = parsed[1], have, "ab"
-            elif resp.status == 200:
-                total, offset, mode = _int_header(resp.headers.get("Content-Length")), 0, "wb"
-            else:
-                raise I2IError(f"downloading {url} failed: unexpected HTTP status {resp.status}")
-            meta_path.write_text(
-                json.dumps(
-                    {
-                        "url": url,
-                        "total": total,
-                        "etag": resp.headers.get("ETag"),
-                        "last_modified": resp.headers.get("Last-Modified"),
-                    }
-                )
-            )
-            size = _stream(resp, part, mode, offset, total, progress, dest.name, url)
-        if total is not None and size != total:
-            raise I2IError(
-                f"download of {url} stopped early ({size} of {total} bytes); "
-                "nothing was extracted - run the command again to resume"
-            )
-        os.replace(part, dest)
-        _discard(meta_path)
-        return dest
-    raise I2IError(f"downloading {url} failed: the server did not honour a restart")
-
-
-def _stream(
-    resp, part: Path, mode: str, offset: int, total: int | None, progress: bool, label: str, url: str
-) -> int:
-    bar = _progress_bar(progress)
-    size = offset
-    with open(part, mode) as fh, bar if bar is not None else contextlib.nullcontext():
-        task = bar.add_task(label, total=total, completed=offset) if bar is not None else None
-        while True:
-            try:
-                chunk = resp.read(_CHUNK)
-            except (OSError, http.client.HTTPException) as err:
-                fh.flush()
-                raise I2IError(
-                    f"download of {url} interrupted after {size} bytes ({err}); "
-                    "run the command again to resume"
-                ) from None
-            if not chunk:
-                break
-            fh.write(chunk)
-            size += len(chunk)
-            if bar is not None:
-                bar.update(task, completed=size)
-    return size
-
-
-# ------------------------------------------------------------------------------------------- extraction
-
-
-def _check_member_name(name: str, archive: Path) -> None:
-    normalised = name.replace("\\", "/")
-    if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
-        raise I2IError(
-            f"{archive.name}: unsafe archive, entry {name!r} has an absolute path; nothing extracted"
-        )
-    if ".." in PurePosixPath(normalised).parts:
-        raise I2IError(
-            f"{archive.name}: unsafe archive, entry {name!r} climbs out with '..'; nothing extracted"
-        )
-
-
-def _escapes(base: str, link: str) -> bool:
-    """Whether ``link`` (relative to the archive folder ``base``) resolves outside the archive root."""
-    if link.startswith("/") or re.match(r"^[A-Za-z]:", link):
-        return True
-    depth = 0
-    for part in PurePosixPath(base, link.replace("\\", "/")).parts:
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
-
-
-def _check_space(dest: Path, needed: int, archive: Path) -> None:
-    free = shutil.disk_usage(dest).free
-    if needed > free:
-        raise I2IError(
-            f"{archive.name}: needs {needed / 2**20:.0f} MiB to extract, "
-            f"only {free / 2**20:.0f} MiB free at {dest}"
-        )
-
-
-def _members_bar(enabled: bool):  # -> rich Progress counting archive entries, or None
-    if not enabled:
-        return None
-    from rich.console import Console
-
-    from i2i.progress import progress_bar
-
-    return progress_bar(Console(stderr=True), description="[bold]{task.description}")
-
-
-def _extract_each(items: list, extract_one: Callable[[object], None], label: str, progress: bool) -> None:
-    bar = _members_bar(progress)
-    with bar if bar is not None else contextlib.nullcontext():
-        task = bar.add_task(label, total=len(items)) if bar is not None else None
-        for item in items:
-            extract_one(item)
-            if bar is not None:
-                bar.advance(task)
-
-
-def _extract_tar(archive: Path, dest: Path, progress: bool) -> None:
-    with tarfile.open(archive, "r:*") as tf:
-        members = tf.getmembers()
-        for m in members:
-            _check_member_name(m.name, archive)
-            if m.issym():
-                if _escapes(str(PurePosixPath(m.name).parent), m.linkname):
-                    raise I2IError(
-                        f"{archive.name}: unsafe archive, symlink {m.name!r} points outside the dataset "
-                        f"({m.linkname}); nothing extracted"
-                    )
-            elif m.islnk():
-                if _escapes("", m.linkname):
-                    raise I2IError(
-                        f"{archive.name}: unsafe archive, hardlink {m.name!r} points outside the dataset "
-                        f"({m.linkname}); nothing extracted"
-                    )
-            elif not (m.isfile() or m.isdir()):
-                raise I2IError(
-                    f"{archive.name}: unsafe archive, {m.name!r} is a device or fifo; nothing extracted"
-                )
-        _check_space(dest, sum(m.size for m in members if m.isfile()), archive)
-        if hasattr(tarfile, "data_filter"):
-            extract_one = functools.partial(tf.extract, path=dest, filter="data")
-        else:  # pragma: no cover - Python < 3.11.4; members were checked above
-            extract_one = functools.partial(tf.extract, path=dest)
-        _extract_each(members, extract_one, f"extracting {archive.name}", progress)
-
-
-def _extract_zip(archive: Path, dest: Path, progress: bool) -> None:
-    with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        for info in infos:
-            _check_member_name(info.filename, archive)
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise I2IError(
-                    f"{archive.name}: unsafe archive, {info.filename!r} is a symlink entry; nothing extracted"
-                )
-        _check_space(dest, sum(info.file_size for info in infos), archive)
-        _extract_each(infos, functools.partial(zf.extract, path=dest), f"extracting {archive.name}", progress)
-
-
-def safe_extract(
-    archive: str | os.PathLike[str], dest: str | os.PathLike[str], *, progress: bool = False
-) -> None:
-    """Extract a ``.tar.gz``/``.tgz``/``.tar`` or ``.zip`` archive into the existing folder ``dest``.
-
-    Every entry is checked before anything is written (see the module docstring).
-
-    Raises:
-        I2IError: unsafe entry, corrupt or unsupported archive, or not enough disk space.
-    """
-    archive, dest = Path(archive), Path(dest)
-    name = archive.name.lower()
-    try:
-        if name.endswith(".zip"):
-            _extract_zip(archive, dest, progress)
-        elif name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
-            _extract_tar(archive, dest, progress)
-        else:
-            raise I2IError(f"{archive.name}: unsupported archive type (expected .tar.gz or .zip)")
-    except I2IError:
-        raise
-    except _FILTER_ERROR as err:
-        raise I2IError(f"{archive.name}: unsafe archive ({err}); nothing kept") from None
-    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
-        raise I2IError(f"{archive.name}: corrupt or unreadable archive ({err})") from None
-
-
 def _dataset_root_in(tmp: Path, entry: DatasetEntry) -> Path:
     """Where the split folders are after extraction: ``tmp/<name>``, the single top folder, or ``tmp``."""
     if not missing_splits(tmp, entry):
@@ -461,7 +131,7 @@ def _locked(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        _discard(path)
+        discard(path)
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
 
@@ -504,7 +174,7 @@ def fetch_dataset(
             an archive without the expected split folders.
     """
     entry = get_entry(name)
-    warn = on_warning or _default_warning
+    warn = on_warning or default_warning
     root = Path(data_root).expanduser()
     target = root / entry.name
     if target.exists():
@@ -542,7 +212,7 @@ def _fetch_locked(
         try:
             verify_download(pin_key(entry.name), archive, url, pinned=sha256, on_first_use=warn)
         except I2IError:
-            _discard(archive)
+            discard(archive)
             raise
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.extract-", dir=root))
         try:
@@ -551,12 +221,12 @@ def _fetch_locked(
                 found = _dataset_root_in(tmp, entry)
                 notes = verify_layout(found, entry)
             except I2IError as err:
-                _discard(archive)
+                discard(archive)
                 raise I2IError(f"{err} (the download was removed)") from None
             os.rename(found, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        _discard(archive)
+        discard(archive)
         files, tree = tree_sha256(target)
         record = get_pin(pin_key(entry.name)) or {}
         write_pin(pin_key(entry.name), {**record, "tree_sha256": tree, "files": files})

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from i2i.data.catalog import CATALOG
-from i2i.data.fetch import DownloadError, WarningHandler, fetch_dataset
-from i2i.errors import I2IError
+from i2i.data.fetch import WarningHandler, fetch_dataset
+from i2i.errors import DownloadError, I2IError
 from i2i.user_dirs import env_path, user_cache_dir
 
 __all__ = ["DATA_ENV", "default_data_root", "resolve_dataset"]
