@@ -43,7 +43,7 @@ from i2i.imageio import pad_to_multiple
 from i2i.nn import build_generator, size_multiple
 from i2i.runtime import TranslateOptions, TranslatorSession, collect_sources, plan_jobs, translate_jobs
 from i2i.runtime.engine import describe_session, open_session
-from i2i.runtime.openvino_session import OpenVINOSession, openvino_available
+from i2i.sessions.openvino_session import OpenVINOSession, openvino_available
 from i2i.specs import ArchSpec
 
 
@@ -236,7 +236,7 @@ def _torch_fn(eager: torch.nn.Module, dtype: torch.dtype | None):
 
 
 def _has_gpu(device: str) -> bool:
-    from i2i.runtime.providers import CPU, requested_providers
+    from i2i.sessions.providers import CPU, requested_providers
 
     return any(name != CPU for name, _ in requested_providers(device))
 

@@ -1,10 +1,12 @@
 """i2i: image-to-image translation and style.
 
 Importing the package is cheap: it never imports torch. Heavy modules are imported where they are used,
-so the onnxruntime translate path runs where only onnxruntime is installed.
+so the onnxruntime translate path runs where only onnxruntime is installed. This module is the public
+facade and the top of the import graph: modules inside i2i take the version from :mod:`i2i.version`, never
+from here.
 """
 
-__version__ = "0.1.0"
+from i2i.version import __version__
 
 __all__ = ["__version__", "translate_ray"]
 

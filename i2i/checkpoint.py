@@ -22,10 +22,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i import __version__
 from i2i.errors import I2IError
 from i2i.files import atomic_output
 from i2i.specs import ArchSpec, IOSpec
+from i2i.version import __version__
 
 FORMAT = "i2i.checkpoint"
 FORMAT_VERSION = 1

@@ -107,7 +107,7 @@ def _optimisation_amp() -> str:
 
 def _translate_default() -> str:
     from i2i.runtime.engine import auto_precision, choose_runtime
-    from i2i.runtime.providers import SHORT_NAMES, requested_providers
+    from i2i.sessions.providers import SHORT_NAMES, requested_providers
 
     runtime = choose_runtime("auto", "auto")
     provider = "cpu" if runtime == "openvino" else SHORT_NAMES.get(requested_providers("auto")[0][0], "cpu")

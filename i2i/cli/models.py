@@ -1,6 +1,6 @@
 """`i2i models`: named models (list, show, add, remove, import, fetch-official, official, ship) and
 pretrained backbones (`fetch-backbones`). Bodies call :mod:`i2i.zoo` (torch-free) and, for checkpoints,
-:mod:`i2i.zoo.importer`."""
+:mod:`i2i.export.importer`."""
 
 from __future__ import annotations
 
@@ -238,7 +238,7 @@ def add_model(
 
         entry = add_user_onnx(name, model, replace=replace, **fields)
     else:
-        from i2i.zoo.importer import add_user_checkpoint
+        from i2i.export.importer import add_user_checkpoint
 
         console.print(f"exporting {model} to ONNX (verified against torch) ...")
         entry = add_user_checkpoint(name, model, replace=replace, **fields)
@@ -303,7 +303,7 @@ def import_model(
     replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
 ) -> None:
     """Convert an official pretrained generator into an i2i checkpoint + verified ONNX, as a user model."""
-    from i2i.zoo.importer import import_reference
+    from i2i.export.importer import import_reference
 
     console.print(f"converting {pth} ({arch}, ngf {ngf}) and exporting to ONNX ...")
     entry = import_reference(
@@ -355,7 +355,7 @@ def fetch_official_command(
 
     The server is https://efrosgans.eecs.berkeley.edu ($I2I_OFFICIAL_BASE_URL overrides it); downloads resume.
     """
-    from i2i.zoo.importer import fetch_official
+    from i2i.export.importer import fetch_official
     from i2i.zoo.official import find_official
 
     model = find_official(official, task)
@@ -460,9 +460,9 @@ def ship_model(
     The --quality numbers must pass the task's quality gates (i2i.zoo.gates: held-out KID ratio,
     checkerboard score, LPIPS, near-black share ...), or --force REASON records why it ships anyway.
     """
+    from i2i.modelfile import read_model_info
     from i2i.zoo.gates import gated_quality
     from i2i.zoo.manage import ship_onnx
-    from i2i.zoo.onnx_info import read_model_info
 
     provenance = {
         "command": command,

@@ -6,16 +6,16 @@ are choices, listed in `--help` and checked by click (a bad value exits 2 naming
 spelled with capitals in the papers (`netG`, `lambda_A`) also answer to that spelling (`--netG`,
 `--lambda-A`). Every command also takes `--resume RUN_DIR`.
 
-Adding a recipe = one entry in :data:`RECIPES`. The commands are built when the `train` group is used,
-so `i2i --help` and the torch-free commands never import torch.
+The commands come from the task registry (:mod:`i2i.tasks`: each task's command name, help and recipe
+class path), so adding a recipe adds no line here. They are built when the `train` group is used, so
+`i2i --help` and the torch-free commands never import torch.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass, fields
+from dataclasses import MISSING, Field, fields
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,72 +27,16 @@ from typer.core import TyperGroup
 
 from i2i.cli.common import console, reflow
 from i2i.errors import I2IError
+from i2i.tasks import TaskSpec, all_tasks
 from i2i.train.config import RunConfig, enum_of, field_types
 
 if TYPE_CHECKING:
     from i2i.train.harness import Recipe
 
 
-@dataclass(frozen=True)
-class RecipeCommand:
-    """A `i2i train` command: how to load its recipe class (importing torch), and its help."""
-
-    load: Callable[[], type[Recipe[Any]]]
-    help: str
-
-
-def _pix2pix() -> type[Recipe[Any]]:
-    from i2i.train.pix2pix import Pix2Pix
-
-    return Pix2Pix
-
-
-def _cyclegan() -> type[Recipe[Any]]:
-    from i2i.train.cyclegan import CycleGAN
-
-    return CycleGAN
-
-
-def _cut() -> type[Recipe[Any]]:
-    from i2i.train.cut import CUT
-
-    return CUT
-
-
-def _fast_style() -> type[Recipe[Any]]:
-    from i2i.train.fast_style import FastStyle
-
-    return FastStyle
-
-
-RECIPES: dict[str, RecipeCommand] = {
-    "pix2pix": RecipeCommand(
-        _pix2pix,
-        "Train Pix2Pix (U-Net generator + conditional PatchGAN; defaults are the paper's).\n\n"
-        "Example: `i2i train pix2pix --data facades --direction BtoA`. Bounded CPU run at 128 px: "
-        "`i2i train pix2pix --data facades --direction BtoA --net-g unet_128 --image-size 128 "
-        "--max-minutes 30`.",
-    ),
-    "cyclegan": RecipeCommand(
-        _cyclegan,
-        "Train CycleGAN on unpaired folders trainA/ and trainB/ (defaults are the paper's).\n\n"
-        "Example: `i2i train cyclegan --data apple2orange`. Bounded CPU run at 128 px: `i2i train cyclegan "
-        "--data apple2orange --net-g resnet_6blocks --ngf 32 --image-size 128 --max-minutes 60`.",
-    ),
-    "cut": RecipeCommand(
-        _cut,
-        "Train CUT (contrastive unpaired translation, one direction, one generator) on trainA/ and "
-        "trainB/; `--fast` trains FastCUT (defaults are the authors').\n\n"
-        "Example: `i2i train cut --data apple2orange`. Bounded CPU run at 128 px on 90% of the images: "
-        "`i2i train cut --data apple2orange --fast --ngf 32 --load-size 143 --crop-size 128 --holdout 0.1 "
-        "--max-minutes 60`.",
-    ),
-    "style": RecipeCommand(
-        _fast_style,
-        "Train a fast-style network (Johnson et al.) on a folder of photos; export it with `i2i export`.\n\n"
-        "Example: `i2i train style --style starry --data photos/ --out runs/starry`.",
-    ),
-}
+#: The `i2i train` commands: each task's command name -> its declaration (help text, and the recipe class
+#: that :meth:`~i2i.tasks.TaskSpec.load` imports, with torch, when the command is built).
+RECIPES: dict[str, TaskSpec] = {spec.command: spec for spec in all_tasks()}
 
 
 # ------------------------------------------------------------------------------------------- options
@@ -162,9 +106,10 @@ def _resume_parameter(config_class: type[RunConfig]) -> inspect.Parameter:
     )
 
 
-def build_command(name: str, entry: RecipeCommand) -> click.Command:
-    """The click command of recipe ``name``: one option per config field, plus ``--resume``."""
-    recipe = entry.load()
+def build_command(name: str, entry: TaskSpec) -> click.Command:
+    """The click command ``name`` of the task ``entry``: one option per config field of its recipe, plus
+    ``--resume``."""
+    recipe: type[Recipe[Any]] = entry.load()
     config_class = recipe.config_class
     cli_fields = [f for f in fields(config_class) if f.metadata.get("cli", True)]
     order = ["Data and output", f"{config_class.__name__.removesuffix('Config')} options", "GAN options"]

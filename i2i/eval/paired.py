@@ -4,7 +4,7 @@ every output with its ground truth: L1, PSNR, SSIM (:mod:`i2i.eval.metrics`), LP
 Data layout: ``<data>/<split>/*.jpg``, each file the two images side by side, A on the left and B on the
 right (the pix2pix archives). The model's own direction (its ONNX metadata) decides which half is the
 input: ``BtoA`` (e.g. facades labels -> photo) feeds B and compares with A. Outputs come from the ONNX
-runtime (:class:`~i2i.runtime.session.TranslatorSession`): float32 in [0, 1], compared unquantised with
+runtime (:class:`~i2i.runtime.TranslatorSession`): float32 in [0, 1], compared unquantised with
 the ground truth in [0, 1]. Scores are means over images.
 """
 
@@ -188,7 +188,7 @@ def eval_paired(
     """
     from i2i.data.resolve import resolve_dataset
     from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.session import TranslatorSession
+    from i2i.sessions.onnxruntime_session import TranslatorSession
 
     if limit is not None and limit < 1:
         raise I2IError(f"--limit must be >= 1, got {limit}")

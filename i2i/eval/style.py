@@ -81,7 +81,7 @@ def eval_style(
     from i2i.optimize.style_images import resolve_style
     from i2i.runtime.resolve import resolve_model
     from i2i.runtime.tiling import translate_whole
-    from i2i.runtime.session import TranslatorSession
+    from i2i.sessions.onnxruntime_session import TranslatorSession
 
     say = on_stage or (lambda _m: None)
     if size < 16 or style_size < 16:

@@ -120,7 +120,7 @@ def eval_unpaired(
 ) -> UnpairedScores:
     """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain."""
     from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.session import TranslatorSession
+    from i2i.sessions.onnxruntime_session import TranslatorSession
 
     session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
     (scored,) = _evaluate(
@@ -163,7 +163,7 @@ def compare_unpaired(
     """
     from i2i.eval.jackknife import kid_ratio_difference_standard_error
     from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.session import TranslatorSession
+    from i2i.sessions.onnxruntime_session import TranslatorSession
 
     sessions = [
         TranslatorSession(resolve_model(name, direction), device=device, threads=threads)

@@ -3,7 +3,7 @@
 The exported graph takes float32 (N, C_in, H, W) in [0, 1] (N, H, W dynamic; H, W multiples of the
 architecture's size multiple) and returns float32 (N, C_out, H, W) in [0, 1]. Batch norm is converted to
 per-image instance statistics, dropout removed, and the checkpoint header copied into ``metadata_props``
-(see :mod:`i2i.runtime.metadata`). Every export is checked against torch before it is written.
+(see :mod:`i2i.modelfile`). Every export is checked against torch before it is written.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from i2i.errors import I2IError
 from i2i.export.onnx_export import export_graph
 from i2i.export.verify import Verification, verify_export
 from i2i.export.wrapper import ExportWrapper, inference_copy
+from i2i.modelfile import MAX_STRENGTH, metadata_entries
 from i2i.nn.layers import check_pad
-from i2i.runtime.metadata import MAX_STRENGTH, metadata_entries
 
 __all__ = ["ExportResult", "ExportWrapper", "export_checkpoint", "export_generator", "inference_copy"]
 

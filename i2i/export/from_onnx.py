@@ -1,7 +1,7 @@
 """Rebuild the torch generator inside an i2i ONNX export, so a shipped model can be exported again with
 other options (``i2i export model.onnx --strength 1.5``) without the checkpoint it came from.
 
-An i2i export keeps the checkpoint header in its metadata (:mod:`i2i.runtime.metadata`) and the
+An i2i export keeps the checkpoint header in its metadata (:mod:`i2i.modelfile`) and the
 generator's weights as initializers named ``generator.<state_dict key>`` (the :class:`ExportWrapper`
 attribute), which is all a rebuild needs. Exceptions: the exporter's optimiser merges initializers that
 hold equal values into one unnamed tensor, and drops a Conv's all-zero bias (as in a freshly initialised
@@ -21,7 +21,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from i2i.errors import I2IError, load_state_dict_reason
-from i2i.runtime.metadata import HEADER_KEY, ModelInfo, model_info_from_metadata
+from i2i.modelfile import HEADER_KEY, ModelInfo, model_info_from_metadata
 
 #: the prefix :class:`~i2i.export.wrapper.ExportWrapper` gives the generator's parameters in the graph
 WEIGHT_PREFIX = "generator."

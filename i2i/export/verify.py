@@ -93,7 +93,7 @@ def verify_export(
     """
     import onnxruntime as ort
 
-    from i2i.runtime.session import session_options
+    from i2i.sessions.onnxruntime_session import session_options
 
     try:
         onnx.checker.check_model(str(path), full_check=True)

@@ -29,7 +29,7 @@ Session = Any
 
 
 def _gpu_usable(device: str) -> bool:
-    from i2i.runtime.providers import CPU, requested_providers
+    from i2i.sessions.providers import CPU, requested_providers
 
     return any(name != CPU for name, _ in requested_providers(device))
 
@@ -50,7 +50,7 @@ def choose_runtime(runtime: str, device: str) -> str:
     Raises:
         I2IError: unknown runtime; openvino asked for but not installed, or asked for a GPU device.
     """
-    from i2i.runtime.openvino_session import openvino_available
+    from i2i.sessions.openvino_session import openvino_available
 
     if runtime not in RUNTIMES:
         raise I2IError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
@@ -108,8 +108,8 @@ def open_session(
     Raises:
         I2IError: unknown runtime/precision, an unavailable combination, or a model the runtime cannot load.
     """
-    from i2i.runtime.openvino_session import OpenVINOSession
-    from i2i.runtime.session import TranslatorSession
+    from i2i.sessions.onnxruntime_session import TranslatorSession
+    from i2i.sessions.openvino_session import OpenVINOSession
 
     if precision not in PRECISIONS:
         raise I2IError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
@@ -132,7 +132,7 @@ def open_session(
         base = make("fp32")
         if chosen == "onnxruntime" and runtime == "auto" and base.provider == "cpu" and device == "auto":
             # a GPU provider was offered but onnxruntime fell back to the CPU: OpenVINO is faster there
-            from i2i.runtime.openvino_session import openvino_available
+            from i2i.sessions.openvino_session import openvino_available
 
             if openvino_available():
                 return open_session(path, runtime="openvino", precision=precision, threads=threads, log=log)
@@ -149,7 +149,7 @@ def _cached_pass(path: Path, make: Callable[[str], Session]) -> Session | None:
     remembered pass skips compiling the fp32 model (about 0.2 s and its memory for a shipped model).
     """
     from i2i.runtime import gate
-    from i2i.runtime.openvino_session import openvino_version
+    from i2i.sessions.openvino_session import openvino_version
     from i2i.zoo.verify import file_sha256
 
     want = auto_precision("openvino", "cpu")

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from i2i.imageio import pad_to_multiple, read_image
-from i2i.runtime.metadata import ModelInfo
+from i2i.modelfile import ModelInfo
 
 MIN_PSNR_DB = 40.0
 #: Long side of the gate's images, and how many of them it uses.

@@ -36,7 +36,7 @@ from i2i.imageio import is_image_path
 from i2i.runtime.engine import open_session
 from i2i.runtime.inputs import FORMATS, _matches, collect_sources, plan_jobs
 from i2i.runtime.pipeline import TranslateOptions
-from i2i.runtime.session import TranslatorSession
+from i2i.sessions.onnxruntime_session import TranslatorSession
 
 #: The one line shown when Ray is missing.
 RAY_MISSING = 'running on Ray needs Ray Data, which is not installed: pip install "i2i[ray]"'

@@ -62,7 +62,7 @@ def release_memory() -> None:
 
 def release_session(session: Any) -> None:
     """Ask a loaded model to free the buffers it keeps between calls: its ``release_memory()``
-    (:meth:`~i2i.runtime.openvino_session.OpenVINOSession.release_memory`; onnxruntime sessions have
+    (:meth:`~i2i.sessions.openvino_session.OpenVINOSession.release_memory`; onnxruntime sessions have
     none). Call it only while the model is not inferring."""
     hook = getattr(session, "release_memory", None)
     if callable(hook):

@@ -16,12 +16,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from i2i.errors import I2IError
-from i2i.runtime.metadata import ModelInfo
+from i2i.modelfile import ModelInfo
 from i2i.serve.limits import ServeError
-
-DIRECTIONS = ("AtoB", "BtoA")
-#: Tasks answered by ``/v1/stylize``; every other task by ``/v1/translate``.
-STYLE_TASKS = frozenset({"fast_style"})
+from i2i.tasks import DIRECTIONS, find
+from i2i.tasks.registry import TRANSLATE
 
 
 class Session(Protocol):
@@ -51,8 +49,10 @@ class ModelEntry:
 
     @property
     def kind(self) -> str:
-        """``stylize`` for fast-style models, else ``translate`` (the endpoint that runs it)."""
-        return "stylize" if self.info.task in STYLE_TASKS else "translate"
+        """The endpoint that runs it, as its task declares (``stylize`` for fast style, else
+        ``translate``)."""
+        spec = find(self.info.task)
+        return spec.endpoint if spec else TRANSLATE
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready metadata for ``GET /v1/models``."""

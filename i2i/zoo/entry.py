@@ -13,9 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from i2i.errors import I2IError
+from i2i.tasks import DIRECTIONS, find, task_names
 
-TASKS = ("pix2pix", "cyclegan", "cut", "fast_style")
-DIRECTIONS = ("AtoB", "BtoA")
 PRECISIONS = ("fp32", "fp16")
 ORIGINS = ("shipped", "user")
 #: Model names: letters, digits, ``_`` and ``-`` (no dots or slashes: those make a name look like a path).
@@ -209,8 +208,8 @@ def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -
     if not _SHA_RE.fullmatch(sha):
         raise I2IError(f"{where}: 'sha256' must be 64 lower-case hex digits")
     task = _str(where, "task", data["task"])
-    if task not in TASKS:
-        raise I2IError(f"{where}: task {task!r} is not one of {', '.join(TASKS)}")
+    if find(task) is None:
+        raise I2IError(f"{where}: task {task!r} is not one of {', '.join(task_names())}")
     multiple = data["size_multiple"]
     if isinstance(multiple, bool) or not isinstance(multiple, int) or multiple < 1:
         raise I2IError(f"{where}: 'size_multiple' must be a positive integer, got {multiple!r}")

@@ -1,6 +1,7 @@
 """Quality gates a shipped model must pass, read from its registry ``quality`` table (torch-free).
 
-Every number comes from data the model never trained on (``i2i eval``):
+Each task declares its gates (:attr:`i2i.tasks.TaskSpec.gates`); every number comes from data the model
+never trained on (``i2i eval``). Today:
 
 =============  ==========================  =====================================================
 task           quality key                 gate
@@ -22,64 +23,30 @@ a new failure nor outlive a fix.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from i2i.errors import I2IError
+from i2i.tasks import find
 
-TRANSLATION_TASKS = ("pix2pix", "cyclegan", "cut")
 OVERRIDE_KEY = "gate_override"
 FAILED_KEY = "gates_failed"
 HELD_OUT_KEY = "held_out"
 
 
-@dataclass(frozen=True)
-class Gate:
-    """``quality[key] <op> limit`` for models of ``tasks``."""
-
-    key: str
-    tasks: tuple[str, ...]
-    op: str  # "<=" or "<"
-    limit: float
-
-    def applies(self, task: str) -> bool:
-        return task in self.tasks
-
-    def check(self, quality: Mapping[str, Any]) -> str | None:
-        """``None`` when passed, else why not (``"KID_ratio 1.39 > 0.6"``, ``"KID_ratio not measured"``)."""
-        value = quality.get(self.key)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return f"{self.key} not measured"
-        compare: Callable[[float, float], bool] = operator.le if self.op == "<=" else operator.lt
-        if compare(float(value), self.limit):
-            return None
-        return f"{self.key} {value:g} {'>' if self.op == '<=' else '>='} {self.limit:g}"
-
-
-GATES: tuple[Gate, ...] = (
-    Gate("KID_ratio", ("cyclegan", "cut"), "<=", 0.6),
-    Gate("KID", ("pix2pix",), "<=", 0.25),
-    Gate("LPIPS_vgg", ("pix2pix",), "<=", 0.55),
-    Gate("checkerboard", TRANSLATION_TASKS, "<=", 1.5),
-    Gate("near_black_percent", ("fast_style",), "<", 0.1),
-    Gate("style_left_percent", ("fast_style",), "<=", 5.95),
-)
-
-
 def gate_failures(task: str, quality: Mapping[str, Any]) -> dict[str, str]:
-    """``{quality key: reason}`` for every gate of ``task`` the table misses (empty: all passed).
+    """``{quality key: reason}`` for every gate of ``task`` the table misses (empty: all passed, or a task
+    with no gates).
 
-    Unpaired models must also say which files were held back (``held_out``), or their KID ratio does not
-    count as measured on unseen data.
+    A gate measured on held-back files (unpaired models' KID ratio) also needs the table to say which files
+    were held back (``held_out``), or its number does not count as measured on unseen data.
     """
-    failures = {}
-    for gate in GATES:
-        if gate.applies(task) and (reason := gate.check(quality)) is not None:
-            failures[gate.key] = reason
-    if task in ("cyclegan", "cut") and "KID_ratio" not in failures and not quality.get(HELD_OUT_KEY):
-        failures["KID_ratio"] = f"KID_ratio without a {HELD_OUT_KEY} file list (not on unseen data)"
+    spec = find(task)
+    gates = spec.gates if spec else ()
+    failures = {gate.key: reason for gate in gates if (reason := gate.check(quality)) is not None}
+    for gate in gates:
+        if gate.held_out and gate.key not in failures and not quality.get(HELD_OUT_KEY):
+            failures[gate.key] = f"{gate.key} without a {HELD_OUT_KEY} file list (not on unseen data)"
     return failures
 
 

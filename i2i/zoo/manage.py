@@ -1,6 +1,6 @@
 """Registering models: user models (``i2i models add``) and shipped ones (``i2i models ship``); torch-free.
 
-Checkpoints are exported to ONNX first by :mod:`i2i.zoo.importer` (that side needs torch); everything
+Checkpoints are exported to ONNX first by :mod:`i2i.export.importer` (that side needs torch); everything
 here works on i2i ONNX exports, whose header supplies task, architecture, direction, domains and size
 multiple.
 """
@@ -18,9 +18,9 @@ from typing import Any
 
 from i2i.errors import I2IError
 from i2i.files import atomic_write_text
-from i2i.runtime.metadata import ModelInfo
-from i2i.zoo.entry import TASKS, ModelEntry, Provenance, check_name, parse_entry
-from i2i.zoo.onnx_info import read_model_info
+from i2i.modelfile import ModelInfo, read_model_info
+from i2i.tasks import find, task_names
+from i2i.zoo.entry import ModelEntry, Provenance, check_name, parse_entry
 from i2i.zoo.paths import (
     samples_dir,
     shipped_registry_path,
@@ -53,6 +53,13 @@ def _place(src: Path, dest: Path, move: bool) -> None:
             os.unlink(tmp)
 
 
+def _runnable_info(path: Path) -> ModelInfo:
+    """The header of the i2i export at ``path``, once one tiny image has run through it (else I2IError)."""
+    info = read_model_info(path)
+    check_model_runs(path, info)
+    return info
+
+
 def provenance_from_info(info: ModelInfo, **overrides: Any) -> Provenance:
     """Provenance read off an export's header (dataset, recipe, steps, date), then ``overrides``."""
     recipe = info.header.get("recipe") or {}
@@ -60,7 +67,7 @@ def provenance_from_info(info: ModelInfo, **overrides: Any) -> Provenance:
     created = str(info.header.get("created") or "")[:10] or None
     base = {
         "dataset": recipe.get("data_name"),
-        "recipe": info.task if info.task in TASKS else None,
+        "recipe": info.task if find(info.task) else None,
         "steps": steps if isinstance(steps, int) and not isinstance(steps, bool) else None,
         "date": created,
     }
@@ -90,8 +97,8 @@ def build_entry(
 ) -> ModelEntry:
     """A validated entry for an export described by ``info`` (explicit arguments override its header)."""
     task = task or info.task
-    if task not in TASKS:
-        raise I2IError(f"{name}: the model's header says task {task!r}; pass --task {'|'.join(TASKS)}")
+    if find(task) is None:
+        raise I2IError(f"{name}: the model's header says task {task!r}; pass --task {'|'.join(task_names())}")
     if direction and info.direction and direction != info.direction:
         raise I2IError(f"{name}: the model itself translates {info.direction}, not {direction}")
     data: dict[str, Any] = {
@@ -159,38 +166,29 @@ def add_user_onnx(
     """
     check_user_name(name, replace)
     onnx_path = Path(onnx_path)
-    info = read_model_info(onnx_path)
-    check_model_runs(onnx_path, info)
+    info = _runnable_info(onnx_path)
     folder = user_models_dir()
     dest = folder / f"{name}.onnx"
     prov = provenance_from_info(info, **{"source": str(onnx_path.resolve()), **(provenance or {})})
-    # validate before touching the folder
-    build_entry(
-        name,
-        info,
-        file=dest.name,
-        sha256="0" * 64,
-        origin="user",
-        base=folder,
-        licence=licence,
-        provenance=prov,
-        checkpoint=checkpoint.name if checkpoint else None,
-        **fields,
-    )
+
+    def entry_with(sha256: str) -> ModelEntry:
+        return build_entry(
+            name,
+            info,
+            file=dest.name,
+            sha256=sha256,
+            origin="user",
+            base=folder,
+            licence=licence,
+            provenance=prov,
+            checkpoint=checkpoint.name if checkpoint else None,
+            source=str(user_registry_path()),
+            **fields,
+        )
+
+    entry_with("0" * 64)  # validate before touching the folder
     _place(onnx_path, dest, move)
-    entry = build_entry(
-        name,
-        info,
-        file=dest.name,
-        sha256=sha256_file(dest),
-        origin="user",
-        base=folder,
-        licence=licence,
-        provenance=prov,
-        checkpoint=checkpoint.name if checkpoint else None,
-        source=str(user_registry_path()),
-        **fields,
-    )
+    entry = entry_with(sha256_file(dest))
     entries = load_user()
     entries[name] = entry
     _write_user(entries)
@@ -237,8 +235,7 @@ def ship_onnx(
     if name in existing:
         raise I2IError(f"{registry}: already has a model called {name!r}")
     onnx_path = Path(onnx_path)
-    info = read_model_info(onnx_path)
-    check_model_runs(onnx_path, info)
+    info = _runnable_info(onnx_path)
     folder = weights_dir()
     dest = folder / f"{name}.onnx"
     prov = provenance_from_info(info, **provenance)

@@ -8,10 +8,8 @@ line, with the command that fetches the published model when there is one of the
 from __future__ import annotations
 
 from i2i.errors import I2IError
+from i2i.tasks import find
 from i2i.zoo.entry import ModelEntry
-
-#: Tasks whose shipped models are small CPU-trained stand-ins for published ones.
-STAND_IN_TASKS = ("cyclegan", "cut", "pix2pix")
 
 
 def fetch_official_command(entry: ModelEntry) -> str | None:
@@ -26,8 +24,10 @@ def fetch_official_command(entry: ModelEntry) -> str | None:
 
 
 def shipped_model_note(entry: ModelEntry) -> str | None:
-    """One line for a shipped stand-in model (``None`` for user models and other tasks)."""
-    if entry.origin != "shipped" or entry.task not in STAND_IN_TASKS:
+    """One line for a shipped stand-in model (a task declared ``stand_in``); ``None`` for user models and
+    other tasks."""
+    spec = find(entry.task)
+    if entry.origin != "shipped" or spec is None or not spec.stand_in:
         return None
     line = (
         f"{entry.name} is a small model trained on a CPU to show the pipeline, not the published quality "

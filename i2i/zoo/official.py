@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from i2i.errors import I2IError
+from i2i.tasks import cyclegan, pix2pix
 
+CYCLEGAN, PIX2PIX = cyclegan.SPEC.name, pix2pix.SPEC.name
 BASE_URL_ENV = "I2I_OFFICIAL_BASE_URL"
 DEFAULT_BASE_URL = "https://efrosgans.eecs.berkeley.edu"
-PATHS = {"cyclegan": "cyclegan/pretrained_models", "pix2pix": "pix2pix/models-pytorch"}
+PATHS = {CYCLEGAN: "cyclegan/pretrained_models", PIX2PIX: "pix2pix/models-pytorch"}
 ARCHS: dict[str, tuple[str, dict[str, Any]]] = {
-    "cyclegan": ("resnet_9blocks", {"ngf": 64, "norm": "instance", "use_dropout": False}),
-    "pix2pix": ("unet_256", {"ngf": 64, "norm": "batch", "use_dropout": True}),
+    CYCLEGAN: ("resnet_9blocks", {"ngf": 64, "norm": "instance", "use_dropout": False}),
+    PIX2PIX: ("unet_256", {"ngf": 64, "norm": "batch", "use_dropout": True}),
 }
 LICENCE = (
     "pretrained weights published by the pytorch-CycleGAN-and-pix2pix authors (code BSD-2-Clause); "
@@ -59,35 +61,53 @@ class OfficialModel:
         return f"{self.name}-{self.task}"
 
 
-def _m(name: str, task: str, src: str, dst: str, direction: str = "AtoB", pair: str | None = None):
-    return OfficialModel(name, task, (src, dst), direction, f"{pair}-{task}" if pair else None)
+#: Per task, one line per published generator: its name, source and target domain, direction, and the
+#: pair label its two directions share (``-``: published in one direction only).
+_PUBLISHED = {
+    CYCLEGAN: """
+        apple2orange             apple      orange     AtoB  apple2orange
+        orange2apple             orange     apple      BtoA  apple2orange
+        horse2zebra              horse      zebra      AtoB  horse2zebra
+        zebra2horse              zebra      horse      BtoA  horse2zebra
+        summer2winter_yosemite   summer     winter     AtoB  summer2winter_yosemite
+        winter2summer_yosemite   winter     summer     BtoA  summer2winter_yosemite
+        monet2photo              monet      photo      AtoB  monet2photo
+        style_monet              photo      monet      BtoA  monet2photo
+        style_cezanne            photo      cezanne    BtoA  -
+        style_ukiyoe             photo      ukiyoe     BtoA  -
+        style_vangogh            photo      vangogh    BtoA  -
+        sat2map                  satellite  map        AtoB  sat2map
+        map2sat                  map        satellite  BtoA  sat2map
+        cityscapes_photo2label   photo      label      AtoB  cityscapes
+        cityscapes_label2photo   label      photo      BtoA  cityscapes
+        facades_photo2label      photo      label      AtoB  facades
+        facades_label2photo      label      photo      BtoA  facades
+        iphone2dslr_flower       iphone     dslr       AtoB  -
+    """,
+    PIX2PIX: """
+        facades_label2photo      label      photo      BtoA  -
+        sat2map                  satellite  map        AtoB  sat2map
+        map2sat                  map        satellite  BtoA  sat2map
+        edges2shoes              edges      shoes      AtoB  -
+        day2night                day        night      AtoB  -
+    """,
+}
 
 
-CATALOG: tuple[OfficialModel, ...] = (
-    _m("apple2orange", "cyclegan", "apple", "orange", "AtoB", "apple2orange"),
-    _m("orange2apple", "cyclegan", "orange", "apple", "BtoA", "apple2orange"),
-    _m("horse2zebra", "cyclegan", "horse", "zebra", "AtoB", "horse2zebra"),
-    _m("zebra2horse", "cyclegan", "zebra", "horse", "BtoA", "horse2zebra"),
-    _m("summer2winter_yosemite", "cyclegan", "summer", "winter", "AtoB", "summer2winter_yosemite"),
-    _m("winter2summer_yosemite", "cyclegan", "winter", "summer", "BtoA", "summer2winter_yosemite"),
-    _m("monet2photo", "cyclegan", "monet", "photo", "AtoB", "monet2photo"),
-    _m("style_monet", "cyclegan", "photo", "monet", "BtoA", "monet2photo"),
-    _m("style_cezanne", "cyclegan", "photo", "cezanne", "BtoA"),
-    _m("style_ukiyoe", "cyclegan", "photo", "ukiyoe", "BtoA"),
-    _m("style_vangogh", "cyclegan", "photo", "vangogh", "BtoA"),
-    _m("sat2map", "cyclegan", "satellite", "map", "AtoB", "sat2map"),
-    _m("map2sat", "cyclegan", "map", "satellite", "BtoA", "sat2map"),
-    _m("cityscapes_photo2label", "cyclegan", "photo", "label", "AtoB", "cityscapes"),
-    _m("cityscapes_label2photo", "cyclegan", "label", "photo", "BtoA", "cityscapes"),
-    _m("facades_photo2label", "cyclegan", "photo", "label", "AtoB", "facades"),
-    _m("facades_label2photo", "cyclegan", "label", "photo", "BtoA", "facades"),
-    _m("iphone2dslr_flower", "cyclegan", "iphone", "dslr", "AtoB"),
-    _m("facades_label2photo", "pix2pix", "label", "photo", "BtoA"),
-    _m("sat2map", "pix2pix", "satellite", "map", "AtoB", "sat2map"),
-    _m("map2sat", "pix2pix", "map", "satellite", "BtoA", "sat2map"),
-    _m("edges2shoes", "pix2pix", "edges", "shoes", "AtoB"),
-    _m("day2night", "pix2pix", "day", "night", "AtoB"),
-)
+def _catalog() -> tuple[OfficialModel, ...]:
+    """:data:`_PUBLISHED` as models; a pair label gets the task appended (``apple2orange-cyclegan``), so the
+    two tasks' pairs never mix."""
+    models = []
+    for task, table in _PUBLISHED.items():
+        for line in table.strip().splitlines():
+            name, src, dst, direction, pair = line.split()
+            models.append(
+                OfficialModel(name, task, (src, dst), direction, None if pair == "-" else f"{pair}-{task}")
+            )
+    return tuple(models)
+
+
+CATALOG: tuple[OfficialModel, ...] = _catalog()
 
 
 def base_url() -> str:
@@ -101,7 +121,7 @@ def find_official(name: str, task: str | None = None) -> OfficialModel:
         I2IError: unknown name, unknown task, or an ambiguous name without ``task``.
     """
     if task is not None and task not in PATHS:
-        raise I2IError(f"--task {task!r}: official models are cyclegan or pix2pix")
+        raise I2IError(f"--task {task!r}: official models are {' or '.join(PATHS)}")
     hits = [m for m in CATALOG if m.name == name and (task is None or m.task == task)]
     if not hits:
         names = sorted({m.name for m in CATALOG if task is None or m.task == task})

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import i2i
 from i2i.user_dirs import env_path, user_cache_dir, user_data_dir
 
 WEIGHTS_ENV = "I2I_WEIGHTS_DIR"
@@ -23,7 +22,7 @@ USER_REGISTRY_FILE = "models.json"
 
 def package_dir() -> Path:
     """The installed ``i2i`` package folder (outputs never go in here)."""
-    return Path(i2i.__file__).resolve().parent
+    return Path(__file__).resolve().parents[1]
 
 
 def weights_dir() -> Path:

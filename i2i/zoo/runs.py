@@ -14,22 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from i2i.errors import I2IError
-from i2i.runtime.metadata import ModelInfo
-from i2i.runtime.tiling import min_side
+from i2i.modelfile import ModelInfo, min_side
+from i2i.sessions.onnxruntime_session import TranslatorSession
 
 _FIX = "re-export it from its checkpoint with `i2i export CHECKPOINT`"
 
 
 def check_model_runs(path: Path, info: ModelInfo) -> None:
     """Load ``path`` with onnxruntime (CPU, one thread) and translate one grey image of the smallest size
-    the model takes: (1, C_in, s, s) with s = :func:`~i2i.runtime.tiling.min_side` of its size multiple,
+    the model takes: (1, C_in, s, s) with s = :func:`~i2i.modelfile.min_side` of its size multiple,
     values 0.5. The output must be (1, C_out, s, s) and finite.
 
     Raises:
         I2IError: ``"<path>: cannot be registered: <reason>; <fix>"`` on any failure.
     """
-    from i2i.runtime.session import TranslatorSession
-
     side = min_side(info.size_multiple)
     shape = (1, info.io.in_channels, side, side)
     expected = (1, info.io.out_channels, side, side)

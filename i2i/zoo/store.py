@@ -51,12 +51,7 @@ def parse_shipped(data: dict, path: Path) -> dict[str, ModelEntry]:
     models = data.get("models", {})
     if not isinstance(models, dict):
         raise I2IError(f"{path}: 'models' must be a table of [models.NAME] tables")
-    entries = {
-        name: parse_entry(name, body, origin="shipped", base=path.parent, source=str(path))
-        for name, body in models.items()
-    }
-    check_pairs(entries, str(path))
-    return entries
+    return parse_models(models, "shipped", path)
 
 
 def load_user(path: Path | None = None) -> dict[str, ModelEntry]:
@@ -75,8 +70,14 @@ def load_user(path: Path | None = None) -> dict[str, ModelEntry]:
     models = data.get("models")
     if not isinstance(models, dict):
         raise I2IError(f"{path}: 'models' must be an object")
+    return parse_models(models, "user", path)
+
+
+def parse_models(models: dict, origin: str, path: Path) -> dict[str, ModelEntry]:
+    """Validate the ``{name: entry}`` tables of the registry file ``path`` (entries' files are relative to
+    its folder), and the pairs they form."""
     entries = {
-        name: parse_entry(name, body, origin="user", base=path.parent, source=str(path))
+        name: parse_entry(name, body, origin=origin, base=path.parent, source=str(path))
         for name, body in models.items()
     }
     check_pairs(entries, str(path))

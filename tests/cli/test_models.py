@@ -115,7 +115,7 @@ def _broken_copies(onnx_path, folder):
     header that promises one input channel to a graph built for three."""
     import onnx
 
-    from i2i.runtime.metadata import HEADER_KEY
+    from i2i.modelfile import HEADER_KEY
 
     unknown = onnx.load(str(onnx_path))
     unknown.graph.node[0].op_type = "NoSuchOperator"

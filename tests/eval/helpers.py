@@ -17,7 +17,7 @@ def identity_onnx(
     import onnx
     from onnx import TensorProto, helper
 
-    from i2i.runtime.metadata import metadata_entries
+    from i2i.modelfile import metadata_entries
 
     dims = ["N", 3, "H", "W"]
     if gain is None:

@@ -15,8 +15,8 @@ from i2i import checkpoint as ckpt
 from i2i.errors import I2IError
 from i2i.export import export_checkpoint, export_generator, inference_copy
 from i2i.export import verify as verify_mod
+from i2i.modelfile import HEADER_KEY, model_info_from_metadata
 from i2i.nn import build_generator
-from i2i.runtime.metadata import HEADER_KEY, model_info_from_metadata
 from i2i.specs import ArchSpec
 
 

@@ -18,8 +18,8 @@ import torch
 from i2i import checkpoint as ckpt
 from i2i.export import export_checkpoint, inference_copy
 from i2i.nn import build_generator
-from i2i.runtime.session import TranslatorSession
 from i2i.runtime.tiling import translate_whole
+from i2i.sessions.onnxruntime_session import TranslatorSession
 from i2i.specs import ArchSpec
 
 VARIANTS = {

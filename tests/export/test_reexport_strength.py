@@ -16,8 +16,8 @@ from i2i import checkpoint as ckpt
 from i2i.errors import I2IError
 from i2i.export import export_checkpoint
 from i2i.export.from_onnx import generator_from_onnx
+from i2i.modelfile import model_info_from_metadata
 from i2i.nn import build_generator
-from i2i.runtime.metadata import model_info_from_metadata
 from i2i.specs import ArchSpec
 
 

@@ -10,8 +10,8 @@ import pytest
 from i2i import accel
 from i2i.errors import I2IError
 from i2i.runtime import engine, gate
-from i2i.runtime.openvino_session import OpenVINOSession
-from i2i.runtime.session import TranslatorSession
+from i2i.sessions.onnxruntime_session import TranslatorSession
+from i2i.sessions.openvino_session import OpenVINOSession
 
 # OpenVINO sessions run in a forked child per test: OpenVINO inference followed, in the same process, by a
 # fork and a piped subprocess (later tests: DataLoader workers, Ray) crashes that process (tests/conftest.py).
@@ -53,7 +53,7 @@ def test_onnxruntime_fp32_is_the_plain_session(tiny_model):
 
 
 def test_choose_runtime(monkeypatch):
-    import i2i.runtime.openvino_session as ovs
+    import i2i.sessions.openvino_session as ovs
 
     assert engine.choose_runtime("onnxruntime", "cpu") == "onnxruntime"
     assert engine.choose_runtime("auto", "cpu") == "openvino"

@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 
 from i2i.errors import I2IError
 from i2i.runtime import TranslatorSession
-from i2i.runtime.providers import CPU, _cuda_driver_present, requested_providers
+from i2i.sessions.providers import CPU, _cuda_driver_present, requested_providers
 
 
 def test_session_reads_metadata_and_reports_provider(tiny_model):

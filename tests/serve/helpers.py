@@ -34,7 +34,7 @@ def conv_model(path: Path, kind: str, input_pad: int = 0, **fields) -> Path:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from i2i.runtime.metadata import metadata_entries
+    from i2i.modelfile import metadata_entries
 
     weight = np.zeros((3, 3, 3, 3), dtype=np.float32)
     laplace = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], dtype=np.float32)

@@ -37,7 +37,7 @@ def _run_onnx(path: Path, image: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))
 def test_import_reproduces_reference_outputs(fixture, shared_fixtures, zoo_env, tmp_path):
     from i2i import checkpoint
-    from i2i.zoo.importer import import_reference
+    from i2i.export.importer import import_reference
 
     data = torch.load(shared_fixtures / f"{fixture}.pt", weights_only=True)
     pth = tmp_path / "latest_net_G.pth"
@@ -64,7 +64,7 @@ def test_import_reproduces_reference_outputs(fixture, shared_fixtures, zoo_env, 
 
 
 def test_import_refuses_a_mismatched_architecture(shared_fixtures, zoo_env, tmp_path):
-    from i2i.zoo.importer import import_reference
+    from i2i.export.importer import import_reference
 
     data = torch.load(shared_fixtures / "resnet_9blocks_ngf16_instance.pt", weights_only=True)
     pth = tmp_path / "g.pth"

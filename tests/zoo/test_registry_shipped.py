@@ -42,7 +42,7 @@ def test_registry_schema():
 
 @pytest.mark.parametrize("name", _params())
 def test_shipped_file_sha256_size_and_header(name):
-    from i2i.zoo.onnx_info import read_model_info
+    from i2i.modelfile import read_model_info
     from i2i.zoo.verify import sha256_file
 
     entry = _entries()[name]
@@ -96,11 +96,12 @@ def test_shipped_translation_checkerboard_on_the_bundled_samples(name, monkeypat
     from i2i.eval.artifacts import score_pairs
     from i2i.imageio import from_float_chw, read_image, to_float_chw
     from i2i.runtime import TranslatorSession, resolve_model, translate_whole
-    from i2i.zoo.gates import TRANSLATION_TASKS, recorded_failures
+    from i2i.tasks import get
+    from i2i.zoo.gates import recorded_failures
 
     monkeypatch.delenv("I2I_WEIGHTS_DIR", raising=False)
     entry = _entries()[name]
-    if entry.task not in TRANSLATION_TASKS:
+    if not any(gate.key == "checkerboard" for gate in get(entry.task).gates):
         pytest.skip(f"{name} is a {entry.task} model: no checkerboard gate")
     folder = samples_dir() / (entry.samples or DEFAULT_SAMPLES)
     session = TranslatorSession(resolve_model(name), device="cpu", threads=min(2, os.cpu_count() or 1))

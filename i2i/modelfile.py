@@ -1,8 +1,9 @@
-"""What an i2i ONNX file says about itself, read back from its ``metadata_props`` (torch-free).
+"""The i2i model file format: what an i2i ONNX file says about itself in its ``metadata_props``
+(torch-free; :func:`read_model_info` needs only the ``onnx`` package).
 
-:func:`metadata_entries` (used by the exporter) and :func:`model_info_from_metadata` (used by the runtime)
-are the two halves of one format: the full checkpoint header as JSON under :data:`HEADER_KEY`, plus a few
-flat keys that tools such as Netron show directly.
+:func:`metadata_entries` (used by the exporter) and :func:`model_info_from_metadata` (used by the runtime
+and the model zoo) are the two halves of one format: the full checkpoint header as JSON under
+:data:`HEADER_KEY`, plus a few flat keys that tools such as Netron show directly.
 
 The exported graph's own boundary is fixed: input float32 (N, C_in, H, W) in [0, 1], output float32
 (N, C_out, H, W) in [0, 1]; the network's internal range (usually [-1, 1]) is converted inside the graph.
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from i2i.errors import I2IError
 from i2i.specs import IOSpec
+from i2i.tasks import DIRECTIONS, find, task_names
 
 FORMAT = "i2i.onnx"
 FORMAT_VERSION = 1
@@ -38,15 +41,21 @@ STRENGTH_KEY = "i2i.strength"
 #: Value range of the exported graph's input and output tensors.
 IO_RANGE = (0.0, 1.0)
 
-#: What a model file may declare; anything else is refused when it loads (the file is not trusted).
-KNOWN_TASKS = ("pix2pix", "cyclegan", "cut", "fast_style")
+#: What a model file may declare; anything else is refused when it loads (the file is not trusted). Its
+#: task must be one of :mod:`i2i.tasks` and its direction one of ``DIRECTIONS`` (or none).
 KNOWN_PRECISIONS = ("fp32", "fp16", "bf16", "int8")
-DIRECTIONS = ("AtoB", "BtoA")
 MAX_SIZE_MULTIPLE = 1024
 MAX_CHANNELS = 4
 MAX_NAME_LENGTH = 128
 MAX_INPUT_PAD = 1024
 MAX_STRENGTH = 4.0
+
+
+def min_side(multiple: int) -> int:
+    """The smallest side fed to a model with this size multiple: two multiples, so the deepest feature map
+    is at least 2 x 2 (a 1-pixel map cannot be reflect-padded inside the network; 1x1 or 1x4000 inputs
+    used to fail there)."""
+    return 2 * multiple
 
 
 @dataclass(frozen=True)
@@ -173,8 +182,8 @@ def metadata_problem(info: ModelInfo) -> str | None:
     for label, channels in (("in_channels", io.in_channels), ("out_channels", io.out_channels)):
         if not 1 <= channels <= MAX_CHANNELS:
             return f"{label} {channels} is outside 1..{MAX_CHANNELS}"
-    if info.task not in KNOWN_TASKS:
-        return f"task {info.task!r} is not one of {', '.join(KNOWN_TASKS)}"
+    if find(info.task) is None:
+        return f"task {info.task!r} is not one of {', '.join(task_names())}"
     if info.precision not in KNOWN_PRECISIONS:
         return f"precision {info.precision!r} is not one of {', '.join(KNOWN_PRECISIONS)}"
     if info.direction is not None and info.direction not in DIRECTIONS:
@@ -185,3 +194,21 @@ def metadata_problem(info: ModelInfo) -> str | None:
     ):
         return f"name {str(name)[:40]!r} is not printable text of at most {MAX_NAME_LENGTH} characters"
     return None
+
+
+def read_model_info(path: Path) -> ModelInfo:
+    """The header an i2i export carries in ``metadata_props``, read with :mod:`onnx` (no runtime needed).
+
+    Raises:
+        I2IError: missing, unreadable, or not an i2i export.
+    """
+    import onnx
+
+    if not path.is_file():
+        raise I2IError(f"{path}: no such model file")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as err:  # protobuf raises DecodeError and friends
+        raise I2IError(f"{path}: not a readable ONNX file ({type(err).__name__})") from None
+    props = {p.key: p.value for p in model.metadata_props}
+    return model_info_from_metadata(props, source=str(path))

@@ -1,5 +1,6 @@
-"""The torch side of named models: export checkpoints for ``i2i models add`` and import generators saved
-by the widely used pix2pix/CycleGAN reference implementation (``i2i models import`` / ``fetch-official``).
+"""Checkpoints into the model zoo: export i2i checkpoints for ``i2i models add`` and import generators
+saved by the widely used pix2pix/CycleGAN reference implementation (``i2i models import`` /
+``fetch-official``). The torch side of named models; the zoo itself (:mod:`i2i.zoo`) is torch-free.
 
 An imported generator becomes an i2i checkpoint (``NAME.pt``: weights + header) and a verified ONNX export
 (``NAME.onnx``: float32 (N, 3, H, W) in [0, 1] -> [0, 1]) in the user models folder, registered as a user
@@ -19,20 +20,23 @@ import torch
 
 from i2i import checkpoint as ckpt
 from i2i.errors import I2IError
+from i2i.export import export_checkpoint
 from i2i.specs import ArchSpec
 from i2i.zoo.entry import ModelEntry
 from i2i.zoo.manage import add_user_onnx, check_user_name, today
-from i2i.zoo.official import LICENCE, OfficialModel
+from i2i.zoo.official import ARCHS, LICENCE, OfficialModel
 from i2i.zoo.paths import user_models_dir
 
-#: Reference defaults per architecture family: (norm, use_dropout, task).
-FAMILY_DEFAULTS = {"resnet": ("instance", False, "cyclegan"), "unet": ("batch", True, "pix2pix")}
+#: Reference defaults per architecture family (``resnet``, ``unet``): (norm, use_dropout, task), as the
+#: authors trained their published generators of that family.
+FAMILY_DEFAULTS = {
+    arch.partition("_")[0]: (kwargs["norm"], kwargs["use_dropout"], task)
+    for task, (arch, kwargs) in ARCHS.items()
+}
 
 
 def add_user_checkpoint(name: str, checkpoint: Path, *, replace: bool = False, **fields: Any) -> ModelEntry:
     """Export an i2i generator checkpoint (verified) and register the ONNX as user model ``name``."""
-    from i2i.export import export_checkpoint
-
     check_user_name(name, replace)
     folder = user_models_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +88,6 @@ def import_reference(
         I2IError: unreadable file, a state dict that does not fit ``arch`` with these options (the message
             names the first disagreeing layer), a taken name, or a failed export verification.
     """
-    from i2i.export import export_generator
     from i2i.nn import build_generator
     from i2i.nn.reference import load_reference_state_dict
 
@@ -122,15 +125,7 @@ def import_reference(
     tmp_onnx = folder / f".{name}.{secrets.token_hex(4)}.onnx"
     try:
         ckpt.save(checkpoint_path, module, header)
-        export_generator(
-            module,
-            header.to_json(),
-            tmp_onnx,
-            value_range=header.io.value_range,
-            multiple=header.io.size_multiple,
-            in_channels=header.io.in_channels,
-            overwrite=True,
-        )
+        export_checkpoint(checkpoint_path, tmp_onnx, overwrite=True)
         return add_user_onnx(
             name,
             tmp_onnx,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from i2i.errors import I2IError
-from i2i.runtime.metadata import ModelInfo
+from i2i.modelfile import ModelInfo, read_model_info
 
 #: i2i precision name -> OpenVINO ``INFERENCE_PRECISION_HINT`` value.
 HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
@@ -50,8 +50,6 @@ class OpenVINOSession:
 
     def __init__(self, path: str | Path, precision: str = "fp32", threads: int | None = None) -> None:
         import openvino as ov
-
-        from i2i.zoo.onnx_info import read_model_info
 
         if precision not in HINTS:
             raise I2IError(f"unknown precision {precision!r} for openvino; valid: {', '.join(HINTS)}")

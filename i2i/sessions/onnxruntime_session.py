@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from i2i.errors import I2IError
-from i2i.runtime.metadata import ModelInfo, model_info_from_metadata
-from i2i.runtime.providers import CPU, CUDA, SHORT_NAMES, TENSORRT, check_provider, requested_providers
+from i2i.modelfile import ModelInfo, model_info_from_metadata
+from i2i.sessions.providers import CPU, CUDA, SHORT_NAMES, TENSORRT, check_provider, requested_providers
 
 
 def session_options(threads: int | None = None, memory_arena: bool = True):  # -> onnxruntime.SessionOptions
@@ -47,7 +47,7 @@ class TranslatorSession:
     ``provider`` is the provider onnxruntime actually uses (``cpu``, ``cuda`` or ``tensorrt``).
     ``precision``: ``fp32`` (the default, the graph as exported) or ``fp16`` on a GPU (TensorRT builds fp16
     engines; CUDA runs a float16 copy of the graph with float32 inputs and outputs). onnxruntime has no
-    bf16 path for these graphs: use :class:`~i2i.runtime.openvino_session.OpenVINOSession` for that.
+    bf16 path for these graphs: use :class:`~i2i.sessions.openvino_session.OpenVINOSession` for that.
     """
 
     runtime = "onnxruntime"

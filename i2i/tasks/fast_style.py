@@ -1,0 +1,24 @@
+"""Fast style transfer (Johnson et al. 2016): a feed-forward network trained against a frozen VGG's content
+and Gram-matrix style losses for one style image (torch-free)."""
+
+from i2i.tasks.registry import EVAL_STYLE, PHOTOS_AND_STYLE, STYLIZE, Network, QualityGate, TaskSpec
+
+SPEC = TaskSpec(
+    name="fast_style",
+    title="fast style",
+    command="style",
+    help="Train a fast-style network (Johnson et al.) on a folder of photos; export it with `i2i export`.\n\n"
+    "Example: `i2i train style --style starry --data photos/ --out runs/starry`.",
+    recipe="i2i.train.fast_style:FastStyle",
+    networks=(Network("net", "image transformation network: photo -> stylised photo"),),
+    data=PHOTOS_AND_STYLE,
+    releases=("model",),
+    gates=(
+        QualityGate("near_black_percent", "<", 0.1),
+        QualityGate("style_left_percent", "<=", 5.95),  # the first shipped starry model's figure
+    ),
+    eval=EVAL_STYLE,
+    directions=(),
+    translation=False,
+    endpoint=STYLIZE,
+)
