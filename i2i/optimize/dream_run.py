@@ -8,12 +8,12 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
+from i2i.amp import select_device
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
 from i2i.optimize.progress import Interrupted, StepProgress
 from i2i.output_paths import failure_lines, plan_outputs, split_missing
-from i2i.train.runtime import select_device
 
 
 @dataclass(frozen=True)

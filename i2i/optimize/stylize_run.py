@@ -68,9 +68,8 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
     Ctrl-C writes the current image of the input in progress to its output path, says so, and re-raises
     :class:`~i2i.optimize.progress.Interrupted` (the CLI exits 130).
     """
-    from i2i.amp import resolve_amp
+    from i2i.amp import resolve_amp, select_device
     from i2i.features.vgg import load_vgg
-    from i2i.train.runtime import select_device
 
     config = job.config
 
