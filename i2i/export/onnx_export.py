@@ -2,9 +2,8 @@
 
 Height and width are declared as multiples of the architecture's size multiple (``H = m * h``), so the
 graph accepts any padded size. The example input has sides ``m * max(2, ceil(64 / m))``: never 1 (which
-would be specialised) and, for a U-Net, at least two of its size multiples (REFERENCE §9: a 256x256
-example makes unet_256's bottleneck 1x1 and export fails; 512x512 works). Batch example is 2 for the
-same reason.
+would be specialised) and, for a U-Net, at least two of its size multiples (a 256x256 example makes
+unet_256's bottleneck 1x1 and the export fails; 512x512 works). Batch example is 2 for the same reason.
 """
 
 from __future__ import annotations

@@ -26,8 +26,10 @@ def _drop_dropout(module: nn.Module) -> nn.Module:
 def inference_copy(generator: nn.Module) -> nn.Module:
     """A CPU float32 eval-mode copy of ``generator`` as it should run at inference.
 
-    BatchNorm2d becomes InstanceNorm2d(affine) with the same scale/shift (pix2pix normalises each image
-    with its own statistics, REFERENCE §3) and dropout layers become identities. The original is untouched.
+    BatchNorm2d becomes InstanceNorm2d(affine) with the same scale/shift and dropout layers become
+    identities. Why: the pix2pix authors' test script runs the generator in train mode at batch size 1, so
+    batch norm normalises each image with its own statistics; instance norm does exactly that (identical at
+    batch 1) for any batch. The original is untouched.
     """
     module = copy.deepcopy(generator).to("cpu", torch.float32)
     batchnorm_to_instancenorm(module)
