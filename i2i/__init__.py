@@ -2,8 +2,8 @@
 
 Importing the package is cheap: it never imports torch. Heavy modules are imported where they are used,
 so the onnxruntime translate path runs where only onnxruntime is installed. This module is the public
-facade and the top of the import graph: modules inside i2i take the version from :mod:`i2i.version`, never
-from here.
+facade: it imports the Ray translate lazily, and the library's lower layers (checkpoints, downloads, the
+model zoo) take the version from :mod:`i2i.version`, never from here, so no import cycle runs through it.
 """
 
 from i2i.version import __version__
