@@ -223,18 +223,19 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
             token_required=settings.token is not None,
         )
 
+    image_route: dict[str, Any] = {
+        "tags": ["images"],
+        "response_class": Response,
+        "responses": _IMAGE_RESPONSE,
+        "openapi_extra": _IMAGE_BODY,
+    }
+
     @app.get("/v1/models", response_model=ModelList, tags=["models"], responses={401: _ERRORS[401]})
     async def list_models() -> ModelList:
         """Every served model with its metadata; ``endpoint`` says where to POST images for it."""
         return ModelList(models=[ModelDescription(**e.describe()) for e in pool.entries()])
 
-    @app.post(
-        "/v1/translate",
-        tags=["images"],
-        response_class=Response,
-        responses=_IMAGE_RESPONSE,
-        openapi_extra=_IMAGE_BODY,
-    )
+    @app.post("/v1/translate", **image_route)
     async def translate(
         request: Request,
         model: Annotated[str, Query(description="Model name, as listed by /v1/models.")],
@@ -246,13 +247,7 @@ def create_app(settings: ServeSettings, pool: ModelPool, work: WorkPool | None =
         """Translate one image with a pix2pix/CycleGAN model; the output keeps the input's size."""
         return await run_image(request, "translate", model, direction, output)
 
-    @app.post(
-        "/v1/stylize",
-        tags=["images"],
-        response_class=Response,
-        responses=_IMAGE_RESPONSE,
-        openapi_extra=_IMAGE_BODY,
-    )
+    @app.post("/v1/stylize", **image_route)
     async def stylize(
         request: Request,
         model: Annotated[str, Query(description="Fast-style model name, as listed by /v1/models.")],

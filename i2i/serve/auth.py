@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 from collections.abc import Callable, Iterable
 
-from i2i.serve.limits import ServeError, send_json
+from i2i.serve.limits import RefusingMiddleware, ServeError
 
 #: Paths answered without a token: health, the page and its assets, the API description.
 OPEN_PATHS = frozenset({"/health", "/", "/favicon.ico", "/docs", "/openapi.json"})
@@ -28,17 +28,16 @@ def is_open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(RefusingMiddleware):
     """ASGI middleware: 401 (with ``WWW-Authenticate: Bearer``) unless the request carries the token."""
 
     def __init__(self, app: Callable, token: str) -> None:
-        self.app = app
+        super().__init__(app)
         self._token = token.encode()
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or is_open(scope["path"]) or scope["method"] == "OPTIONS":
-            await self.app(scope, receive, send)
-            return
+    def refusal(self, scope: dict) -> ServeError | None:
+        if is_open(scope["path"]) or scope["method"] == "OPTIONS":
+            return None
         header = dict(scope.get("headers") or []).get(b"authorization", b"")
         scheme, _, given = header.partition(b" ")
         if not header:
@@ -46,10 +45,9 @@ class BearerAuthMiddleware:
         elif scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
             err = ServeError(401, "invalid token")
         else:
-            await self.app(scope, receive, send)
-            return
+            return None
         err.headers["WWW-Authenticate"] = 'Bearer realm="i2i"'
-        await send_json(send, err, close=True)
+        return err
 
 
 def host_name(header: str) -> str:
@@ -72,23 +70,20 @@ def host_allowed(header: str, allowed: Iterable[str] = ()) -> bool:
     return True
 
 
-class HostCheckMiddleware:
+class HostCheckMiddleware(RefusingMiddleware):
     """ASGI middleware for tokenless servers: 400 for a Host header that is a name not allowed."""
 
     def __init__(self, app: Callable, allowed: tuple[str, ...] = ()) -> None:
-        self.app = app
+        super().__init__(app)
         self.allowed = allowed
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http":
-            host = dict(scope.get("headers") or []).get(b"host")
-            if host is not None and not host_allowed(host.decode("latin-1"), self.allowed):
-                shown = host.decode("latin-1")[:100]
-                err = ServeError(
-                    400,
-                    f"host {shown!r} is not allowed: use this server by IP address or localhost, "
-                    "or start it with --allow-host NAME or --token",
-                )
-                await send_json(send, err, close=True)
-                return
-        await self.app(scope, receive, send)
+    def refusal(self, scope: dict) -> ServeError | None:
+        host = dict(scope.get("headers") or []).get(b"host")
+        if host is None or host_allowed(host.decode("latin-1"), self.allowed):
+            return None
+        shown = host.decode("latin-1")[:100]
+        return ServeError(
+            400,
+            f"host {shown!r} is not allowed: use this server by IP address or localhost, "
+            "or start it with --allow-host NAME or --token",
+        )

@@ -141,3 +141,23 @@ async def send_json(send: Callable, err: ServeError, close: bool = False) -> Non
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": err.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class RefusingMiddleware:
+    """ASGI middleware that answers an HTTP request itself, with a one-line JSON error, the body unread and
+    the connection closed, when :meth:`refusal` returns one; every other request goes on to ``app``."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def refusal(self, scope: dict) -> ServeError | None:
+        """The error to answer this HTTP request with, or None to let it through."""
+        raise NotImplementedError
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            err = self.refusal(scope)
+            if err is not None:
+                await send_json(send, err, close=True)
+                return
+        await self.app(scope, receive, send)

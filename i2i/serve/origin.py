@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from i2i.errors import I2IError
-from i2i.serve.limits import ServeError, send_json
+from i2i.serve.limits import RefusingMiddleware, ServeError
 
 #: Methods that only read, answered whatever the origin.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -64,23 +64,20 @@ def refused_origin(method: str, headers: dict[bytes, bytes], allowed: Iterable[s
     return None
 
 
-class OriginCheckMiddleware:
+class OriginCheckMiddleware(RefusingMiddleware):
     """ASGI middleware for tokenless servers: 403 for cross-site requests that are not GET/HEAD/OPTIONS
     (see the module docstring); the body is left unread and the connection closed."""
 
     def __init__(self, app: Callable, allowed: tuple[str, ...] = ()) -> None:
-        self.app = app
+        super().__init__(app)
         self.allowed = frozenset(normalize_origin(o) for o in allowed)
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http":
-            why = refused_origin(scope["method"], dict(scope.get("headers") or []), self.allowed)
-            if why is not None:
-                err = ServeError(
-                    403,
-                    f"cross-site request refused ({why}): this server has no token; allow that origin "
-                    "with --allow-origin ORIGIN, or start it with --token",
-                )
-                await send_json(send, err, close=True)
-                return
-        await self.app(scope, receive, send)
+    def refusal(self, scope: dict) -> ServeError | None:
+        why = refused_origin(scope["method"], dict(scope.get("headers") or []), self.allowed)
+        if why is None:
+            return None
+        return ServeError(
+            403,
+            f"cross-site request refused ({why}): this server has no token; allow that origin "
+            "with --allow-origin ORIGIN, or start it with --token",
+        )
