@@ -66,13 +66,11 @@ def dream_command(
     amp: AmpOption = "auto",
 ) -> None:
     """DeepDream: amplify what a frozen ImageNet network sees in each image."""
-    from i2i.optimize.dream_run import DreamJob, run_dream_job
+    from i2i.optimize.deepdream import DreamConfig
+    from i2i.optimize.dream_run import DreamJob, dream_layers, run_dream_job
 
-    job = DreamJob(
-        inputs=tuple(inputs),
-        output=output,
-        preset=preset,
-        layers=layers,
+    config = DreamConfig(
+        layers=dream_layers(backbone, preset, layers),
         octaves=octaves,
         octave_scale=octave_scale,
         steps=steps,
@@ -80,6 +78,11 @@ def dream_command(
         max_loss=max_loss,
         jitter=jitter,
         tile=tile,
+    )
+    job = DreamJob(
+        inputs=tuple(inputs),
+        config=config,
+        output=output,
         size=size,
         backbone=backbone,
         backbone_weights=backbone_weights,

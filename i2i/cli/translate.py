@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import PrecisionOption, RuntimeOption, console
+from i2i.cli.common import PrecisionOption, RuntimeOption, console, finish_file_run
 from i2i.errors import I2IError
 
 
@@ -116,15 +116,11 @@ def translate_command(
     given; EXIF orientation is applied; greyscale and palette images are translated as RGB and transparent
     areas are composited on white. Existing outputs are skipped unless --overwrite.
     """
-    from i2i.runtime import (
-        TranslateOptions,
-        collect_sources,
-        plan_jobs,
-        resolve_model,
-        translate_jobs,
-    )
+    from i2i.batch import failure_markup, reporting_bar, summary_line
+    from i2i.progress import StopControl
+    from i2i.runtime import TranslateOptions, collect_sources, plan_jobs, resolve_model, translate_jobs
     from i2i.runtime.engine import describe_session, open_session
-    from i2i.runtime.progress import translate_progress
+    from i2i.runtime.pipeline import check_direction
 
     if len(paths) < 2:
         raise I2IError(
@@ -179,11 +175,9 @@ def translate_command(
             f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else "") + others
         )
     for problem in problems:  # inputs are checked before the model is loaded
-        console.print(f"[red]failed:[/] {problem.path}: {problem.reason}", soft_wrap=True)
+        console.print(failure_markup(problem.path, problem.reason), soft_wrap=True)
     if not jobs:
-        console.print(
-            f"0 translated, 0 skipped, {len(problems)} failed{_ignored_tail(ignored)}", soft_wrap=True
-        )
+        console.print(summary_line(0, 0, len(problems), tail=_ignored_tail(ignored)), soft_wrap=True)
         raise typer.Exit(1)
     session = open_session(
         resolve_model(model, direction),
@@ -194,8 +188,7 @@ def translate_command(
         log=lambda line: console.print(line, soft_wrap=True, markup=False),
     )
     info = session.info
-    if direction and info.direction and direction != info.direction:
-        raise I2IError(f"{session.path}: translates {info.direction}, not {direction}")
+    check_direction(session.path, info, direction)
     console.print(f"model: {info.describe()}", soft_wrap=True, markup=False)
     console.print(f"runtime: {describe_session(session)}", soft_wrap=True, markup=False)
     if session.path != Path(model).expanduser():
@@ -204,34 +197,22 @@ def translate_command(
         note = note_for_model_argument(model, direction)
         if note:
             console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    with translate_progress(console, enabled=progress and bool(jobs)) as bar:
-        task = bar.add_task("translating", total=len(jobs))
-
-        def on_result(job, status: str, reason: str) -> None:
-            if status == "failed":
-                bar.console.print(f"[red]failed:[/] {job.source}: {reason}", soft_wrap=True)
-            bar.advance(task)
-
+    with StopControl() as stop, reporting_bar(console, len(jobs), enabled=progress) as on_result:
         summary = translate_jobs(
             session,
             jobs,
             multiple=info.size_multiple,
             in_channels=info.io.in_channels,
             options=options,
-            on_result=on_result,
+            on_result=lambda job, status, reason: on_result(job.source, status, reason),
+            stop=stop,
         )
     failed = len(summary.failures) + len(problems)
-    skipped = f"{summary.skipped} skipped" + (
-        " (exist; --overwrite replaces them)" if summary.skipped else ""
-    )
     rate = f"{summary.images_per_second:.2f} img/s; " if summary.done else ""
-    console.print(
-        f"{summary.done} translated, {skipped}, {failed} failed{_ignored_tail(ignored)} -> {out_dir} "
-        f"[{rate}{session.runtime} on {session.provider}, {session.precision}]",
-        soft_wrap=True,
-    )
-    if failed:
-        raise typer.Exit(1)
+    where = f"{session.runtime} on {session.provider}, {session.precision}"
+    tail = f"{_ignored_tail(ignored)} -> {out_dir} [{rate}{where}]"
+    console.print(summary_line(summary.done, summary.skipped, failed, tail=tail), soft_wrap=True)
+    finish_file_run(failed, summary.interrupted)
 
 
 def _ignored_text(ignored: list[Path], shown: int = 3) -> str:

@@ -6,14 +6,16 @@ actor pool (:mod:`i2i.runtime.ray_translate`). Imports ray only when the command
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.markup import escape
-
-from i2i.cli.common import console
+from i2i.cli.common import console, finish_file_run
 from i2i.errors import I2IError
+
+if TYPE_CHECKING:
+    from i2i.runtime.ray_plan import RayPlan
 
 
 def translate_on_ray(
@@ -39,58 +41,53 @@ def translate_on_ray(
     Raises:
         I2IError: Ray missing, bad address, no images, unknown model, or actors that cannot load it.
     """
-    from i2i.runtime import TranslatorSession, resolve_model
-    from i2i.runtime.progress import translate_progress
-    from i2i.runtime.ray_translate import check_address, import_ray, plan_ray_jobs, ray_runtime, run_ray_plan
+    from i2i.batch import failure_markup, reporting_bar, summary_line
+    from i2i.progress import StopControl
+    from i2i.runtime.ray_translate import translate_ray
 
-    check_address(address)
-    import_ray()  # say how to install it before any work
-    stdin_lines = sys.stdin if "-" in inputs else None
-    plan = plan_ray_jobs(inputs, out, fmt, glob=glob, recursive=recursive, stdin_lines=stdin_lines)
-    if not plan.jobs and not plan.problems:
-        raise I2IError(f"no images found in {', '.join(inputs)}" + (f" matching {glob!r}" if glob else ""))
-    path = resolve_model(model, direction)
-    info = TranslatorSession(path, device="cpu", threads=1).info  # checked here, before any actor starts
-    if direction and info.direction and direction != info.direction:
-        raise I2IError(f"{path}: translates {info.direction}, not {direction}")
-    console.print(f"model: {info.describe()} on Ray ({address})", soft_wrap=True)
-    for problem in plan.problems:
-        console.print(f"[red]failed:[/] {escape(problem.source)}: {escape(problem.reason)}", soft_wrap=True)
-    with (
-        ray_runtime(address) as ray,
-        translate_progress(console, enabled=progress and bool(plan.jobs)) as bar,
-    ):
-        task = bar.add_task("translating", total=len(plan.jobs))
+    def check_plan(plan: RayPlan) -> None:
+        if not plan.jobs and not plan.problems:
+            where = ", ".join(inputs) + (f" matching {glob!r}" if glob else "")
+            raise I2IError(f"no images found in {where}")
 
-        def on_result(source: str, status: str, reason: str) -> None:
-            if status == "failed":
-                bar.console.print(f"[red]failed:[/] {escape(source)}: {escape(reason)}", soft_wrap=True)
-            bar.advance(task)
+    stop = StopControl()
+    with contextlib.ExitStack() as stack:
+        bar: list[Callable[[str, str, str], None]] = []  # its on_result, once the plan is known
 
-        summary = run_ray_plan(
-            plan,
-            path,
-            multiple=info.size_multiple,
-            in_channels=info.io.in_channels,
+        def start(plan: RayPlan, info: Any) -> None:
+            """Report the model and the planning problems, then start the bar and the Ctrl-C rule."""
+            console.print(f"model: {info.describe()} on Ray ({address})", soft_wrap=True)
+            for problem in plan.problems:
+                console.print(failure_markup(problem.source, problem.reason), soft_wrap=True)
+            bar.append(stack.enter_context(reporting_bar(console, len(plan.jobs), enabled=progress)))
+            stack.enter_context(stop)
+
+        summary = translate_ray(
+            inputs,
+            out,
+            model,
+            address=address,
+            direction=direction,
+            fmt=fmt,
+            glob=glob,
+            recursive=recursive,
+            stdin_lines=sys.stdin if "-" in inputs else None,
             options=options,
             device=device,
             threads=threads,
             actors=actors,
             runtime=runtime,
             precision=precision,
-            on_result=on_result,
+            on_plan=check_plan,
+            on_start=start,
+            on_result=lambda source, status, reason: bar[0](source, status, reason),
+            stop=stop,
         )
-        nodes = len(ray.nodes())
     failed = len(summary.failures)
-    skipped = f"{summary.skipped} skipped" + (
-        " (exist; --overwrite replaces them)" if summary.skipped else ""
-    )
     where = ", ".join(sorted(summary.providers)) or "-"
-    console.print(
-        f"{summary.done} translated, {skipped}, {failed} failed -> {out} "
-        f"[{summary.images_per_second:.2f} img/s on {where}; Ray: {nodes} node(s), "
-        f"up to {summary.actors} actor(s)]",
-        soft_wrap=True,
+    tail = (
+        f" -> {out} [{summary.images_per_second:.2f} img/s on {where}; Ray: {summary.nodes} node(s), "
+        f"up to {summary.actors} actor(s)]"
     )
-    if failed:
-        raise typer.Exit(1)
+    console.print(summary_line(summary.done, summary.skipped, failed, tail=tail), soft_wrap=True)
+    finish_file_run(failed, summary.interrupted)

@@ -22,10 +22,10 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from i2i import __version__
 from i2i.data.transport import check_transport, insecure_allowed
 from i2i.data.transport import opener as transport_opener
 from i2i.errors import DownloadError, I2IError
+from i2i.version import __version__
 
 __all__ = ["DatasetWarning", "WarningHandler", "default_warning", "discard", "download"]
 

@@ -28,7 +28,8 @@ from torch import nn
 
 from i2i.amp import Amp
 from i2i.errors import I2IError
-from i2i.optimize.progress import Interrupted
+from i2i.optimize.layer_weights import parse_weighted_names
+from i2i.progress import Interrupted
 
 PRESETS: dict[str, dict[str, float]] = {
     # Low layers give strokes and geometric textures; higher ones eyes, fur and animal parts.
@@ -43,16 +44,7 @@ MIN_SIDE = 80  # Inception's stem and reductions need roughly this many pixels
 
 def parse_layers(spec: str) -> dict[str, float]:
     """``"mixed4:1.0,mixed5:1.5"`` -> {"mixed4": 1.0, "mixed5": 1.5}; a bare name gets weight 1."""
-    layers: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, weight = part.partition(":")
-        try:
-            layers[name.strip()] = float(weight) if weight else 1.0
-        except ValueError:
-            raise I2IError(f"bad layer weight in {part!r}: expected NAME or NAME:WEIGHT") from None
-    if not layers:
-        raise I2IError("no layers given: use NAME:WEIGHT,... (e.g. mixed4:1.0,mixed5:1.5)")
-    return layers
+    return parse_weighted_names(spec, "layers given: use NAME:WEIGHT,... (e.g. mixed4:1.0,mixed5:1.5)")
 
 
 @dataclass(frozen=True)
@@ -177,7 +169,7 @@ def dream(
 
     ``features`` must return the activations named in ``config.layers``. ``generator`` (CPU) drives the
     random rolls, so a seed reproduces a dream. ``amp``: see :func:`image_gradient`. Ctrl-C raises
-    :class:`~i2i.optimize.progress.Interrupted` with the current image (1, 3, h, w) in [0, 1] on the CPU.
+    :class:`~i2i.progress.Interrupted` with the current image (1, 3, h, w) in [0, 1] on the CPU.
     """
     if image.ndim != 4 or image.shape[:2] != (1, 3):
         raise ValueError(f"expected a (1, 3, H, W) image, got {tuple(image.shape)}")

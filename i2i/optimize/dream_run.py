@@ -9,48 +9,41 @@ import torch
 from rich.console import Console
 
 from i2i.amp import select_device
+from i2i.batch import ImageJob, optimise_images
 from i2i.errors import I2IError
-from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
+from i2i.imageio import read_image, to_float_chw
 from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
-from i2i.optimize.progress import Interrupted, StepProgress
-from i2i.output_paths import failure_lines, plan_outputs, split_missing
+from i2i.output_paths import plan_outputs, split_missing
+from i2i.progress import StepProgress
 
 
-@dataclass(frozen=True)
-class DreamJob:
-    """Everything `i2i dream` was asked to do."""
+@dataclass(frozen=True, kw_only=True)
+class DreamJob(ImageJob):
+    """Everything `i2i dream` was asked to do (``config`` holds the method's settings; ``size``: the
+    long side each input is resized to first, None: its own)."""
 
-    inputs: tuple[Path, ...]
-    output: Path | None = None
-    preset: str = "chollet"
-    layers: str | None = None
-    octaves: int = 4
-    octave_scale: float = 1.4
-    steps: int = 20
-    step_size: float = 0.01
-    max_loss: float | None = None
-    jitter: int = 32
-    tile: int | None = None
+    config: DreamConfig
     size: int | None = None
     backbone: str = "inception_v3"
-    backbone_weights: Path | None = None
     seed: int = 0
-    device: str = "auto"
-    overwrite: bool = False
-    amp: str = "auto"
-    plain_progress: bool | None = None  # None: plain lines when the console is no terminal
 
 
-def layer_weights(job: DreamJob) -> dict[str, float]:
+def dream_layers(backbone: str, preset: str = "chollet", layers: str | None = None) -> dict[str, float]:
+    """Layer name -> weight: ``layers`` (``NAME:WEIGHT,...``) when given, else the VGG default for a VGG
+    ``backbone``, else the Inception ``preset``.
+
+    Raises:
+        I2IError: an unknown preset or a malformed ``layers`` spec.
+    """
     from i2i.optimize.dream_backbones import VGG_DEFAULT_LAYERS
 
-    if job.layers:
-        return parse_layers(job.layers)
-    if job.backbone.startswith("vgg"):
+    if layers:
+        return parse_layers(layers)
+    if backbone.startswith("vgg"):
         return dict(VGG_DEFAULT_LAYERS)
-    if job.preset not in PRESETS:
-        raise I2IError(f"unknown preset {job.preset!r}; valid: {', '.join(PRESETS)}")
-    return dict(PRESETS[job.preset])
+    if preset not in PRESETS:
+        raise I2IError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    return dict(PRESETS[preset])
 
 
 def _load_input(path: Path, size: int | None) -> torch.Tensor:
@@ -65,22 +58,13 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
     """Dream on every input; returns the (path, reason) of each input that failed.
 
     Ctrl-C writes the current image of the input in progress (at its current octave's size) to its
-    output path, says so, and re-raises :class:`~i2i.optimize.progress.Interrupted` (the CLI exits 130).
+    output path, says so, and re-raises :class:`~i2i.progress.Interrupted` (the CLI exits 130).
     """
     from i2i.amp import resolve_amp
     from i2i.optimize.dream_backbones import load_dream_features
 
-    weights = layer_weights(job)
-    config = DreamConfig(
-        layers=weights,
-        octaves=job.octaves,
-        octave_scale=job.octave_scale,
-        steps=job.steps,
-        step_size=job.step_size,
-        max_loss=job.max_loss,
-        jitter=job.jitter,
-        tile=job.tile,
-    )
+    config = job.config
+    weights = dict(config.layers)
     inputs, failures = split_missing(job.inputs)
     targets = plan_outputs(
         inputs,
@@ -99,38 +83,28 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         f"dreaming with {job.backbone} layers {layer_text} on {device} ({precision})", soft_wrap=True
     )
 
-    for _path, reason in failures:
-        console.print(f"[red]skipped[/] {reason}")
-    for source, target in zip(inputs, targets, strict=True):
-        try:
-            image = _load_input(source, job.size).to(device)
-        except I2IError as err:
-            failures.append((source, str(err)))
-            console.print(f"[red]skipped[/] {err}")
-            continue
-        sizes = octave_sizes(*image.shape[-2:], config.octaves, config.octave_scale)
-        total = len(sizes) * config.steps
-        with StepProgress(console, source.name, total, plain=job.plain_progress) as progress:
+    def steps(source: Path, image: torch.Tensor) -> int:
+        return len(octave_sizes(*image.shape[-2:], config.octaves, config.octave_scale)) * config.steps
 
-            def on_step(
-                octave: int, step: int, loss: float, progress=progress, name=source.name, n=len(sizes)
-            ) -> None:
-                label = f"{name} octave {octave + 1}/{n}"
-                progress.update(octave * config.steps + step + 1, label, f"loss {loss:.4f}")
+    def optimise(source: Path, target: Path, image: torch.Tensor, progress: StepProgress) -> torch.Tensor:
+        n = len(octave_sizes(*image.shape[-2:], config.octaves, config.octave_scale))
 
-            generator = torch.Generator().manual_seed(job.seed)
-            try:
-                result = dream(features, image, config, generator, on_step, amp=amp)
-            except Interrupted as stop:
-                write_image_atomic(from_float_chw(stop.image[0].numpy()), target, overwrite=True)
-                console.print(
-                    f"interrupted after {stop.step} of {total} steps: wrote the current image to {target}",
-                    soft_wrap=True,
-                )
-                raise
-        write_image_atomic(from_float_chw(result[0].cpu().numpy()), target, overwrite=job.overwrite)
-        console.print(f"wrote {target}")
-    if failures:
-        for line in failure_lines(failures, len(job.inputs)):
-            console.print(line, soft_wrap=True, highlight=False)
-    return failures
+        def on_step(octave: int, step: int, loss: float) -> None:
+            label = f"{source.name} octave {octave + 1}/{n}"
+            progress.update(octave * config.steps + step + 1, label, f"loss {loss:.4f}")
+
+        generator = torch.Generator().manual_seed(job.seed)
+        return dream(features, image, config, generator, on_step, amp=amp).cpu()
+
+    return optimise_images(
+        list(zip(inputs, targets, strict=True)),
+        console,
+        load=lambda source: _load_input(source, job.size).to(device),
+        steps=steps,
+        optimise=optimise,
+        written=lambda source, target: console.print(f"wrote {target}"),
+        failures=failures,
+        total_inputs=len(job.inputs),
+        overwrite=job.overwrite,
+        plain_progress=job.plain_progress,
+    )

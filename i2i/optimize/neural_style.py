@@ -32,7 +32,8 @@ from i2i.amp import Amp
 from i2i.errors import I2IError
 from i2i.losses import content_loss, gram, style_loss, tv_loss
 from i2i.optimize.color import match_color, transfer_luminance
-from i2i.optimize.progress import Interrupted
+from i2i.optimize.layer_weights import parse_weighted_names
+from i2i.progress import Interrupted
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -162,16 +163,7 @@ class StyleResult:
 
 def parse_layer_weights(spec: str) -> dict[str, float]:
     """``"relu1_1:2,relu2_1"`` -> {"relu1_1": 2.0, "relu2_1": 1.0}."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, weight = part.partition(":")
-        try:
-            out[name.strip()] = float(weight) if weight else 1.0
-        except ValueError:
-            raise I2IError(f"bad layer weight in {part!r}: expected NAME or NAME:WEIGHT") from None
-    if not out:
-        raise I2IError("no style layers given: use NAME[:WEIGHT],... (e.g. relu1_1,relu2_1:0.5)")
-    return out
+    return parse_weighted_names(spec, "style layers given: use NAME[:WEIGHT],... (e.g. relu1_1,relu2_1:0.5)")
 
 
 def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
@@ -254,7 +246,7 @@ def stylize(
     ``config.save_every`` steps with the current image (3, H_s, W_s) in [0, 1] (colour-preserved if
     asked). ``amp``: run the feature network under autocast / channels_last (:func:`i2i.amp.resolve_amp`;
     None: float32); the image, losses, Grams and L-BFGS state stay float32. Returns the final image at
-    the last scale's size, on the CPU. Ctrl-C raises :class:`~i2i.optimize.progress.Interrupted` carrying
+    the last scale's size, on the CPU. Ctrl-C raises :class:`~i2i.progress.Interrupted` carrying
     the current image (at the current scale's size).
     """
     if not styles:

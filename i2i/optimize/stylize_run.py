@@ -11,31 +11,31 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from i2i.errors import I2IError
+from i2i.batch import ImageJob, optimise_images
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
-from i2i.optimize.neural_style import NeuralStyleConfig, StepInfo, fit_long_side, fit_schedule, stylize
-from i2i.optimize.progress import Interrupted, StepProgress
+from i2i.optimize.neural_style import (
+    NeuralStyleConfig,
+    StepInfo,
+    StyleResult,
+    fit_long_side,
+    fit_schedule,
+    stylize,
+)
 from i2i.optimize.style_images import resolve_style
-from i2i.output_paths import failure_lines, plan_outputs, split_missing
+from i2i.output_paths import plan_outputs, split_missing
+from i2i.progress import StepProgress
 
 
-@dataclass(frozen=True)
-class StylizeJob:
+@dataclass(frozen=True, kw_only=True)
+class StylizeJob(ImageJob):
     """Everything `i2i stylize --style ...` was asked to do (``config`` holds the method's settings)."""
 
-    inputs: tuple[Path, ...]
     styles: tuple[str, ...]
     config: NeuralStyleConfig
-    output: Path | None = None
     init_path: Path | None = None
     backbone: str = "vgg19"
-    backbone_weights: Path | None = None
     pool: str = "max"
-    device: str = "auto"
-    overwrite: bool = False
     losses_csv: Path | None = None
-    amp: str = "auto"
-    plain_progress: bool | None = None  # None: plain lines when the console is no terminal
     enlarge: bool = True  # False: a photo smaller than the schedule's output stays at its own size
 
 
@@ -66,7 +66,7 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
     """Stylise every input; returns the (path, reason) of each input that failed.
 
     Ctrl-C writes the current image of the input in progress to its output path, says so, and re-raises
-    :class:`~i2i.optimize.progress.Interrupted` (the CLI exits 130).
+    :class:`~i2i.progress.Interrupted` (the CLI exits 130).
     """
     from i2i.amp import resolve_amp, select_device
     from i2i.features.vgg import load_vgg
@@ -105,15 +105,11 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
         f"--tv-weight {config.tv_weight:g}",
         soft_wrap=True,
     )
-    for _path, reason in failures:
-        console.print(f"[red]skipped[/] {reason}")
-    for source, target in zip(inputs, targets, strict=True):
-        try:
-            content = load_tensor(source)
-        except I2IError as err:
-            failures.append((source, str(err)))
-            console.print(f"[red]skipped[/] {err}")
-            continue
+    schedules: dict[Path, NeuralStyleConfig] = {}
+    results: dict[Path, StyleResult] = {}
+    started: dict[Path, float] = {}
+
+    def steps(source: Path, content: torch.Tensor) -> int:
         own_side = max(content.shape[-2:])
         fitted = config if job.enlarge else fit_schedule(config, own_side)
         if fitted is not config:
@@ -121,43 +117,49 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
                 f"{source.name}: {own_side} px, stylised at its own size, not enlarged to "
                 f"{config.scales[-1]} px (--size {config.scales[-1]} enlarges it)"
             )
-        total = fitted.total_iterations
-        t0 = time.perf_counter()
-        with StepProgress(console, source.name, total, plain=job.plain_progress) as progress:
+        schedules[source] = fitted
+        return fitted.total_iterations
 
-            def on_step(info: StepInfo, progress=progress, name=source.name) -> None:
-                terms = " ".join(f"{k} {v:.3g}" for k, v in info.losses.items() if k != "tv" or v)
-                progress.update(info.step, f"{name} {info.size}px", terms)
+    def optimise(source: Path, target: Path, content: torch.Tensor, progress: StepProgress) -> torch.Tensor:
+        def on_step(info: StepInfo) -> None:
+            terms = " ".join(f"{k} {v:.3g}" for k, v in info.losses.items() if k != "tv" or v)
+            progress.update(info.step, f"{source.name} {info.size}px", terms)
 
-            def on_save(info: StepInfo, image: torch.Tensor, target=target, progress=progress) -> None:
-                path = _intermediate_path(target, info.step)
-                write_image_atomic(from_float_chw(image.cpu().numpy()), path, overwrite=True)
-                progress.print(f"saved {path}")
+        def on_save(info: StepInfo, image: torch.Tensor) -> None:
+            path = _intermediate_path(target, info.step)
+            write_image_atomic(from_float_chw(image.cpu().numpy()), path, overwrite=True)
+            progress.print(f"saved {path}")
 
-            try:
-                result = stylize(
-                    features, content, styles, fitted, init_image=init_image, on_step=on_step,
-                    on_save=on_save, amp=amp,
-                )  # fmt: skip
-            except Interrupted as stop:
-                write_image_atomic(from_float_chw(stop.image.numpy()), target, overwrite=True)
-                console.print(
-                    f"interrupted after {stop.step} of {total} steps: wrote the current image to {target}",
-                    soft_wrap=True,
-                )
-                print(target)
-                raise
-        write_image_atomic(from_float_chw(result.image.numpy()), target, overwrite=job.overwrite)
+        started[source] = time.perf_counter()
+        result = stylize(
+            features, content, styles, schedules[source], init_image=init_image, on_step=on_step,
+            on_save=on_save, amp=amp,
+        )  # fmt: skip
+        results[source] = result
+        return result.image
+
+    def written(source: Path, target: Path) -> None:
+        result = results.pop(source)
         last = result.history[-1].losses
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - started[source]
         console.print(
-            f"{total} steps in {elapsed:.1f} s; final loss {last['total']:.4g} "
+            f"{schedules[source].total_iterations} steps in {elapsed:.1f} s; final loss {last['total']:.4g} "
             f"(content {last['content']:.4g}, style {last['style']:.4g})"
         )
         if job.losses_csv is not None:
             _write_losses(job.losses_csv, result.history)
         print(target)  # the path, on stdout, for scripts
-    if failures:
-        for line in failure_lines(failures, len(job.inputs)):
-            console.print(line, soft_wrap=True, highlight=False)
-    return failures
+
+    return optimise_images(
+        list(zip(inputs, targets, strict=True)),
+        console,
+        load=load_tensor,
+        steps=steps,
+        optimise=optimise,
+        written=written,
+        failures=failures,
+        total_inputs=len(job.inputs),
+        overwrite=job.overwrite,
+        plain_progress=job.plain_progress,
+        on_interrupt=print,
+    )

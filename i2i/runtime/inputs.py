@@ -59,7 +59,7 @@ def _match_parts(parts: Sequence[str], pattern: Sequence[str]) -> bool:
     return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match_parts(parts[1:], pattern[1:])
 
 
-def _matches(relative: PurePath, pattern: str) -> bool:
+def matches_glob(relative: PurePath, pattern: str) -> bool:
     """``*.jpg`` matches names at any depth; a pattern with ``/`` matches the whole relative path segment by
     segment (``*`` stays within one folder, ``**`` spans any number)."""
     if "/" not in pattern:
@@ -152,7 +152,7 @@ def collect_sources(
             problems += unreadable
             for image in found:
                 relative = PurePath(image.relative_to(path))
-                if glob is None or _matches(relative, glob):
+                if glob is None or matches_glob(relative, glob):
                     sources.append(Source(image, relative))
         elif (reason := regular_file_problem(path)) is None:
             sources.append(Source(path, PurePath(path.name)))
@@ -169,6 +169,23 @@ def _resolved(path: Path) -> Path | None:
         return None
 
 
+def format_suffix(fmt: str) -> str | None:
+    """The file suffix of output format ``fmt`` (None: keep each input's). I2IError for an unknown one."""
+    if fmt not in FORMATS:
+        raise I2IError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return FORMATS[fmt]
+
+
+def overwrite_error(target: object) -> I2IError:
+    """The error for a planned output that is one of the inputs (nothing is planned then)."""
+    return I2IError(f"{target}: output would overwrite an input; choose another output folder or format")
+
+
+def duplicate_reason(target: object, first: object) -> str:
+    """Why a second input mapping to ``target`` (already the result of ``first``) is not translated."""
+    return f"output {target} is already the result of {first}"
+
+
 def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tuple[list[Job], list[Problem]]:
     """One job per source: ``out_dir / relative`` with the format's suffix.
 
@@ -177,11 +194,9 @@ def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tu
     Raises:
         I2IError: unknown format, ``out_dir`` is a file, or a target is one of the inputs.
     """
-    if fmt not in FORMATS:
-        raise I2IError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    suffix = format_suffix(fmt)
     if out_dir.exists() and not out_dir.is_dir():
         raise I2IError(f"{out_dir}: output folder is an existing file")
-    suffix = FORMATS[fmt]
     inputs = {s.path.resolve() for s in sources}  # regular files (collect_sources): no loop to resolve
     jobs: list[Job] = []
     problems: list[Problem] = []
@@ -194,11 +209,9 @@ def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tu
             problems.append(Problem(source.path, f"output {target} is a symlink loop"))
             continue
         if key in inputs:
-            raise I2IError(
-                f"{target}: output would overwrite an input; choose another output folder or format"
-            )
+            raise overwrite_error(target)
         if key in seen:
-            problems.append(Problem(source.path, f"output {target} is already the result of {seen[key]}"))
+            problems.append(Problem(source.path, duplicate_reason(target, seen[key])))
             continue
         seen[key] = source.path
         jobs.append(Job(source.path, target))

@@ -15,12 +15,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from i2i.batch import Tally, one_line, strip_prefix
 from i2i.errors import I2IError
 from i2i.imageio import (
     crop_to,
@@ -30,6 +32,7 @@ from i2i.imageio import (
     to_float_chw,
     write_image_atomic,
 )
+from i2i.progress import StopControl
 from i2i.runtime.inputs import Job, Problem
 from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
 
@@ -59,17 +62,18 @@ class TranslateOptions:
 
 
 @dataclass
-class Summary:
-    """What a run did; ``failures`` lists each failed input with its reason."""
+class Summary(Tally[Problem]):
+    """What a run did; ``failures`` lists each failed input with its reason; ``interrupted``: Ctrl-C
+    stopped it before every job was tried."""
 
-    done: int = 0
-    skipped: int = 0
-    failures: list[Problem] = field(default_factory=list)
-    seconds: float = 0.0
+    interrupted: bool = False
 
-    @property
-    def images_per_second(self) -> float:
-        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+def check_direction(path: Path, info: Any, direction: str | None) -> None:
+    """Raise I2IError when ``direction`` (AtoB | BtoA, None: any) is not the one the model at ``path``
+    translates (``info.direction``; None for models without one)."""
+    if direction and info.direction and direction != info.direction:
+        raise I2IError(f"{path}: translates {info.direction}, not {direction}")
 
 
 def model_input(image: Image.Image, in_channels: int, resize: int | None = None) -> np.ndarray:
@@ -112,12 +116,7 @@ class _Run:
 
     def report(self, job: Job, status: str, reason: str = "") -> None:
         with self.lock:
-            if status == "done":
-                self.summary.done += 1
-            elif status == "skipped":
-                self.summary.skipped += 1
-            else:
-                self.summary.failures.append(Problem(job.source, reason))
+            self.summary.count(status, lambda: Problem(job.source, reason))
             if self.on_result is not None:
                 self.on_result(job, status, reason)
 
@@ -130,9 +129,9 @@ class _Run:
             padded, size = pad_for_model(arr, self.multiple)
             return _Decoded(job, padded=padded, size=size)
         except I2IError as err:
-            return _Decoded(job, error=_reason(err, job.source))
+            return _Decoded(job, error=strip_prefix(str(err), job.source))
         except Exception as err:  # a decoder bug or an impossible size must not stop the batch
-            return _Decoded(job, error=f"{type(err).__name__}: {' '.join(str(err).split())[:300]}")
+            return _Decoded(job, error=f"{type(err).__name__}: {one_line(err)}")
 
     def write(self, job: Job, out: np.ndarray) -> None:
         try:
@@ -143,7 +142,7 @@ class _Run:
                 overwrite=self.options.overwrite,
             )
         except I2IError as err:
-            self.report(job, "failed", _reason(err, job.target))
+            self.report(job, "failed", strip_prefix(str(err), job.target))
         except Exception as err:  # disk full, permissions, encoder errors
             self.report(job, "failed", f"cannot write {job.target}: {type(err).__name__}: {err}")
         else:
@@ -168,7 +167,7 @@ class _Run:
                 result = self.infer(np.stack([item.padded for item in items]))
                 outs = [crop_to(o, *item.size) for o, item in zip(result, items, strict=True)]
         except Exception as err:  # e.g. out of memory for one very large image
-            reason = f"inference failed: {' '.join(str(err).split())[:300]}"
+            reason = f"inference failed: {one_line(err)}"
             for item in items:
                 self.report(item.job, "failed", reason)
             return
@@ -176,12 +175,6 @@ class _Run:
             self.writes.append(writer.submit(self.write, item.job, out))
         while len(self.writes) > 4 * max(self.options.workers, self.options.batch):
             self.writes.popleft().result()
-
-
-def _reason(err: Exception, path: Path) -> str:
-    text = str(err)
-    prefix = f"{path}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def translate_jobs(
@@ -192,11 +185,14 @@ def translate_jobs(
     in_channels: int = 3,
     options: TranslateOptions | None = None,
     on_result: ResultCallback | None = None,
+    stop: StopControl | None = None,
 ) -> Summary:
     """Translate every job; never raises for a bad image (it becomes a failure in the summary).
 
     ``infer``: float32 (N, in_channels, h, w) in [0, 1], h and w multiples of ``multiple`` -> (N, C, h, w)
     in [0, 1]. ``on_result`` is called once per job (from worker threads, serialised by a lock).
+    ``stop``: after a Ctrl-C no further image is read; those already read are translated and written,
+    the jobs never started are left out of the summary and ``interrupted`` is set.
     """
     options = options or TranslateOptions()
     run = _Run(infer, multiple, in_channels, options, on_result)
@@ -221,11 +217,13 @@ def translate_jobs(
             pending.append(reader.submit(run.decode, job))
             if len(pending) >= window:
                 break
+        stopping = stop is not None and stop.interrupted
         buckets: dict[tuple[int, ...], list[_Decoded]] = {}
         waiting = 0
         while pending:
             item = pending.popleft().result()
-            nxt = next(queue, None)
+            stopping = stop is not None and stop.interrupted
+            nxt = None if stopping else next(queue, None)
             if nxt is not None:
                 pending.append(reader.submit(run.decode, nxt))
             if item.error is not None:
@@ -248,4 +246,5 @@ def translate_jobs(
         for future in run.writes:
             future.result()
     run.summary.seconds = time.perf_counter() - start
+    run.summary.interrupted = stopping and bool(next(queue, None))
     return run.summary

@@ -27,16 +27,32 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from i2i.batch import Tally
 from i2i.errors import I2IError
-from i2i.imageio import is_image_path
+from i2i.progress import StopControl
 from i2i.runtime.engine import open_session
-from i2i.runtime.inputs import FORMATS, _matches, collect_sources, plan_jobs
-from i2i.runtime.pipeline import TranslateOptions
-from i2i.sessions.onnxruntime_session import TranslatorSession
+from i2i.runtime.pipeline import TranslateOptions, check_direction
+from i2i.runtime.ray_plan import Failure, RayJob, RayPlan, existing_targets, is_uri, job_tables, plan_ray_jobs
+
+__all__ = [
+    "RAY_MISSING",
+    "Failure",
+    "RayJob",
+    "RayPlan",
+    "RaySummary",
+    "check_address",
+    "checked_model",
+    "import_ray",
+    "is_uri",
+    "plan_ray_jobs",
+    "ray_runtime",
+    "run_ray_plan",
+    "translate_ray",
+]
 
 #: The one line shown when Ray is missing.
 RAY_MISSING = 'running on Ray needs Ray Data, which is not installed: pip install "i2i[ray]"'
@@ -44,7 +60,6 @@ RAY_MISSING = 'running on Ray needs Ray Data, which is not installed: pip instal
 #: ``on_result(source, status, reason)`` with status ``done`` | ``skipped`` | ``failed``.
 RayResultCallback = Callable[[str, str, str], None]
 
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _ADDRESS = re.compile(r"^(local|auto|ray://\S+|\[?[\w.:-]+\]?:\d+)$")
 
 
@@ -58,11 +73,6 @@ def import_ray() -> Any:
     return ray
 
 
-def is_uri(text: str) -> bool:
-    """True for ``scheme://...`` (object stores, ``file://``); False for local paths."""
-    return _URI.match(text) is not None
-
-
 def check_address(address: str | None) -> None:
     """Raise I2IError unless ``address`` is None, ``local``, ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``."""
     if address is not None and not _ADDRESS.match(address):
@@ -72,200 +82,33 @@ def check_address(address: str | None) -> None:
         )
 
 
-@dataclass(frozen=True)
-class RayJob:
-    """One image: names for reports, and where the stages read and write it (``source_fs`` indexes the
-    plan's filesystems; -1 = a local path; ``target_path`` is on the plan's ``out_fs``)."""
-
-    source: str
-    target: str
-    source_fs: int
-    source_path: str
-    target_path: str
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An input that was not translated, and why (one line)."""
-
-    source: str
-    reason: str
-
-
 @dataclass
-class RayPlan:
-    """The jobs of a run, the problems found while planning, and the filesystems the jobs refer to
-    (pyarrow filesystems; ``out_fs`` is None for a local output folder)."""
-
-    jobs: list[RayJob]
-    problems: list[Failure]
-    filesystems: list[Any] = field(default_factory=list)
-    out_fs: Any = None
-    out_base: str = ""
-
-
-@dataclass
-class RaySummary:
+class RaySummary(Tally[Failure]):
     """What a run did. ``failures`` includes the planning problems; ``providers`` are the execution
-    providers the actors used (``cpu``, ``cuda`` ...); ``actors`` the size limit of the actor pool."""
+    providers the actors used (``cpu``, ``cuda`` ...); ``actors`` the size limit of the actor pool;
+    ``nodes`` the cluster's nodes (set by :func:`translate_ray`);
+    ``interrupted``: Ctrl-C stopped the run before every job was reported."""
 
-    done: int = 0
-    skipped: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    seconds: float = 0.0
     providers: set[str] = field(default_factory=set)
     actors: int = 0
-
-    @property
-    def images_per_second(self) -> float:
-        return self.done / self.seconds if self.seconds > 0 else 0.0
+    nodes: int = 0
+    interrupted: bool = False
 
 
-# ------------------------------------------------------------------------------------------- planning
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    fs: int
-    path: str
-    relative: PurePosixPath
-
-
-def _list_uri(
-    uri: str, fs: Any, base: str, fs_index: int, glob: str | None, recursive: bool
-) -> list[_Source]:
-    """Images under ``uri`` (``base`` on ``fs``) with the local folder rules: image suffixes, hidden
-    folders not entered, ``glob`` on the relative path, sorted."""
-    import pyarrow.fs as pafs
-
-    info = fs.get_file_info(base)
-    if info.type == pafs.FileType.File:
-        return [_Source(uri, fs_index, base, PurePosixPath(PurePosixPath(base).name))]
-    if info.type != pafs.FileType.Directory:
-        raise FileNotFoundError(uri)
-    base = base.rstrip("/")
-    found: list[_Source] = []
-    for item in fs.get_file_info(pafs.FileSelector(base, recursive=recursive)):
-        if item.type != pafs.FileType.File or not is_image_path(item.path):
-            continue
-        relative = PurePosixPath(item.path[len(base) + 1 :])
-        if any(part.startswith(".") for part in relative.parts[:-1]):
-            continue
-        if glob is None or _matches(relative, glob):
-            found.append(_Source(f"{uri.rstrip('/')}/{relative.as_posix()}", fs_index, item.path, relative))
-    return sorted(found, key=lambda s: s.relative.as_posix())
-
-
-def _plan_local(
-    inputs: Sequence[str], out: str, fmt: str, glob: str | None, recursive: bool, stdin_lines
-) -> RayPlan:
-    """Local inputs and output: the single-machine planner itself, with absolute paths for the workers."""
-    sources, problems = collect_sources(inputs, glob=glob, recursive=recursive, stdin_lines=stdin_lines)
-    jobs, collisions = plan_jobs(sources, Path(out), fmt)
-    return RayPlan(
-        jobs=[
-            RayJob(str(j.source), str(j.target), -1, str(j.source.absolute()), str(j.target.absolute()))
-            for j in jobs
-        ],
-        problems=[Failure(str(p.path), p.reason) for p in [*problems, *collisions]],
-    )
-
-
-def plan_ray_jobs(
-    inputs: Sequence[str],
-    out: str,
-    fmt: str = "same",
-    glob: str | None = None,
-    recursive: bool = True,
-    stdin_lines: Iterable[str] | None = None,
-) -> RayPlan:
-    """One job per input image, named as ``i2i translate`` names it: ``out / relative path`` with the
-    format's suffix. ``inputs`` and ``out`` are local paths or URIs (``-`` reads local paths from
-    ``stdin_lines``).
+def checked_model(model: str, direction: str | None) -> tuple[Path, Any]:
+    """The model file for ``model`` (a name or an ``.onnx`` path) and its metadata, read on the driver
+    so a wrong model fails here once, not in every actor.
 
     Raises:
-        I2IError: unknown format, output is a file, a target is one of the inputs, or a URI that pyarrow
-            cannot open.
+        I2IError: unknown model, unreadable file, or a model that does not translate ``direction``.
     """
-    if not any(is_uri(item) for item in [*inputs, out]):
-        return _plan_local(inputs, out, fmt, glob, recursive, stdin_lines)
-    import pyarrow.fs as pafs
+    from i2i.runtime import TranslatorSession
+    from i2i.runtime.resolve import resolve_model
 
-    if fmt not in FORMATS:
-        raise I2IError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    sources: list[_Source] = []
-    problems: list[Failure] = []
-    filesystems: list[Any] = []
-    for item in inputs:
-        if not is_uri(item):
-            local, missing = collect_sources([item], glob=glob, recursive=recursive, stdin_lines=stdin_lines)
-            sources += [
-                _Source(str(s.path), -1, str(s.path.absolute()), PurePosixPath(s.relative)) for s in local
-            ]
-            problems += [Failure(str(p.path), p.reason) for p in missing]
-            continue
-        try:
-            fs, base = pafs.FileSystem.from_uri(item)
-            filesystems.append(fs)
-            sources += _list_uri(item, fs, base, len(filesystems) - 1, glob, recursive)
-        except FileNotFoundError:
-            problems.append(Failure(item, "no such file or folder"))
-        except Exception as err:
-            raise I2IError(f"{item}: cannot open ({' '.join(str(err).split())[:200]})") from None
-    out_fs, out_base = None, ""
-    if is_uri(out):
-        try:
-            out_fs, out_base = pafs.FileSystem.from_uri(out)
-        except Exception as err:
-            raise I2IError(f"{out}: cannot open ({' '.join(str(err).split())[:200]})") from None
-        if out_fs.get_file_info(out_base).type == pafs.FileType.File:
-            raise I2IError(f"{out}: output folder is an existing file")
-        out_base = out_base.rstrip("/")
-    elif Path(out).exists() and not Path(out).is_dir():
-        raise I2IError(f"{out}: output folder is an existing file")
-    suffix = FORMATS[fmt]
-    input_names = {s.name for s in sources} | {s.path for s in sources}  # (at worst over-cautious)
-    jobs: list[RayJob] = []
-    seen: dict[str, str] = {}
-    for s in sources:
-        relative = s.relative.with_suffix(suffix) if suffix else s.relative
-        if out_fs is not None:
-            target, target_path = (
-                f"{out.rstrip('/')}/{relative.as_posix()}",
-                f"{out_base}/{relative.as_posix()}",
-            )
-        else:
-            target, target_path = str(Path(out) / relative), str((Path(out) / relative).absolute())
-        if target in input_names or target_path in input_names:
-            raise I2IError(
-                f"{target}: output would overwrite an input; choose another output folder or format"
-            )
-        if target_path in seen:
-            problems.append(Failure(s.name, f"output {target} is already the result of {seen[target_path]}"))
-            continue
-        seen[target_path] = s.name
-        jobs.append(RayJob(s.name, target, s.fs, s.path, target_path))
-    return RayPlan(jobs, problems, filesystems, out_fs, out_base)
-
-
-def _existing(plan: RayPlan) -> set[str]:
-    """Target paths that already exist (one listing of the output prefix for object stores)."""
-    if plan.out_fs is None:
-        return {j.target_path for j in plan.jobs if Path(j.target_path).exists()}
-    import pyarrow.fs as pafs
-
-    wanted = {j.target_path for j in plan.jobs}
-    selector = pafs.FileSelector(plan.out_base, recursive=True, allow_not_found=True)
-    return {i.path for i in plan.out_fs.get_file_info(selector) if i.path in wanted}
-
-
-def _job_tables(jobs: Sequence[RayJob], blocks: int) -> list[Any]:
-    """The jobs as ``blocks`` pyarrow tables of about equal length (one Ray Data block each; columnar, so
-    millions of jobs stay small on the driver)."""
-    import pyarrow as pa
-
-    table = pa.table({f.name: [getattr(job, f.name) for job in jobs] for f in fields(RayJob)})
-    step = math.ceil(len(jobs) / blocks)
-    return [table.slice(start, step) for start in range(0, len(jobs), step)]
+    path = resolve_model(model, direction)
+    info = TranslatorSession(path, device="cpu", threads=1).info
+    check_direction(path, info, direction)
+    return path, info
 
 
 # ------------------------------------------------------------------------------------------ Ray runtime
@@ -353,6 +196,7 @@ def run_ray_plan(
     precision: str = "auto",
     session_factory: Callable[[Path], Any] | None = None,
     on_result: RayResultCallback | None = None,
+    stop: StopControl | None = None,
 ) -> RaySummary:
     """Run ``plan`` on the connected Ray runtime (use :func:`ray_runtime`); never raises for a bad image.
 
@@ -362,6 +206,7 @@ def run_ray_plan(
     ``session_factory(path)`` makes each actor's session (default:
     :func:`~i2i.runtime.engine.open_session` with ``runtime``, ``precision``, ``device`` and ``threads``,
     as on a single machine); it must be picklable. ``options.workers`` is not used (Ray schedules).
+    ``stop``: after a Ctrl-C the results not yet reported are not waited for (``interrupted`` is set).
 
     Raises:
         I2IError: a GPU device on a cluster without GPUs (unless ``actors`` is given), or an actor could
@@ -375,16 +220,11 @@ def run_ray_plan(
     start = time.perf_counter()
 
     def report(source: str, status: str, reason: str) -> None:
-        if status == "done":
-            summary.done += 1
-        elif status == "skipped":
-            summary.skipped += 1
-        else:
-            summary.failures.append(Failure(source, reason))
+        summary.count(status, lambda: Failure(source, reason))
         if on_result is not None:
             on_result(source, status, reason)
 
-    existing = set() if options.overwrite else _existing(plan)
+    existing = set() if options.overwrite else existing_targets(plan)
     todo = [job for job in plan.jobs if job.target_path not in existing]
     for job in plan.jobs:
         if job.target_path in existing:
@@ -410,7 +250,7 @@ def run_ray_plan(
     model_path = Path(model_path)
     total_cpus = int(ray.cluster_resources().get("CPU", 1))
     blocks = min(len(todo), max(2 * total_cpus, math.ceil(len(todo) / 64)))
-    ds = ray.data.from_arrow(_job_tables(todo, blocks))
+    ds = ray.data.from_arrow(job_tables(todo, blocks))
     ds = ds.map_batches(
         read_stage,
         fn_kwargs={"filesystems": plan.filesystems, "resize": options.resize},
@@ -442,9 +282,12 @@ def run_ray_plan(
         num_cpus=1,
     )
     try:
-        for row in ds.iter_rows():
+        for reported, row in enumerate(ds.iter_rows(), start=1):
             summary.providers.add(str(row["provider"]))
             report(str(row["source"]), str(row["status"]), str(row["reason"]))
+            if stop is not None and stop.interrupted and reported < len(todo):
+                summary.interrupted = True
+                break
     except Exception as err:
         user = _user_error(err)
         if user is None:
@@ -464,6 +307,7 @@ def translate_ray(
     fmt: str = "same",
     glob: str | None = None,
     recursive: bool = True,
+    stdin_lines: Iterable[str] | None = None,
     options: TranslateOptions | None = None,
     device: str = "auto",
     threads: int | None = None,
@@ -472,7 +316,10 @@ def translate_ray(
     runtime: str = "auto",
     precision: str = "auto",
     session_factory: Callable[[Path], Any] | None = None,
+    on_plan: Callable[[RayPlan], None] | None = None,
+    on_start: Callable[[RayPlan, Any], None] | None = None,
     on_result: RayResultCallback | None = None,
+    stop: StopControl | None = None,
 ) -> RaySummary:
     """Translate image files and folders (local or ``s3://``/``gs://``/... URIs) into ``out_dir`` on Ray.
 
@@ -480,22 +327,23 @@ def translate_ray(
     (``options.overwrite``) and per-file failures (in the summary, never raised), same output bytes.
     ``model``: a model name or an ``.onnx`` file (resolved here, on the driver). ``address``: where Ray
     runs (module docstring); ``num_cpus`` limits a local runtime. See :func:`run_ray_plan` for ``device``,
-    ``threads``, ``actors`` and ``session_factory``.
+    ``threads``, ``actors``, ``session_factory`` and ``stop``. ``stdin_lines``: the local paths ``-``
+    stands for. ``on_plan(plan)`` sees the plan before the model is read, ``on_start(plan, info)`` the
+    model's metadata before Ray starts (the CLI reports there).
 
     Raises:
         I2IError: Ray missing, bad address, unknown model, unknown format, output is a file or an input.
     """
-    from i2i.runtime.resolve import resolve_model
-
-    import_ray()
     check_address(address)
-    plan = plan_ray_jobs([str(p) for p in inputs], str(out_dir), fmt, glob, recursive)
-    path = resolve_model(str(model), direction)
-    info = TranslatorSession(path, device="cpu", threads=1).info  # fail here, not in every actor
-    if direction and info.direction and direction != info.direction:
-        raise I2IError(f"{path}: translates {info.direction}, not {direction}")
-    with ray_runtime(address, num_cpus=num_cpus):
-        return run_ray_plan(
+    import_ray()  # say how to install it before any work
+    plan = plan_ray_jobs([str(p) for p in inputs], str(out_dir), fmt, glob, recursive, stdin_lines)
+    if on_plan is not None:
+        on_plan(plan)
+    path, info = checked_model(str(model), direction)  # fail here, not in every actor
+    if on_start is not None:
+        on_start(plan, info)
+    with ray_runtime(address, num_cpus=num_cpus) as ray:
+        summary = run_ray_plan(
             plan,
             path,
             multiple=info.size_multiple,
@@ -508,4 +356,7 @@ def translate_ray(
             precision=precision,
             session_factory=session_factory,
             on_result=on_result,
+            stop=stop,
         )
+        summary.nodes = len(ray.nodes())
+    return summary

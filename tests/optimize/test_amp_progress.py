@@ -19,7 +19,7 @@ from i2i.features.vgg import VGGFeatures
 from i2i.optimize import neural_style
 from i2i.optimize.deepdream import DreamConfig, dream
 from i2i.optimize.neural_style import NeuralStyleConfig, default_schedule, stylize
-from i2i.optimize.progress import Interrupted, StepProgress
+from i2i.progress import Interrupted, StepProgress
 from i2i.train.runtime import Precision
 
 LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0}
@@ -168,8 +168,8 @@ def test_plain_progress_prints_about_every_ten_percent():
 
 
 def test_ctrl_c_in_the_cli_writes_the_image_and_exits_130(tmp_path, monkeypatch, capsys):
+    from i2i import progress as progress_module
     from i2i.cli import main as cli_main
-    from i2i.optimize import progress as progress_module
 
     torch.manual_seed(0)
     state = VGGFeatures("vgg16", ["relu5_3"]).features.state_dict()

@@ -105,3 +105,32 @@ def test_failed_write_leaves_nothing_and_the_rest_complete(inputs, tmp_path, tin
     assert "disk full" in failed["rgb.jpg"]
     assert not (out / "rgb.png").exists()
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+
+
+def test_first_ctrl_c_finishes_what_was_read_and_stops(tmp_path, make_image):
+    """The stop flag (set by the first Ctrl-C) ends reading: images already read are written, the rest are
+    left out of the summary, and ``interrupted`` says so."""
+    import os
+    import signal
+
+    from i2i.progress import StopControl
+
+    root = tmp_path / "in"
+    for i in range(12):
+        make_image(root / f"{i:02d}.png", (8, 8), seed=i)
+    out = tmp_path / "out"
+    calls = []
+
+    def infer(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
+        return batch
+
+    with StopControl() as stop:
+        summary = translate_jobs(
+            infer, _jobs(root, out), multiple=1, options=TranslateOptions(workers=1), stop=stop
+        )
+    assert summary.interrupted and 1 <= summary.done < 12 and not summary.failures
+    assert len(list(out.glob("*.png"))) == summary.done
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no temp files left
