@@ -10,7 +10,7 @@ a second one stops at once.
 :func:`optimise_images` is that loop for the per-image optimisations (``i2i stylize --style``,
 ``i2i dream``); the translate pipeline (:mod:`i2i.runtime.pipeline`, and on Ray
 :mod:`i2i.runtime.ray_translate`) streams batches through a model under the same rules, with
-:func:`tally` and :func:`summary_line` for the counts.
+:class:`Tally`, :func:`reporting_bar` and :func:`summary_line` for the counts and the report.
 """
 
 from __future__ import annotations

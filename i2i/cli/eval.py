@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -160,6 +160,29 @@ def paired_command(
     )
 
 
+def _unpaired(
+    direction: str | None,
+    limit: int | None,
+    kid_subsets: int,
+    kid_subset_size: int,
+    holdout: float | None,
+    device: str,
+    threads: int | None,
+    data_root: Path | None,
+) -> dict[str, Any]:
+    """The options `eval model` and `eval compare` share (:class:`~i2i.eval.unpaired.UnpairedOptions`)."""
+    return {
+        "direction": direction,
+        "limit": limit,
+        "kid_subsets": kid_subsets,
+        "kid_subset_size": kid_subset_size,
+        "holdout": holdout,
+        "device": device,
+        "threads": threads,
+        "data_root": data_root,
+    }
+
+
 @app.command("model")
 def model_command(
     model: ModelOption,
@@ -193,20 +216,8 @@ def model_command(
     """
     from i2i.eval.unpaired import eval_unpaired
 
-    scores = eval_unpaired(
-        model,
-        data,
-        direction=direction,
-        limit=limit,
-        out=out,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        device=device,
-        threads=threads,
-        data_root=data_root,
-        holdout=holdout,
-        on_stage=_stage_printer(as_json),
-    )
+    options = _unpaired(direction, limit, kid_subsets, kid_subset_size, holdout, device, threads, data_root)
+    scores = eval_unpaired(model, data, out=out, on_stage=_stage_printer(as_json), **options)
     if as_json:
         print(json.dumps(scores.to_dict()))
         return
@@ -305,20 +316,8 @@ def compare_command(
 
     if len(models) != 2:
         raise I2IError(f"compare takes exactly two models (-m OLD -m NEW), got {len(models)}")
-    result = compare_unpaired(
-        models[0],
-        models[1],
-        data,
-        direction=direction,
-        limit=limit,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        device=device,
-        threads=threads,
-        data_root=data_root,
-        holdout=holdout,
-        on_stage=_stage_printer(as_json),
-    )
+    options = _unpaired(direction, limit, kid_subsets, kid_subset_size, holdout, device, threads, data_root)
+    result = compare_unpaired(models[0], models[1], data, on_stage=_stage_printer(as_json), **options)
     if as_json:
         print(json.dumps(result.to_dict()))
         return

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from i2i.errors import I2IError
 from i2i.eval.paired import effective_direction
@@ -102,40 +102,35 @@ class _Scored:
     source: Any
 
 
+class UnpairedOptions(TypedDict, total=False):
+    """How :func:`eval_unpaired` and :func:`compare_unpaired` score (defaults in brackets): ``direction``
+    (the model's own), ``limit`` source images (all), ``kid_subsets`` (100) of ``kid_subset_size`` (1000)
+    images, the model's ``device`` (auto) and ``threads`` (all cores), the Inception ``feature_device``
+    (cpu), ``data_root`` for named datasets, and ``holdout`` (None: the test split, else the held-back
+    share of train)."""
+
+    direction: str | None
+    limit: int | None
+    kid_subsets: int
+    kid_subset_size: int
+    device: str
+    threads: int | None
+    feature_device: str
+    data_root: str | Path | None
+    holdout: float | None
+
+
 def eval_unpaired(
     model: str,
     data: str,
     *,
-    direction: str | None = None,
-    limit: int | None = None,
     out: str | Path | None = None,
-    kid_subsets: int = 100,
-    kid_subset_size: int = 1000,
-    device: str = "auto",
-    threads: int | None = None,
-    feature_device: str = "cpu",
-    data_root: str | Path | None = None,
-    holdout: float | None = None,
     on_stage: Callable[[str], None] | None = None,
+    **options: Unpack[UnpairedOptions],
 ) -> UnpairedScores:
-    """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain."""
-    from i2i.runtime.resolve import resolve_model
-    from i2i.sessions.onnxruntime_session import TranslatorSession
-
-    session = TranslatorSession(resolve_model(model, direction), device=device, threads=threads)
-    (scored,) = _evaluate(
-        [session],
-        [out],
-        data,
-        direction=direction,
-        limit=limit,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        feature_device=feature_device,
-        data_root=data_root,
-        holdout=holdout,
-        say=on_stage or (lambda _m: None),
-    )
+    """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain;
+    ``out``: keep the translations in this folder (default: a temporary one)."""
+    (scored,) = _score_models([model], [out], data, on_stage, options)
     return scored.scores
 
 
@@ -144,16 +139,8 @@ def compare_unpaired(
     second: str,
     data: str,
     *,
-    direction: str | None = None,
-    limit: int | None = None,
-    kid_subsets: int = 100,
-    kid_subset_size: int = 1000,
-    device: str = "auto",
-    threads: int | None = None,
-    feature_device: str = "cpu",
-    data_root: str | Path | None = None,
-    holdout: float | None = None,
     on_stage: Callable[[str], None] | None = None,
+    **options: Unpack[UnpairedOptions],
 ) -> UnpairedComparison:
     """Score two models of the same direction on the same images (as :func:`eval_unpaired`) and the
     difference of their KID ratios with its paired standard error.
@@ -162,31 +149,47 @@ def compare_unpaired(
         I2IError: the two models translate in different directions.
     """
     from i2i.eval.jackknife import kid_ratio_difference_standard_error
-    from i2i.runtime.resolve import resolve_model
-    from i2i.sessions.onnxruntime_session import TranslatorSession
 
-    sessions = [
-        TranslatorSession(resolve_model(name, direction), device=device, threads=threads)
-        for name in (first, second)
-    ]
-    a, b = _evaluate(
-        sessions,
-        [None, None],
-        data,
-        direction=direction,
-        limit=limit,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        feature_device=feature_device,
-        data_root=data_root,
-        holdout=holdout,
-        say=on_stage or (lambda _m: None),
-    )
+    a, b = _score_models([first, second], [None, None], data, on_stage, options)
     return UnpairedComparison(
         first=a.scores,
         second=b.scores,
         ratio_difference=b.scores.kid_ratio - a.scores.kid_ratio,
         ratio_difference_se=kid_ratio_difference_standard_error(a.real, a.fake, b.fake, a.source),
+    )
+
+
+def _score_models(
+    models: list[str],
+    outs: list[str | Path | None],
+    data: str,
+    on_stage: Callable[[str], None] | None,
+    options: UnpairedOptions,
+) -> list[_Scored]:
+    """Open a session per model (names or ``.onnx`` files) and score them all on the same images."""
+    from i2i.runtime.resolve import resolve_model
+    from i2i.sessions.onnxruntime_session import TranslatorSession
+
+    unknown = set(options) - set(UnpairedOptions.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown unpaired-evaluation options: {', '.join(sorted(unknown))}")
+    direction = options.get("direction")
+    device, threads = options.get("device", "auto"), options.get("threads")
+    sessions = [
+        TranslatorSession(resolve_model(m, direction), device=device, threads=threads) for m in models
+    ]
+    return _evaluate(
+        sessions,
+        outs,
+        data,
+        direction=direction,
+        limit=options.get("limit"),
+        kid_subsets=options.get("kid_subsets", 100),
+        kid_subset_size=options.get("kid_subset_size", 1000),
+        feature_device=options.get("feature_device", "cpu"),
+        data_root=options.get("data_root"),
+        holdout=options.get("holdout"),
+        say=on_stage or (lambda _m: None),
     )
 
 
