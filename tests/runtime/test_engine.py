@@ -107,6 +107,7 @@ def _record_precisions(monkeypatch) -> list[str]:
     def init(self, path, precision="fp32", threads=None):
         asked.append(precision)
         original(self, path, precision, threads)
+        self.precision_asked = precision  # what OpenVINO was asked for (it may run fp32 without bf16 units)
 
     monkeypatch.setattr(OpenVINOSession, "__init__", init)
     return asked
@@ -143,10 +144,12 @@ def test_gate_pass_runs_the_reduced_session(monkeypatch, tiny_model):
     asked = _record_precisions(monkeypatch)
     session = engine.open_session(tiny_model.path, device="cpu")
     assert session.gate_note == "" and asked == ["fp32", "bf16"]
+    assert session.precision_asked == "bf16"  # the reduced session is the one handed back, not the fp32 one
     asked.clear()
     monkeypatch.setattr(gate, "measure", lambda *a: pytest.fail("the verdict must come from the cache"))
     again = engine.open_session(tiny_model.path, device="cpu")
     assert asked == ["bf16"] and again.gate_note == ""  # cached pass: no fp32 compile, nothing measured
+    assert again.precision_asked == "bf16"
 
 
 def test_explicit_bf16_skips_the_gate(monkeypatch, tiny_model):
