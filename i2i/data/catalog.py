@@ -1,7 +1,9 @@
 """The catalog of named datasets: the pix2pix and CycleGAN archives on the authors' Berkeley server.
 
-Each entry knows its archive, its standard layout (split folders) and, where a source was found, the number
-of images in each split. ``None`` means *unknown*: no count was invented. Sources for the numbers:
+The entries are data, kept in ``catalog.toml`` beside this module (packaged with i2i). Each entry knows
+its archive, its standard layout (split folders) and, where a source was found, the number of images in
+each split. ``None`` (``"unknown"`` in the file) means *unknown*: no count was invented. Sources for the
+numbers:
 
 - facades, maps, apple2orange: the project's data README (and the files themselves).
 - other CycleGAN sets: the TensorFlow Datasets catalog page ``cycle_gan`` (split sizes and download sizes).
@@ -21,8 +23,10 @@ This module does not import torch.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from typing import Any, Literal
 
 from i2i.errors import I2IError
 
@@ -97,169 +101,35 @@ def base_url_from_env() -> str | None:
     return value or None
 
 
-_P2P_LICENCE_NOTE = "non-commercial research use"
+#: The archive format of each kind: the pix2pix sets are tarballs, the CycleGAN sets zip files.
+_ARCHIVES: dict[str, Archive] = {"aligned": "tar.gz", "unaligned": "zip"}
+_UNKNOWN = "unknown"
 
 
-def _aligned(
-    name: str,
-    splits: tuple[tuple[str, int | None], ...],
-    *,
-    side_a: str,
-    side_b: str,
-    licence: str,
-    description: str,
-    approx_size: str | None = None,
-) -> DatasetEntry:
+def _entry(name: str, fields: dict[str, Any]) -> DatasetEntry:
+    """One ``[name]`` table of ``catalog.toml`` as an entry (an ``"unknown"`` count becomes ``None``)."""
+    splits = tuple((split, None if count == _UNKNOWN else count) for split, count in fields["splits"].items())
     return DatasetEntry(
         name=name,
-        kind="aligned",
-        archive="tar.gz",
+        kind=fields["kind"],
+        archive=_ARCHIVES[fields["kind"]],
         splits=splits,
-        approx_size=approx_size,
-        licence=licence,
-        description=description,
-        side_a=side_a,
-        side_b=side_b,
+        approx_size=fields.get("approx_size"),
+        licence=fields["licence"],
+        description=fields["description"],
+        side_a=fields.get("side_a"),
+        side_b=fields.get("side_b"),
     )
 
 
-def _unaligned(
-    name: str,
-    counts: tuple[int | None, int | None, int | None, int | None],
-    *,
-    approx_size: str | None,
-    licence: str,
-    description: str,
-) -> DatasetEntry:
-    splits = tuple(zip(("trainA", "trainB", "testA", "testB"), counts, strict=True))
-    return DatasetEntry(
-        name=name,
-        kind="unaligned",
-        archive="zip",
-        splits=splits,
-        approx_size=approx_size,
-        licence=licence,
-        description=description,
-    )
+def _load_catalog() -> dict[str, DatasetEntry]:
+    """The entries of the packaged ``catalog.toml``, in its order (TOML refuses a name given twice)."""
+    text = resources.files(__package__).joinpath("catalog.toml").read_text(encoding="utf-8")
+    return {name: _entry(name, fields) for name, fields in tomllib.loads(text).items()}
 
-
-_ENTRIES: tuple[DatasetEntry, ...] = (
-    # --- pix2pix (aligned AB images, 512x256 unless noted) ---
-    _aligned(
-        "facades",
-        (("train", 400), ("val", 100), ("test", 106)),
-        side_a="photo",
-        side_b="labels",
-        licence="CMP Facade Database terms (Tylecek & Sara 2013); research use",
-        description="building facades: photo | architectural label map (labels->photo is BtoA)",
-    ),
-    _aligned(
-        "maps",
-        (("train", 1096), ("val", 1098)),
-        side_a="aerial",
-        side_b="map",
-        licence="scraped from Google Maps; Google Maps terms, research use only",
-        description="New York City: aerial photo | map tile, 1200x600",
-    ),
-    _aligned(
-        "cityscapes",
-        (("train", 2975), ("val", 500)),
-        side_a="photo",
-        side_b="labels",
-        licence="Cityscapes terms (registration at cityscapes-dataset.com); the reference repo no longer "
-        "serves this archive, so the URL may be gone",
-        description="street scenes: photo | semantic label colours",
-    ),
-    _aligned(
-        "edges2shoes",
-        (("train", None), ("val", None)),
-        side_a="edges",
-        side_b="photo",
-        licence="UT Zappos50K (Yu & Grauman); " + _P2P_LICENCE_NOTE,
-        description="shoes: edge map | product photo",
-    ),
-    _aligned(
-        "edges2handbags",
-        (("train", None), ("val", None)),
-        side_a="edges",
-        side_b="photo",
-        licence="Amazon handbag images from the iGAN project (Zhu et al.); " + _P2P_LICENCE_NOTE,
-        description="handbags: edge map | product photo",
-    ),
-    _aligned(
-        "night2day",
-        (("train", 17823), ("val", 10), ("test", 2287)),
-        side_a="night",
-        side_b="day",
-        licence="Transient Attributes dataset (Laffont et al. 2014); " + _P2P_LICENCE_NOTE,
-        description="webcam scenes: night | day of the same view",
-    ),
-    # --- CycleGAN (unaligned folders trainA/trainB/testA/testB) ---
-    _unaligned(
-        "apple2orange",
-        (995, 1019, 266, 248),
-        approx_size="75 MiB",
-        licence="ImageNet terms; non-commercial research use",
-        description="apples | navel oranges (ImageNet), 256x256",
-    ),
-    _unaligned(
-        "horse2zebra",
-        (1067, 1334, 120, 140),
-        approx_size="111 MiB",
-        licence="ImageNet terms; non-commercial research use",
-        description="wild horses | zebras (ImageNet), 256x256",
-    ),
-    _unaligned(
-        "summer2winter_yosemite",
-        (1231, 962, 309, 238),
-        approx_size="127 MiB",
-        licence="Flickr photos; individual photographers' terms, research use",
-        description="Yosemite in summer | in winter (Flickr), 256x256",
-    ),
-    _unaligned(
-        "monet2photo",
-        (1072, 6287, 121, 751),
-        approx_size="291 MiB",
-        licence="paintings from WikiArt (public domain), photos from Flickr; research use",
-        description="Monet paintings | landscape photos, 256x256",
-    ),
-    _unaligned(
-        "cezanne2photo",
-        (525, 6287, 58, 751),
-        approx_size="267 MiB",
-        licence="paintings from WikiArt (public domain), photos from Flickr; research use",
-        description="Cezanne paintings | landscape photos, 256x256",
-    ),
-    _unaligned(
-        "ukiyoe2photo",
-        (562, 6287, 263, 751),
-        approx_size="279 MiB",
-        licence="prints from WikiArt, photos from Flickr; research use",
-        description="ukiyo-e prints | landscape photos, 256x256",
-    ),
-    _unaligned(
-        "vangogh2photo",
-        (400, 6287, 400, 751),
-        approx_size="292 MiB",
-        licence="paintings from WikiArt (public domain), photos from Flickr; research use",
-        description="Van Gogh paintings | landscape photos, 256x256",
-    ),
-    _unaligned(
-        "iphone2dslr_flower",
-        (1812, 3325, 569, 480),
-        approx_size="324 MiB",
-        licence="Flickr photos; individual photographers' terms, research use",
-        description="flower photos: iPhone | DSLR (shallow depth of field)",
-    ),
-)
 
 #: Name -> entry, in display order (pix2pix sets first).
-CATALOG: dict[str, DatasetEntry] = {}
-for _entry in _ENTRIES:
-    if _entry.name in CATALOG:  # pragma: no cover - guards edits to the literal above
-        raise RuntimeError(f"duplicate catalog entry {_entry.name!r}")
-    CATALOG[_entry.name] = _entry
-del _entry
+CATALOG: dict[str, DatasetEntry] = _load_catalog()
 
 
 def catalog_names() -> list[str]:
