@@ -1,17 +1,16 @@
 """CycleGAN (Zhu et al. 2017): two generators and two discriminators on unpaired domains, cycle-consistent;
 one release per direction (torch-free)."""
 
-from i2i.tasks.registry import EVAL_UNPAIRED, UNPAIRED, Network, TaskSpec
-from i2i.tasks.shared import CHECKERBOARD, KID_RATIO
+from i2i.tasks.registry import UNPAIRED, Network
+from i2i.tasks.shared import CHECKERBOARD, KID_RATIO, gan_translator
 
-SPEC = TaskSpec(
-    name="cyclegan",
-    title="CycleGAN",
-    command="cyclegan",
+SPEC = gan_translator(
+    "cyclegan",
+    "CycleGAN",
+    "CycleGAN",
     help="Train CycleGAN on unpaired folders trainA/ and trainB/ (defaults are the paper's).\n\n"
     "Example: `i2i train cyclegan --data apple2orange`. Bounded CPU run at 128 px: `i2i train cyclegan "
     "--data apple2orange --net-g resnet_6blocks --ngf 32 --image-size 128 --max-minutes 60`.",
-    recipe="i2i.train.cyclegan:CycleGAN",
     networks=(
         Network("G_A", "generator A -> B"),
         Network("G_B", "generator B -> A"),
@@ -21,6 +20,4 @@ SPEC = TaskSpec(
     data=UNPAIRED,
     releases=("generator_{a}2{b}", "generator_{b}2{a}"),
     gates=(KID_RATIO, CHECKERBOARD),
-    eval=EVAL_UNPAIRED,
-    stand_in=True,
 )

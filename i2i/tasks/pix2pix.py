@@ -1,17 +1,16 @@
 """Pix2Pix (Isola et al. 2017): a conditional GAN on aligned pairs, one direction (torch-free)."""
 
-from i2i.tasks.registry import EVAL_PAIRED, PAIRED, Network, QualityGate, TaskSpec
-from i2i.tasks.shared import CHECKERBOARD
+from i2i.tasks.registry import PAIRED, Network, QualityGate
+from i2i.tasks.shared import CHECKERBOARD, gan_translator
 
-SPEC = TaskSpec(
-    name="pix2pix",
-    title="Pix2Pix",
-    command="pix2pix",
+SPEC = gan_translator(
+    "pix2pix",
+    "Pix2Pix",
+    "Pix2Pix",
     help="Train Pix2Pix (U-Net generator + conditional PatchGAN; defaults are the paper's).\n\n"
     "Example: `i2i train pix2pix --data facades --direction BtoA`. Bounded CPU run at 128 px: "
     "`i2i train pix2pix --data facades --direction BtoA --net-g unet_128 --image-size 128 "
     "--max-minutes 30`.",
-    recipe="i2i.train.pix2pix:Pix2Pix",
     networks=(
         Network("G", "generator: input image -> target image"),
         Network("D", "conditional PatchGAN: judges (input, candidate) pairs"),
@@ -23,6 +22,4 @@ SPEC = TaskSpec(
         QualityGate("LPIPS_vgg", "<=", 0.55),
         CHECKERBOARD,
     ),
-    eval=EVAL_PAIRED,
-    stand_in=True,
 )
