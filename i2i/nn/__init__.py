@@ -1,11 +1,14 @@
 """Networks: generators and discriminators built by name through explicit registries.
 
 Builders return CPU modules initialised as the pix2pix/CycleGAN papers prescribe (conv weights N(0, 0.02),
-biases 0, BatchNorm scale N(1, 0.02)); device placement is the caller's.
+biases 0, BatchNorm scale N(1, 0.02)); device placement is the caller's. Each name builds its network class
+with the class's own defaults (ResNet: 9 blocks and instance norm; U-Net: 8 downs and batch norm; PatchGAN:
+3 layers and batch norm), or with a size it fixes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from torch import nn
@@ -22,54 +25,30 @@ GENERATORS: Registry[nn.Module] = Registry("generator")
 DISCRIMINATORS: Registry[nn.Module] = Registry("discriminator")
 
 
-@GENERATORS.register("resnet")
-def resnet(n_blocks: int = 9, norm: str = "instance", **kwargs: Any) -> ResnetGenerator:
-    return ResnetGenerator(n_blocks=n_blocks, norm=norm, **kwargs)
+def _fixing(network: Callable[..., nn.Module], **fixed: Any) -> Callable[..., nn.Module]:
+    """A builder of ``network`` with the ``fixed`` keyword arguments (which a caller may not pass again)."""
+
+    def build(**kwargs: Any) -> nn.Module:
+        return network(**fixed, **kwargs)
+
+    return build
 
 
-@GENERATORS.register("resnet_6blocks")
-def resnet_6blocks(norm: str = "instance", **kwargs: Any) -> ResnetGenerator:
-    return ResnetGenerator(n_blocks=6, norm=norm, **kwargs)
-
-
-@GENERATORS.register("resnet_9blocks")
-def resnet_9blocks(norm: str = "instance", **kwargs: Any) -> ResnetGenerator:
-    return ResnetGenerator(n_blocks=9, norm=norm, **kwargs)
-
-
-@GENERATORS.register("unet")
-def unet(num_downs: int = 8, norm: str = "batch", **kwargs: Any) -> UnetGenerator:
-    return UnetGenerator(num_downs=num_downs, norm=norm, **kwargs)
-
-
-@GENERATORS.register("unet_128")
-def unet_128(norm: str = "batch", **kwargs: Any) -> UnetGenerator:
-    return UnetGenerator(num_downs=7, norm=norm, **kwargs)
-
-
-@GENERATORS.register("unet_256")
-def unet_256(norm: str = "batch", **kwargs: Any) -> UnetGenerator:
-    return UnetGenerator(num_downs=8, norm=norm, **kwargs)
-
-
-@GENERATORS.register("johnson")
-def johnson(**kwargs: Any) -> TransformerNet:
-    return TransformerNet(**kwargs)
-
-
-@DISCRIMINATORS.register("basic")
-def basic(norm: str = "batch", **kwargs: Any) -> NLayerDiscriminator:
-    return NLayerDiscriminator(n_layers=3, norm=norm, **kwargs)
-
-
-@DISCRIMINATORS.register("n_layers")
-def n_layers(n_layers: int = 3, norm: str = "batch", **kwargs: Any) -> NLayerDiscriminator:
-    return NLayerDiscriminator(n_layers=n_layers, norm=norm, **kwargs)
-
-
-@DISCRIMINATORS.register("pixel")
-def pixel(norm: str = "batch", **kwargs: Any) -> PixelDiscriminator:
-    return PixelDiscriminator(norm=norm, **kwargs)
+#: The registered architectures: a network class, or one of its fixed sizes (the reference code's names).
+_ARCHITECTURES: tuple[tuple[Registry[nn.Module], str, Callable[..., nn.Module]], ...] = (
+    (GENERATORS, "resnet", ResnetGenerator),
+    (GENERATORS, "resnet_6blocks", _fixing(ResnetGenerator, n_blocks=6)),
+    (GENERATORS, "resnet_9blocks", _fixing(ResnetGenerator, n_blocks=9)),
+    (GENERATORS, "unet", UnetGenerator),
+    (GENERATORS, "unet_128", _fixing(UnetGenerator, num_downs=7)),
+    (GENERATORS, "unet_256", _fixing(UnetGenerator, num_downs=8)),
+    (GENERATORS, "johnson", TransformerNet),
+    (DISCRIMINATORS, "basic", _fixing(NLayerDiscriminator, n_layers=3)),
+    (DISCRIMINATORS, "n_layers", NLayerDiscriminator),
+    (DISCRIMINATORS, "pixel", PixelDiscriminator),
+)
+for _registry, _name, _builder in _ARCHITECTURES:
+    _registry.register(_name)(_builder)
 
 
 def _build(
