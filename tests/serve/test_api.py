@@ -160,3 +160,8 @@ def test_page_and_static_assets(url):
     assert page.status == 200 and b'<select id="model">' in page.body
     script = call(f"{url}/static/app.js")
     assert script.status == 200 and b"loadModels" in script.body
+    # the page and the API reference share one stylesheet (header bar, colours)
+    style = call(f"{url}/static/page.css")
+    assert style.status == 200 and b"header h1" in style.body
+    for path in ("/", "/docs"):
+        assert b'<link rel="stylesheet" href="/static/page.css">' in call(f"{url}{path}").body
