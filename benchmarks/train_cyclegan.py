@@ -2,7 +2,8 @@
 
 Every variant trains its own copy of the same freshly initialised pair of generators (resnet_9blocks by
 default) and pair of 70x70 PatchGANs on the same random unpaired 256x256 images with the recipe's real step
-(:func:`i2i.train.cyclegan.train_step`: both generators, then both discriminators on pooled fakes).
+(:meth:`i2i.train.cyclegan.CycleGAN.train_step`: both generators, then both discriminators on pooled
+fakes).
 Variants are timed interleaved, step by step; the rate is 1 / median step time.
 
     python benchmarks/train_cyclegan.py                     # resnet_9blocks at 256, 3 timed steps per variant
@@ -17,11 +18,14 @@ import itertools
 
 import torch
 from _timing import VARIANTS, default_variants, interleaved, print_table, time_step
+from rich.console import Console
 
+from i2i.amp import Precision, select_device
 from i2i.nn import build_discriminator, build_generator
-from i2i.train.cyclegan import CycleGANConfig, Nets, train_step
+from i2i.train.cyclegan import CycleGAN, CycleGANConfig
+from i2i.train.distributed import DistContext
 from i2i.train.image_pool import ImagePool
-from i2i.train.runtime import Precision, select_device
+from i2i.train.recipe import Env
 
 
 def main() -> None:
@@ -62,20 +66,17 @@ def main() -> None:
         )
         if name == "compile":
             G_A, G_B, D_A, D_B = (torch.compile(m) for m in (G_A, G_B, D_A, D_B))
-        pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
-        runs[name] = (
-            Nets(G_A, G_B, D_A, D_B),
-            opt_G,
-            opt_D,
-            (prec.grad_scaler(), prec.grad_scaler()),
-            pools,
-            prec,
-        )
+        recipe = CycleGAN(cfg, Env(cfg, DistContext(device=device), prec, Console(quiet=True)))
+        recipe.modules = recipe.nets = {"G_A": G_A, "G_B": G_B, "D_A": D_A, "D_B": D_B}
+        recipe.optimizers = {"G": opt_G, "D": opt_D}
+        recipe.scalers = {"G": prec.grad_scaler(), "D": prec.grad_scaler()}
+        recipe.pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
+        runs[name] = recipe
 
     def one_step(name: str) -> float:
-        nets, opt_G, opt_D, scalers, pools, prec = runs[name]
-        a, b = prec.prepare_input(real_A), prec.prepare_input(real_B)
-        return time_step(lambda: train_step(nets, opt_G, opt_D, scalers, pools, a, b, cfg, prec), device)
+        recipe = runs[name]
+        batch = {"A": recipe.env.batch(real_A), "B": recipe.env.batch(real_B)}
+        return time_step(lambda: recipe.train_step(batch), device)
 
     times = interleaved(names, one_step, args.steps, args.warmup)
     print(

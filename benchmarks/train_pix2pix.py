@@ -1,9 +1,9 @@
 """Pix2Pix training speed, side by side in one run: optimizer steps per second (batch 1 by default).
 
 Every variant trains its own copy of the same freshly initialised unet_256 + 70x70 PatchGAN on the same
-random 256x256 pairs with the recipe's real step (:func:`i2i.train.pix2pix.train_step`: D update, then G
-update). Variants are timed interleaved, step by step, so load from other processes hits all of them alike;
-the reported rate is 1 / median step time.
+random 256x256 pairs with the recipe's real step (:meth:`i2i.train.pix2pix.Pix2Pix.train_step`: D update,
+then G update). Variants are timed interleaved, step by step, so load from other processes hits all of them
+alike; the reported rate is 1 / median step time.
 
 Variants: ``eager`` (float32, NCHW), ``channels_last``, ``bf16`` (autocast), ``bf16+channels_last``,
 ``fp16`` (autocast + loss scaling; CUDA only by default) and, with ``--compile``, ``compile``
@@ -21,10 +21,13 @@ import copy
 
 import torch
 from _timing import VARIANTS, default_variants, interleaved, print_table, time_step
+from rich.console import Console
 
+from i2i.amp import Precision, select_device
 from i2i.nn import build_discriminator, build_generator
-from i2i.train.pix2pix import Pix2PixConfig, train_step
-from i2i.train.runtime import Precision, select_device
+from i2i.train.distributed import DistContext
+from i2i.train.pix2pix import Pix2Pix, Pix2PixConfig
+from i2i.train.recipe import Env
 
 
 def main() -> None:
@@ -63,12 +66,16 @@ def main() -> None:
         opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         if name == "compile":
             G, D = torch.compile(G), torch.compile(D)
-        runs[name] = (G, D, opt_G, opt_D, (prec.grad_scaler(), prec.grad_scaler()), prec)
+        recipe = Pix2Pix(cfg, Env(cfg, DistContext(device=device), prec, Console(quiet=True)))
+        recipe.modules = recipe.nets = {"G": G, "D": D}
+        recipe.optimizers = {"G": opt_G, "D": opt_D}
+        recipe.scalers = {"G": prec.grad_scaler(), "D": prec.grad_scaler()}
+        runs[name] = recipe
 
     def one_step(name: str) -> float:
-        G, D, opt_G, opt_D, scalers, prec = runs[name]
-        a, b = prec.prepare_input(real_A), prec.prepare_input(real_B)
-        return time_step(lambda: train_step(G, D, opt_G, opt_D, scalers, a, b, cfg, prec), device)
+        recipe = runs[name]
+        batch = {"A": recipe.env.batch(real_A), "B": recipe.env.batch(real_B)}
+        return time_step(lambda: recipe.train_step(batch), device)
 
     times = interleaved(names, one_step, args.steps, args.warmup)
 

@@ -8,7 +8,8 @@ Torch-free, so the CLI can read it without importing torch.
 * :class:`RunConfig`: what every recipe shares (output, bounds, runtime, logging, EMA, snapshots, the
   divergence guard).
 * :class:`GanConfig`: what the GAN recipes add (datasets, networks, GAN objective, Adam, lr schedule, crops,
-  quality probes). Recipe configs extend one of them and redeclare the fields whose defaults differ.
+  quality probes). Recipe configs (:mod:`i2i.train.recipe_configs`) extend one of them and redeclare the
+  fields whose defaults differ.
 
 Units: ``epochs`` / ``epochs_decay`` count epochs; every ``*_every`` counts optimizer steps (``val_every``:
 epochs). Sizes are pixels.
@@ -27,80 +28,33 @@ from i2i.errors import I2IError
 
 
 # ------------------------------------------------------------------------------------------------ choices
-class Direction(StrEnum):
-    AtoB = "AtoB"
-    BtoA = "BtoA"
+def choices(name: str, doc: str, *values: str) -> Any:
+    """A StrEnum class ``name`` with one member per value (named after it, ``-`` read as ``_``)."""
+    kind = StrEnum(name, [(v.replace("-", "_"), v) for v in values], module=__name__)  # type: ignore[misc]
+    kind.__doc__ = doc
+    return kind
 
 
-class GanMode(StrEnum):
-    """Adversarial losses (:mod:`i2i.losses.gan`)."""
-
-    vanilla = "vanilla"
-    lsgan = "lsgan"
-    wgangp = "wgangp"
-    hinge = "hinge"
-
-
-class Norm(StrEnum):
-    batch = "batch"
-    instance = "instance"
-    layer = "layer"
-    none = "none"
-
-
-class LrPolicy(StrEnum):
-    """Learning-rate policies (:mod:`i2i.train.schedules`)."""
-
-    linear = "linear"
-    step = "step"
-    plateau = "plateau"
-    cosine = "cosine"
-
-
-class Preprocess(StrEnum):
-    resize_and_crop = "resize_and_crop"
-    crop = "crop"
-    scale_width = "scale_width"
-    scale_width_and_crop = "scale_width_and_crop"
-    none = "none"
-
-
-class Downsample(StrEnum):
-    """ResNet generator down-sampling (:mod:`i2i.nn.resample`)."""
-
-    stride = "stride"
-    blur = "blur"
-
-
-class Upsample(StrEnum):
-    """Generator up-sampling (:mod:`i2i.nn.resample`); ``blur`` is the ResNet generator's only."""
-
-    transpose = "transpose"
-    resize_conv = "resize-conv"
-    blur = "blur"
-
-
-class Amp(StrEnum):
-    """Mixed precision (:class:`i2i.train.runtime.Precision`); ``auto`` resolves per device
-    (:func:`i2i.amp.auto_mode`: bf16 autocast in NCHW where the CPU or GPU has bf16 units, else float32)."""
-
-    auto = "auto"
-    none = "none"
-    bf16 = "bf16"
-    fp16 = "fp16"
-
-
-class Device(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class Init(StrEnum):
-    normal = "normal"
-    xavier = "xavier"
-    kaiming = "kaiming"
-    orthogonal = "orthogonal"
+Direction = choices("Direction", "Which side of the dataset is the input.", "AtoB", "BtoA")
+GanMode = choices(
+    "GanMode", "Adversarial losses (:mod:`i2i.losses.gan`).", "vanilla", "lsgan", "wgangp", "hinge"
+)
+Norm = choices("Norm", "Normalisation layers (:mod:`i2i.nn`).", "batch", "instance", "layer", "none")
+LrPolicy = choices("LrPolicy", "Learning-rate policies (:mod:`i2i.train.schedules`).", "linear", "step",
+                   "plateau", "cosine")  # fmt: skip
+Preprocess = choices("Preprocess", "How training images are resized/cropped (:mod:`i2i.data.transforms`).",
+                     "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")  # fmt: skip
+Downsample = choices(
+    "Downsample", "ResNet generator down-sampling (:mod:`i2i.nn.resample`).", "stride", "blur"
+)
+Upsample = choices("Upsample", "Generator up-sampling (:mod:`i2i.nn.resample`); ``blur`` is the ResNet "
+                   "generator's only.", "transpose", "resize-conv", "blur")  # fmt: skip
+Amp = choices("Amp", "Mixed precision (:class:`i2i.amp.Precision`); ``auto`` resolves per device "
+              "(:func:`i2i.amp.auto_mode`: bf16 autocast in NCHW where the CPU or GPU has bf16 units, else "
+              "float32).", "auto", "none", "bf16", "fp16")  # fmt: skip
+Device = choices("Device", "Where to train (:func:`i2i.amp.select_device`).", "auto", "cpu", "cuda")
+Init = choices("Init", "Weight initialisations (:func:`i2i.nn.layers.init_weights`).", "normal", "xavier",
+               "kaiming", "orthogonal")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ fields

@@ -26,122 +26,33 @@ Naming key (code vs paper): ``G`` = G, ``D`` = D, ``F`` = H (the authors' ``netF
 ``G_GAN`` (lambda_GAN-weighted), ``NCE`` = lambda_NCE * L_NCE(G, H, X), ``NCE_Y`` = lambda_NCE *
 L_NCE(G, H, Y) (CUT only), ``G`` (G's total), ``D_real``, ``D_fake`` (unhalved), ``D`` (their half-sum).
 
-Entry point: :func:`train` with a :class:`CUTConfig` (runs on :mod:`i2i.train.harness`).
+Entry point: :func:`train` with a :class:`CUTConfig`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
 
 from i2i import checkpoint
 from i2i.errors import I2IError
-from i2i.losses import discriminator_loss, generator_gan_loss
+from i2i.losses import generator_gan_loss
 from i2i.losses.patchnce import multilayer_patch_nce_loss
 from i2i.nn import PatchSampleMLP
 from i2i.nn.patchnce import random_hflip, unflip_features
 from i2i.specs import ArchSpec
-from i2i.train import harness
-from i2i.train.config import Downsample, GanConfig, GanMode, Init, Norm, Upsample, option, require
 from i2i.train.diffaugment import diff_augment, parse_policy
+from i2i.train.distributed import unwrap
 from i2i.train.gan import GanRecipe, domain_names
-from i2i.train.harness import TrainResult
-from i2i.train.loop import fixed_batch, optimizer_step, set_requires_grad
-from i2i.train.runtime import unwrap
+from i2i.train.harness import TrainResult, entry_points
+from i2i.train.recipe_configs import MODE_DEFAULTS, CUTConfig
 
-__all__ = ["CUT", "CUTConfig", "PatchNCEForward", "TrainResult", "load_config", "train"]
+__all__ = ["CUT", "MODE_DEFAULTS", "CUTConfig", "PatchNCEForward", "TrainResult", "load_config", "train"]
 
-TASK = "cut"
 LOSS_KEYS = ("G_GAN", "NCE", "NCE_Y", "G", "D_real", "D_fake", "D")
-#: (CUT, FastCUT) defaults of the options whose default depends on ``--fast``.
-MODE_DEFAULTS: dict[str, tuple[Any, Any]] = {
-    "lambda_NCE": (1.0, 10.0),
-    "nce_idt": (True, False),
-    "flip_equivariance": (False, True),
-    "epochs": (200, 150),
-    "epochs_decay": (200, 50),
-}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CUTConfig(GanConfig):
-    """A CUT (or, with ``fast``, FastCUT) run. Defaults are the authors' (issue 18); shared options:
-    :class:`GanConfig`. Options left at None take the CUT or FastCUT default (:data:`MODE_DEFAULTS`)."""
-
-    discriminator_channels: ClassVar[int] = 3
-
-    data: str = option(
-        help="Dataset with trainA/ and trainB/: a catalog name (fetched if absent) or a folder.",
-        hint="a catalog name such as `apple2orange`, or a folder",
-    )
-    fast: bool = option(False, "FastCUT: lambda-nce 10, no identity NCE, flip-equivariance, 150+50 epochs.")
-    netG: str = option("resnet_9blocks", "Generator: resnet_9blocks | resnet_6blocks (ResNet only).")
-    norm: Norm = option(Norm.instance, "Normalisation layers.")
-    dropout: bool = option(False, "Dropout in the generator.")
-    init: Init = option(Init.xavier, "Weight initialisation (G, D and the PatchNCE head).")
-    gan_mode: GanMode = option(GanMode.lsgan, "Adversarial loss.")
-    downsample: Downsample = option(Downsample.blur, "Generator down-sampling: blur (anti-aliased) | stride.")
-    upsample: Upsample = option(Upsample.blur, "Generator up-sampling: blur (anti-aliased) | transpose | "
-                                "resize-conv.")  # fmt: skip
-    residual: bool = option(
-        False,
-        "Generator output = clamp(input + tanh head, -1, 1): it learns a change to the image (not in "
-        "the paper; keeps the input's detail in short runs).",
-    )
-    decoder_norm: Norm | None = option(
-        None,
-        "Norm of the generator's decoder half (last residual blocks, up-sampling) if not --norm's: "
-        "--norm instance --decoder-norm layer keeps instance norm in the encoder and removes the decoder's "
-        "dark blotches (not in the paper).",
-    )
-    antialias_D: bool = option(True, "Anti-aliased (blur-pool) down-sampling in the discriminator.")
-    epochs: int | None = option(None, "Epochs at the initial learning rate [200; --fast 150].")
-    epochs_decay: int | None = option(None, "Epochs of learning-rate decay [200; --fast 50].")
-    lambda_GAN: float = option(1.0, "Weight of the adversarial term.")
-    lambda_NCE: float | None = option(None, "Weight of the PatchNCE terms [1; --fast 10].")
-    nce_idt: bool | None = option(None, "Identity PatchNCE on G(y) vs y, averaged with the main term [on; "
-                                  "--fast off].")  # fmt: skip
-    flip_equivariance: bool | None = option(
-        None, "Flip the input left-right at random and the output features back [off; --fast on]."
-    )
-    nce_layers: str = option("0,4,8,12,16", "Generator layers for PatchNCE (comma-separated indices).")
-    num_patches: int = option(256, "Locations sampled per layer.")
-    nce_temperature: float = option(0.07, "PatchNCE temperature tau.")
-    diffaug: str = option(
-        "",
-        "DiffAugment for D's inputs, real and fake, in D's and G's updates (i2i.train.diffaugment): "
-        "comma-separated from translation, cutout, color; empty: off. Leave color out when colour is what "
-        "the translation changes.",
-    )
-    jitter_in_decay: bool = option(
-        False, "Keep the resize-and-crop jitter in the decay epochs; the authors load at the crop size there "
-        "(no crop jitter, flips stay)."
-    )  # fmt: skip
-    n_samples: int = option(3, "Images in the sample grids.")
-
-    def __post_init__(self) -> None:
-        for name, defaults in MODE_DEFAULTS.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, defaults[int(bool(self.fast))])
-        super().__post_init__()
-        require(self, ("lambda_GAN", "lambda_NCE"), 0)
-        require(self, ("num_patches",), 1)
-        if not self.nce_temperature > 0:
-            raise I2IError(f"nce-temperature must be > 0, got {self.nce_temperature}")
-        self.layers()
-        parse_policy(self.diffaug)
-
-    def layers(self) -> tuple[int, ...]:
-        """``nce_layers`` as integers."""
-        try:
-            return tuple(int(v) for v in self.nce_layers.split(","))
-        except ValueError:
-            raise I2IError(f"nce-layers must be comma-separated integers, got {self.nce_layers!r}") from None
 
 
 class PatchNCEForward(nn.Module):
@@ -174,58 +85,11 @@ class PatchNCEForward(nn.Module):
         return out, pairs
 
 
-def train_step(recipe: CUT, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
-    """One step: translate (and encode), update D on (y, detached G(x)), then G and H together. With
-    ``--diffaug`` D sees every image, real or fake, through a fresh random augmentation.
-
-    ``real_A`` / ``real_B``: (N, 3, H, W) in [-1, 1] on the training device, unpaired. The flip coin and
-    the patch locations come from torch's global RNG (restored on resume). Returns 0-d loss tensors.
-    """
-    cfg, prec, nets, opts = recipe.cfg, recipe.env.prec, recipe.nets, recipe.optimizers
-    policy = recipe.diffaug_policy
-    n = real_A.shape[0]
-    real = torch.cat([real_A, real_B]) if cfg.nce_idt else real_A
-    inp, flipped = random_hflip(real) if cfg.flip_equivariance else (real, False)
-    with prec.autocast():
-        out, pairs = nets["GF"](inp, real, flipped, n)
-    fake_B = out[:n]
-
-    set_requires_grad(nets["D"], True)
-    opts["D"].zero_grad(set_to_none=True)
-    with prec.autocast():
-        pred_fake = nets["D"](diff_augment(fake_B.detach(), policy))
-        pred_real = nets["D"](diff_augment(real_B, policy))
-    loss_D, D_real, D_fake = discriminator_loss(pred_real, pred_fake, cfg.gan_mode)
-    optimizer_step(loss_D, opts["D"], recipe.scalers["D"])
-
-    set_requires_grad(nets["D"], False)
-    for name in ("G", "F"):
-        opts[name].zero_grad(set_to_none=True)
-    with prec.autocast():
-        G_GAN = cfg.lambda_GAN * generator_gan_loss(
-            unwrap(nets["D"])(diff_augment(fake_B, policy)), cfg.gan_mode
-        )
-    nce = [cfg.lambda_NCE * multilayer_patch_nce_loss(q, k, cfg.nce_temperature) for q, k in pairs]
-    terms = {"G_GAN": G_GAN, "NCE": nce[0]}
-    if cfg.nce_idt:
-        terms["NCE_Y"] = nce[1]
-    loss_G = G_GAN + sum(nce) / len(nce)
-    scaler = recipe.scalers["G"]  # one loss, one scale, two optimizers
-    scaler.scale(loss_G).backward()
-    scaler.step(opts["G"])
-    scaler.step(opts["F"])
-    scaler.update()
-    losses = {**terms, "G": loss_G, "D_real": D_real, "D_fake": D_fake, "D": loss_D}
-    return {k: v.detach() for k, v in losses.items()}
-
-
 class CUT(GanRecipe[CUTConfig]):
-    """CUT / FastCUT on the harness: networks ``G``, ``D`` and the PatchNCE head ``F``, one Adam each."""
+    """CUT / FastCUT: networks ``G``, ``D`` and the PatchNCE head ``F``, one Adam each."""
 
-    task = TASK
+    task = "cut"
     config_class = CUTConfig
-    ema_modules = ("G",)
-    guard_keys = ("G",)
     progress_keys = ("G_GAN", "NCE", "D")
     curve_keys = ("G_GAN", "NCE", "NCE_Y", "D_real", "D_fake", "lr")
     metric_key = "eval_KID"
@@ -243,9 +107,7 @@ class CUT(GanRecipe[CUTConfig]):
         return ArchSpec(arch.name, {**arch.kwargs, "antialias": self.cfg.antialias_D})
 
     def build(self) -> None:
-        from i2i.data.datasets import UnalignedDataset
-
-        cfg, ctx = self.cfg, self.env.ctx
+        cfg = self.cfg
         data_dir = self.resolve_data()
         self.domains = domain_names(self.data_name, cfg.direction)
         G = self.new_generator()
@@ -255,31 +117,10 @@ class CUT(GanRecipe[CUTConfig]):
             in_channels=G.feature_channels(cfg.layers()), init=cfg.init.value, init_gain=cfg.init_gain
         )
         self.modules = {"G": G, "D": self.new_discriminator(), "F": self.env.place(head)}
-        betas = (cfg.beta1, cfg.beta2)
-        self.optimizers = {
-            n: torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=betas) for n, m in self.modules.items()
-        }
-        train_spec, eval_spec = self.transforms()
-        common = {"direction": cfg.direction.value}
+        self.optimizers = {name: self.adam(name) for name in self.modules}
         crop_load_from = None if cfg.jitter_in_decay else cfg.epochs  # the decay epochs: the authors'
-        self.train_set = UnalignedDataset(
-            data_dir, phase="train", spec=train_spec, train=True, seed=cfg.seed, holdout=cfg.holdout,
-            crop_load_from=crop_load_from, **common,
-        )  # fmt: skip
-        # Samples and KID probe: testA/testB when present, else the held-back files (--holdout), else train.
-        phase = "test" if (data_dir / "testA").is_dir() and (data_dir / "testB").is_dir() else "train"
-        held = {"holdout": cfg.holdout, "held_back": True} if phase == "train" and cfg.holdout else {}
-        self.sample_set = UnalignedDataset(
-            data_dir, phase=phase, spec=eval_spec, train=False, serial_batches=True, seed=0, **common, **held
-        )
-        self.fixed = fixed_batch(self.sample_set, cfg.n_samples)
-        self.kid_probe = None
+        self.unpaired_data(data_dir, crop_load_from=crop_load_from)
         self.diffaug_policy = parse_policy(cfg.diffaug)  # parsed once, not every step
-        if cfg.eval_every and ctx.is_main:
-            from i2i.eval.inception_features import FIDInception
-            from i2i.eval.probes import KIDProbe
-
-            self.kid_probe = KIDProbe(self.sample_set, cfg.eval_images, FIDInception(device=ctx.device))
 
     def wrap(self, wrap: Callable[[nn.Module], nn.Module]) -> dict[str, nn.Module]:
         """``GF``: G and the head behind one DDP wrapper (:class:`PatchNCEForward`); ``D`` on its own."""
@@ -288,12 +129,46 @@ class CUT(GanRecipe[CUTConfig]):
         return {"GF": wrap(forward), "D": wrap(modules["D"])}
 
     def describe(self) -> str:
-        (a, b), data = self.domains, self.train_set
-        method = "FastCUT" if self.cfg.fast else "CUT"
-        return f"{method}, {len(data.paths_a)} {a} and {len(data.paths_b)} {b} images from {self.data_dir}"
+        return f"{'FastCUT' if self.cfg.fast else 'CUT'}, {super().describe()}"
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return train_step(self, self.env.batch(batch["A"]), self.env.batch(batch["B"]))
+        """One step: translate (and encode), update D on (y, detached G(x)), then G and H together. With
+        ``--diffaug`` D sees every image, real or fake, through a fresh random augmentation.
+
+        ``batch["A"]`` / ``batch["B"]``: (N, 3, H, W) in [-1, 1], unpaired. The flip coin and the patch
+        locations come from torch's global RNG (restored on resume). Returns 0-d loss tensors.
+        """
+        cfg, prec, nets, policy = self.cfg, self.env.prec, self.nets, self.diffaug_policy
+        real_A, real_B = self.env.batch(batch["A"]), self.env.batch(batch["B"])
+        n = real_A.shape[0]
+        real = torch.cat([real_A, real_B]) if cfg.nce_idt else real_A
+        inp, flipped = random_hflip(real) if cfg.flip_equivariance else (real, False)
+        with prec.autocast():
+            out, pairs = nets["GF"](inp, real, flipped, n)
+        fake_B = out[:n]
+
+        self.requires_grad("D", True)
+        self.zero_grad("D")
+        with prec.autocast():
+            pred_fake = nets["D"](diff_augment(fake_B.detach(), policy))
+            pred_real = nets["D"](diff_augment(real_B, policy))
+        loss_D, D_real, D_fake = self.d_loss(nets["D"], real_B, fake_B, pred_real, pred_fake, penalty=False)
+        self.update(loss_D, "D")
+
+        self.requires_grad("D", False)
+        self.zero_grad("G", "F")
+        with prec.autocast():
+            G_GAN = cfg.lambda_GAN * generator_gan_loss(
+                unwrap(nets["D"])(diff_augment(fake_B, policy)), cfg.gan_mode
+            )
+        nce = [cfg.lambda_NCE * multilayer_patch_nce_loss(q, k, cfg.nce_temperature) for q, k in pairs]
+        terms = {"G_GAN": G_GAN, "NCE": nce[0]}
+        if cfg.nce_idt:
+            terms["NCE_Y"] = nce[1]
+        loss_G = G_GAN + sum(nce) / len(nce)
+        self.update(loss_G, "G", "F")  # one loss, one scale, two optimizers
+        losses = {**terms, "G": loss_G, "D_real": D_real, "D_fake": D_fake, "D": loss_D}
+        return {k: v.detach() for k, v in losses.items()}
 
     def sample_rows(self) -> tuple[list[list[torch.Tensor]], list[str]]:
         """Rows: real a, G(a), real b, G(b) (identity)."""
@@ -306,29 +181,9 @@ class CUT(GanRecipe[CUTConfig]):
         a, b = self.domains
         return rows, [f"real {a}", f"fake {b} (step {self.env.step})", f"real {b}", f"identity {b}"]
 
-    def probe(self) -> dict[str, float] | None:
-        """KID of G on the sample images (needs --eval-every: it loads the FID Inception)."""
-        if self.kid_probe is None:
-            return None
-        return {**self.kid_probe(self.inference("G"), self.env.batch), "eval_images": len(self.kid_probe)}
-
-    def end_epoch(self) -> float | None:
-        return float(self.env.last_losses.get("G", 0.0))
-
     def artefacts(self) -> dict[str, tuple[nn.Module, checkpoint.ModelHeader]]:
-        (a, b), G = self.domains, self.release_module("G")
-        header = checkpoint.make_header(
-            self.generator_arch(), G, task=TASK, direction=self.cfg.direction.value, name=f"{a}2{b}",
-            domains=self.domains, recipe=self.header_recipe(),
-        )  # fmt: skip
-        return {f"generator_{a}2{b}": (G, header)}
+        (a, b), direction = self.domains, self.cfg.direction.value
+        return {f"generator_{a}2{b}": self.release("G", direction, f"{a}2{b}", self.domains)}
 
 
-def train(cfg: CUTConfig, **kwargs: Any) -> TrainResult:
-    """Train CUT / FastCUT (see :func:`i2i.train.harness.train` for ``run_dir``, ``resume``, ``console``)."""
-    return harness.train(CUT, cfg, **kwargs)
-
-
-def load_config(run_dir: Path, **overrides: Any) -> CUTConfig:
-    """The config of the run in ``run_dir`` with ``overrides`` (max_steps, device, ...) applied."""
-    return harness.load_config(CUTConfig, TASK, run_dir, **overrides)
+train, load_config = entry_points(CUT)

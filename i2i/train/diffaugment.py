@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from i2i.errors import I2IError
+from i2i.train.recipe_configs import DIFFAUG_TRANSFORMS
+from i2i.train.recipe_configs import parse_diffaug as parse_policy
 
 __all__ = ["POLICIES", "diff_augment", "parse_policy"]
 
@@ -75,15 +76,7 @@ POLICIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "translation": translation,
     "cutout": cutout,
 }
-
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """``"translation,cutout"`` -> ("translation", "cutout"); "" -> (); I2IError on an unknown name."""
-    names = tuple(p.strip() for p in policy.split(",") if p.strip())
-    unknown = [p for p in names if p not in POLICIES]
-    if unknown:
-        raise I2IError(f"diffaug: unknown transform {unknown[0]!r} (choose from {', '.join(POLICIES)})")
-    return names
+assert tuple(POLICIES) == DIFFAUG_TRANSFORMS  # the order they are applied in
 
 
 def diff_augment(x: torch.Tensor, policy: Sequence[str]) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 After every optimizer step ``ema = decay * ema + (1 - decay) * weights`` for each parameter; buffers
 (batch-norm running statistics) are copied as they are. The average usually gives cleaner samples than the
-raw weights of a GAN generator late in training; the harness uses it for samples, validation, probes and
+raw weights of a GAN generator late in training; the loop uses it for samples, validation, probes and
 release checkpoints, and keeps it in the resumable state.
 """
 

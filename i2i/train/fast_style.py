@@ -1,5 +1,5 @@
 """Fast style transfer: train a feed-forward network with perceptual losses (Johnson, Alahi and Fei-Fei
-2016, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution"). REFERENCE §6.
+2016, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution", ECCV, arXiv 1603.08155).
 
 Objective over photos x (RGB in [0, 1]) with the transformer network T (``johnson``, [-1, 1] IO) and
 y = (T(2x - 1) + 1) / 2::
@@ -10,19 +10,18 @@ y = (T(2x - 1) + 1) / 2::
          + lambda_tv * TV(y)
 
 phi: frozen VGG16 (ImageNet-normalised inside), G: Gram F F^T / (C H W), s: the style image (Grams
-computed once). Defaults follow the reference: lambda_c = 1e5, lambda_s = 1e10, Adam lr 1e-3, batch 4,
-2 epochs of 256x256 crops. Naming key: ``content_weight`` = lambda_c, ``style_weight`` = lambda_s,
-``tv_weight`` = lambda_tv, ``net`` = T. Logged terms (weighted): ``content``, ``style``, ``tv``, ``total``.
+computed once). Defaults follow the authors' code: lambda_c = 1e5, lambda_s = 1e10 (for inputs on a 0-255
+scale), Adam lr 1e-3, batch 4, 2 epochs of 256x256 crops. Naming key: ``content_weight`` = lambda_c,
+``style_weight`` = lambda_s, ``tv_weight`` = lambda_tv, ``net`` = T. Logged terms (weighted): ``content``,
+``style``, ``tv``, ``total``.
 
-Runs on :mod:`i2i.train.harness` (run folder, resume, EMA, snapshots, divergence guard); the release
+Runs on :mod:`i2i.train.loop` (run folder, resume, EMA, snapshots, divergence guard); the release
 checkpoint is ``model.pt`` (self-describing, task ``fast_style``; export it with ``i2i export``).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,85 +30,30 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from i2i import checkpoint
+from i2i.amp import Precision
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
 from i2i.losses import content_loss, gram, style_loss, tv_loss
 from i2i.nn import build_generator
 from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
 from i2i.specs import ArchSpec
-from i2i.train import harness
-from i2i.train.config import RunConfig, option, require
-from i2i.train.harness import TrainResult
-from i2i.train.loop import optimizer_step
-from i2i.train.runtime import Precision
+from i2i.train.harness import TrainResult, entry_points
+from i2i.train.recipe import Recipe, optimizer_step
+from i2i.train.recipe_configs import STYLE_LAYERS, FastStyleConfig, StyleNorm
 
-__all__ = ["FastStyle", "FastStyleConfig", "PhotoCrops", "TrainResult", "load_config", "train"]
+__all__ = [
+    "STYLE_LAYERS",
+    "FastStyle",
+    "FastStyleConfig",
+    "PhotoCrops",
+    "StyleNorm",
+    "TrainResult",
+    "load_config",
+    "train",
+]
 
 TASK = "fast_style"
-STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 MODEL_FILE = "model.pt"
-
-
-class StyleNorm(StrEnum):
-    """Where the transformer network normalises (:class:`i2i.nn.transformer.TransformerNet`)."""
-
-    instance = "instance"
-    encoder = "encoder"
-
-
-@dataclass(frozen=True, kw_only=True)
-class FastStyleConfig(RunConfig):
-    """A fast-style run; shared options: :class:`~i2i.train.config.RunConfig`."""
-
-    style: str = option(help="Style image: a file or a bundled name.", hint="a file or a bundled name")
-    data: str = option(help="Folder of photos (searched recursively).", hint="a folder of photos")
-    epochs: int = option(2, "Passes over the photos.")
-    batch_size: int = option(4, "Photos per step (per process).")
-    lr: float = option(1e-3, "Adam learning rate.")
-    size: int = option(256, "Training crop side (a multiple of 4).")
-    load_size: int | None = option(
-        None,
-        "Short side photos are resized to before the random --size crop [--size]; a load size at the "
-        "scale the model will run at keeps strokes and objects at that scale (e.g. 256 with --size 128).",
-    )
-    style_size: int | None = option(512, "Long side the style image is resized to (0 keeps its size).")
-    content_weight: float = option(1e5, "lambda_c (relu2_2 content).")
-    style_weight: float = option(1e10, "lambda_s (Grams at relu1_2, relu2_2, relu3_3, relu4_3).")
-    tv_weight: float = option(0.0, "Total variation weight.")
-    content_layer: str = option("relu2_2", "VGG16 layer of the content loss.")
-    style_layers: tuple[str, ...] = option(STYLE_LAYERS, "VGG16 layers of the style loss.", cli=False)
-    ngf: int = option(32, "Width of the transformer network.")
-    n_blocks: int = option(5, "Residual blocks of the transformer network.")
-    norm: StyleNorm = option(
-        StyleNorm.instance,
-        "Instance norm in every conv (instance, Johnson et al.) or in the encoder only (encoder: against the "
-        "dark droplet blotches instance norm grows; see i2i.nn.transformer).",
-    )
-    pad: int = option(
-        0,
-        "Reflection padding added around the input and cropped off the output, a multiple of 4 (Johnson et "
-        "al. pad 40): keeps the network's own borders out of the picture; costs (size + 2 pad)^2 / size^2.",
-    )
-    backbone_weights: str | None = option(None, "VGG16 weights file (skips the weights resolver).")
-    workers: int = option(0, "Data-loader worker processes (0: load in the training process).")
-    log_every: int = option(10, "Steps between train_log.jsonl records (losses are read back only then).")
-    sample_every: int = option(200, "Steps between sample grids.")
-    state_every: int = option(500, "Steps between saves of the resumable state last.pt.")
-    snapshot_every: int | None = option(
-        500, "Steps between numbered release checkpoints checkpoints/step_<N>_model.pt."
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(self, ("epochs",), 1)
-        if self.size < 16 or self.size % 4:
-            raise I2IError(f"--size must be a multiple of 4 and at least 16, got {self.size}")
-        if self.load_size is not None and self.load_size < self.size:
-            raise I2IError(f"--load-size ({self.load_size}) must be at least --size ({self.size})")
-        if self.pad < 0 or self.pad % 4 or self.pad >= self.size:
-            raise I2IError(f"--pad must be a multiple of 4 from 0 to below --size, got {self.pad}")
-        if self.style_size == 0:
-            object.__setattr__(self, "style_size", None)
 
 
 class PhotoCrops(Dataset):
@@ -171,8 +115,8 @@ def perceptual_losses(
     return {"total": c + s + t, "content": c, "style": s, "tv": t}
 
 
-class FastStyle(harness.Recipe[FastStyleConfig]):
-    """Fast style on the harness: network ``net`` and its optimizer ``net``; VGG16 stays frozen."""
+class FastStyle(Recipe[FastStyleConfig]):
+    """Fast style: network ``net`` and its optimizer ``net``; VGG16 stays frozen."""
 
     task = TASK
     config_class = FastStyleConfig
@@ -239,12 +183,4 @@ class FastStyle(harness.Recipe[FastStyleConfig]):
         return {Path(MODEL_FILE).stem: (net, header)}
 
 
-def train(cfg: FastStyleConfig, **kwargs: Any) -> TrainResult:
-    """Train a fast-style network (see :func:`i2i.train.harness.train` for ``run_dir``, ``resume``,
-    ``console``); ``result.checkpoint`` is the release ``model.pt``."""
-    return harness.train(FastStyle, cfg, **kwargs)
-
-
-def load_config(run_dir: Path, **overrides: Any) -> FastStyleConfig:
-    """The config of the run in ``run_dir`` with ``overrides`` (max_steps, device, ...) applied."""
-    return harness.load_config(FastStyleConfig, TASK, run_dir, **overrides)
+train, load_config = entry_points(FastStyle)

@@ -3,7 +3,7 @@
 Why: in torch 2.14.1 on CPU the backward of instance_norm / batch_norm is wrong at batch 1 when the
 incoming gradient is channels_last-strided and the input is not, which is what a channels_last network
 sends back. Runs trained on such gradients learn from noise, and no loss value shows it. So before the
-first step the harness runs the recipe's own ``train_step`` on the run's first batch twice from the same
+first step the loop runs the recipe's own ``train_step`` on the run's first batch twice from the same
 weights, RNG streams and recipe state, once under the run's precision and memory format and once in
 float32 NCHW (a third time for channels_last under reduced precision, below), with every optimizer step
 skipped (every pass sees the initial weights throughout). For each trained network (``recipe.modules``)
@@ -54,14 +54,16 @@ import contextlib
 import copy
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 from torch.utils.data import default_collate
 
+from i2i.amp import Precision
 from i2i.errors import I2IError
-from i2i.train.runtime import Precision, rng_state, set_rng_state
+from i2i.train.distributed import all_reduce_max
+from i2i.train.rng import rng_state, set_rng_state
 
 #: Reduced precision (bf16/fp16 autocast) passes when every network's gradient has at least this cosine
 #: with float32 NCHW's ...
@@ -82,8 +84,7 @@ def limits(prec: Precision) -> tuple[float, float]:
     return COSINE_MIN, REL_ERROR_MAX
 
 
-@dataclass(frozen=True)
-class Agreement:
+class Agreement(NamedTuple):
     """How one network's gradient under some precision agrees with float32 NCHW's."""
 
     cosine: float
@@ -312,3 +313,24 @@ def failure(asked: Precision, results: list[CheckResult]) -> GradCheckFailed:
         "(--amp auto picks a precision that passes), or skip the check with --no-grad-check",
         results,
     )
+
+
+def run_start(recipe: Any, sampler: Any, batch_in_epoch: int) -> list[CheckResult]:
+    """The check on this rank's first batch, on the plain networks (no DDP; every rank checks its own
+    batch, any failure fails all). Under ``--amp auto`` a failing precision falls back to one that passes;
+    a precision asked for by name that fails prints the comparisons and raises :class:`GradCheckFailed`
+    (before a new run's folder is made, and before a resumed run's log is touched)."""
+    env = recipe.env
+    batch = first_batch(recipe.train_set, sampler, env.epoch, batch_in_epoch)
+    recipe.nets = recipe.wrap(lambda module: module)
+    asked = env.prec
+
+    def consensus(failed: bool) -> bool:
+        return bool(all_reduce_max(float(failed), env.ctx))
+
+    results, passed = check(recipe, batch, asked, consensus)
+    if not passed:
+        for result in results:
+            env.console.print(result.line(), soft_wrap=True)
+        raise failure(asked, results)
+    return results

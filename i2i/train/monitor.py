@@ -1,7 +1,8 @@
-"""Failure signs worth a warning (REFERENCE §10): the discriminator dominating, and mode collapse.
+"""Failure signs of GAN training worth a warning: the discriminator dominating, and mode collapse.
 
 * D dominates: over a sustained window of steps, D's loss is near 0 and it classifies (almost) every real
-  and fake patch correctly - the generator then gets vanishing or useless gradients.
+  and fake patch correctly - the generator then gets vanishing or useless gradients (for comparison, at
+  equilibrium an LSGAN D's loss is about 0.25 and a vanilla (BCE) D's about ln 2).
 * Outputs stop depending on inputs: on a fixed batch of different inputs, the generator's outputs are
   nearly the same image (their spread is a small fraction of the targets' spread).
 """

@@ -1,5 +1,5 @@
-"""Pix2Pix: image-to-image translation with conditional adversarial networks (Isola et al. 2017,
-arXiv 1611.07004). REFERENCE §3.
+"""Pix2Pix: image-to-image translation with conditional adversarial networks (Isola, Zhu, Zhou and Efros
+2017, CVPR, arXiv 1611.07004).
 
 Objective, with x the input image, y its target and G(x) the translation (noise only through dropout)::
 
@@ -10,7 +10,9 @@ Objective, with x the input image, y its target and G(x) the translation (noise 
 D is a conditional PatchGAN: it sees ``concat(x, candidate)`` on channels (6 channels for RGB pairs) and
 scores every 70x70 patch. D minimises ``0.5 * (loss(D(x, y), real) + loss(D(x, G(x).detach()), fake))``;
 G minimises ``loss(D(x, G(x)), real) + lambda * L1``. Each step updates D, then G, with separate Adam
-optimizers (2e-4, betas 0.5/0.999).
+optimizers (2e-4, betas 0.5/0.999). The paper trains with batch norm at batch size 1 and runs the
+generator in train mode at test time: per-image statistics, which sampling, validation and export get by
+turning each BatchNorm into the equivalent InstanceNorm (:func:`i2i.train.recipe.inference_copy`).
 
 Naming key (code vs paper): ``real_A`` = x (the input side after ``direction``), ``real_B`` = y,
 ``fake_B`` = G(x); ``G`` = G, ``D`` = D. Logged terms: ``G_GAN`` (adversarial term of G), ``G_L1`` (the
@@ -18,15 +20,13 @@ unweighted mean absolute error, in [-1, 1] image units), ``G`` (G's total loss, 
 G_L1``), ``D_real``, ``D_fake``, ``D`` (= 0.5 * (D_real + D_fake)), ``acc_real`` / ``acc_fake`` (fraction of
 D's patches classified correctly).
 
-Entry point: :func:`train` with a :class:`Pix2PixConfig` (runs on :mod:`i2i.train.harness`).
+Entry point: :func:`train` with a :class:`Pix2PixConfig`.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -34,114 +34,26 @@ from torch import nn
 from i2i import checkpoint
 from i2i.errors import I2IError
 from i2i.eval import metrics
-from i2i.losses import (
-    discriminator_accuracy,
-    discriminator_loss,
-    generator_gan_loss,
-    gradient_penalty,
-    l1_loss,
-)
+from i2i.losses import discriminator_accuracy, generator_gan_loss, l1_loss
 from i2i.specs import ArchSpec
-from i2i.train import harness
-from i2i.train.config import GanConfig, option, require
+from i2i.train.batches import fixed_batch
+from i2i.train.distributed import unwrap
 from i2i.train.gan import GanRecipe
-from i2i.train.harness import TrainResult
-from i2i.train.loop import fixed_batch, optimizer_step, set_requires_grad
+from i2i.train.harness import TrainResult, entry_points
 from i2i.train.monitor import DominanceMonitor, collapse_warning
-from i2i.train.runtime import Precision, unwrap
+from i2i.train.recipe_configs import Pix2PixConfig
 
 __all__ = ["LOSS_KEYS", "Pix2Pix", "Pix2PixConfig", "TrainResult", "load_config", "replace", "train"]
 
-TASK = "pix2pix"
 COLLAPSE_CHECK_AFTER = 500  # steps; freshly initialised generators give near-constant outputs
 LOSS_KEYS = ("G_GAN", "G_L1", "G", "D_real", "D_fake", "D", "acc_real", "acc_fake")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Pix2PixConfig(GanConfig):
-    """A Pix2Pix run. Defaults reproduce the paper (REFERENCE §3); shared options: :class:`GanConfig`."""
-
-    num_downs: int | None = option(None, "Depth of --net-g unet (input sides: multiples of 2^N).")
-    lambda_l1: float = option(100.0, "Weight of the L1 term.")
-    val_every: int = option(1, "Epochs between validation passes (L1 / PSNR / SSIM on val/).")
-    val_images: int | None = option(None, "Validate on at most this many images [all].")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(self, ("val_every", "val_images"), 1)
-
-
-# ----------------------------------------------------------------------------------------------- step
-def train_step(
-    G: nn.Module,
-    D: nn.Module,
-    opt_G: torch.optim.Optimizer,
-    opt_D: torch.optim.Optimizer,
-    scalers: tuple[torch.amp.GradScaler, torch.amp.GradScaler],
-    real_A: torch.Tensor,
-    real_B: torch.Tensor,
-    cfg: Pix2PixConfig,
-    prec: Precision,
-) -> dict[str, torch.Tensor]:
-    """One optimisation step: update D on (real, detached fake) pairs, then G on adversarial + L1.
-
-    ``real_A`` / ``real_B``: (N, 3, H, W) in [-1, 1] on the training device. ``G`` and ``D`` may be DDP
-    wrappers. Returns the step's terms (module docstring) as 0-d tensors on the device: no host sync.
-    """
-    with prec.autocast():
-        fake_B = G(real_A)
-
-    # D: 0.5 * (loss(D(x, y), real) + loss(D(x, G(x)), fake)), fakes detached.
-    set_requires_grad(D, True)
-    opt_D.zero_grad(set_to_none=True)
-    fake_AB = torch.cat([real_A, fake_B.detach()], dim=1)
-    real_AB = torch.cat([real_A, real_B], dim=1)
-    with prec.autocast():
-        pred_fake = D(fake_AB)
-        pred_real = D(real_AB)
-    loss_D, loss_D_real, loss_D_fake = discriminator_loss(pred_real, pred_fake, cfg.gan_mode)
-    if cfg.gan_mode == "wgangp":
-        loss_D = loss_D + gradient_penalty(D, real_AB, fake_AB, weight=cfg.lambda_gp)
-    optimizer_step(loss_D, opt_D, scalers[1])
-
-    # G: fool the (fixed) D and stay close to the target. D is called unwrapped: no gradient for it here.
-    set_requires_grad(D, False)
-    opt_G.zero_grad(set_to_none=True)
-    with prec.autocast():
-        pred_fake_for_G = unwrap(D)(torch.cat([real_A, fake_B], dim=1))
-    loss_G_GAN = generator_gan_loss(pred_fake_for_G, cfg.gan_mode)
-    loss_G_L1 = l1_loss(fake_B, real_B)
-    loss_G = loss_G_GAN + cfg.lambda_l1 * loss_G_L1
-    optimizer_step(loss_G, opt_G, scalers[0])
-
-    acc_real, acc_fake = discriminator_accuracy(pred_real, pred_fake, cfg.gan_mode)
-    terms = (loss_G_GAN, loss_G_L1, loss_G, loss_D_real, loss_D_fake, loss_D, acc_real, acc_fake)
-    return {k: v.detach() for k, v in zip(LOSS_KEYS, terms, strict=True)}
-
-
-@torch.no_grad()
-def validate(G: nn.Module, dataset: Any, prec: Precision, limit: int | None = None) -> dict[str, float]:
-    """Mean L1 / PSNR / SSIM of ``G`` (an inference copy) on ``dataset``, images compared in [0, 1]."""
-    n = len(dataset) if limit is None else min(limit, len(dataset))
-    totals = {"val_L1": 0.0, "val_PSNR": 0.0, "val_SSIM": 0.0}
-    for i in range(n):
-        item = dataset[i]
-        out = (G(prec.prepare_input(item["A"].unsqueeze(0))).float().cpu().clamp(-1, 1) + 1) / 2
-        tgt = (item["B"].unsqueeze(0) + 1) / 2
-        totals["val_L1"] += float(metrics.l1(out, tgt))
-        totals["val_PSNR"] += float(metrics.psnr(out, tgt))
-        totals["val_SSIM"] += float(metrics.ssim(out, tgt))
-    return {k: v / max(1, n) for k, v in totals.items()} | {"val_images": n}
-
-
-# ----------------------------------------------------------------------------------------------- recipe
 class Pix2Pix(GanRecipe[Pix2PixConfig]):
-    """Pix2Pix on the harness: networks ``G`` and ``D``, optimizers ``G`` and ``D``."""
+    """Pix2Pix: networks ``G`` and ``D``, an Adam each."""
 
-    task = TASK
+    task = "pix2pix"
     config_class = Pix2PixConfig
-    ema_modules = ("G",)
-    guard_keys = ("G",)
     progress_keys = ("G_GAN", "G_L1", "D")
     curve_keys = ("G_GAN", "G_L1", "D", "D_real", "D_fake", "acc_real", "acc_fake", "lr")
     metric_key = "eval_L1"
@@ -153,82 +65,75 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         return arch
 
     def build(self) -> None:
-        cfg = self.cfg
-        data_dir = self.resolve_data()
-        G, D = self.new_generator(), self.new_discriminator()
-        self.train_set, self.val_set = self._datasets(data_dir)
-        self._show_data_notes()
         from i2i.data.catalog import CATALOG
 
+        cfg = self.cfg
+        data_dir = self.resolve_data()
+        self.modules = {"G": self.new_generator(), "D": self.new_discriminator()}
+        self.optimizers = {name: self.adam(name) for name in self.modules}
+        self.train_set, self.val_set = self.paired_data(data_dir)
+        notes = [note for ds in (self.train_set, self.val_set) if ds is not None for note in ds.notes]
+        for note in notes[:10]:  # what the pair checks (i2i.data.pair_checks) set aside or found odd
+            self.env.warn(f"data: {note}")
+        if len(notes) > 10:
+            self.env.warn(f"data: {len(notes) - 10} more such notes")
         entry = CATALOG.get(self.data_name)
         sides = (entry.side_a, entry.side_b) if entry and entry.side_a and entry.side_b else ("A", "B")
         self.domains = sides if cfg.direction == "AtoB" else (sides[1], sides[0])
-        self.modules = {"G": G, "D": D}
-        betas = (cfg.beta1, cfg.beta2)
-        self.optimizers = {
-            n: torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=betas) for n, m in self.modules.items()
-        }
-        sample_set = self.val_set if self.val_set is not None else self._eval_view()
-        self.fixed = fixed_batch(sample_set, cfg.n_samples)
+        if self.val_set is not None:
+            self.fixed = fixed_batch(self.val_set, cfg.n_samples)
+        else:  # the training set without jitter
+            view = copy.copy(self.train_set)
+            view.train, view.spec = False, self.transforms()[1]
+            self.fixed = fixed_batch(view, cfg.n_samples)
         self.dominance = DominanceMonitor()
         self.last_val: dict[str, float] | None = None
-        self.paired_probe = None
         if cfg.eval_every and self.val_set is None:
             raise I2IError(f"{data_dir}: --eval-every needs a val/ or test/ split to hold images back from")
         probing = cfg.eval_every or cfg.snapshot_every  # snapshots are ranked by the probe's eval_L1
         if probing and self.val_set is not None and self.env.ctx.is_main:
             from i2i.eval.probes import PairedProbe
 
-            self.paired_probe = PairedProbe(self.val_set, cfg.eval_images)
-
-    def _datasets(self, data_dir: Path) -> tuple[Any, Any | None]:
-        """Layouts: ``train/`` + ``val/`` (or ``test/``) folders of AB images, one folder of AB images (no
-        validation), or ``A/`` + ``B/`` folders of matching names, each optionally split into train/val."""
-        from i2i.data.datasets import AlignedDataset, PairedFolderDataset
-
-        train_spec, eval_spec = self.transforms()
-        common = {"direction": self.cfg.direction.value, "seed": self.cfg.seed}
-        held = self.cfg.holdout  # only the training files are held back
-
-        def phase(root: Path, names: tuple[str, ...]) -> str | None:
-            return next((p for p in names if (root / p).is_dir()), None)
-
-        if (data_dir / "A").is_dir() and (data_dir / "B").is_dir():
-            a, b = data_dir / "A", data_dir / "B"
-            tr, va = phase(a, ("train",)), phase(a, ("val", "test"))
-            train = PairedFolderDataset(
-                a / (tr or ""), b / (tr or ""), spec=train_spec, train=True, holdout=held, **common
-            )
-            if tr and va and (b / va).is_dir():
-                return train, PairedFolderDataset(a / va, b / va, spec=eval_spec, train=False, **common)
-            return train, None
-        tr, va = phase(data_dir, ("train",)), phase(data_dir, ("val", "test"))
-        train = AlignedDataset(data_dir, phase=tr, spec=train_spec, train=True, holdout=held, **common)
-        val = AlignedDataset(data_dir, phase=va, spec=eval_spec, train=False, **common) if tr and va else None
-        return train, val
-
-    def _show_data_notes(self, shown: int = 10) -> None:
-        """Warn about the pairs the data check set aside or found odd (:mod:`i2i.data.pair_checks`)."""
-        notes = [note for ds in (self.train_set, self.val_set) if ds is not None for note in ds.notes]
-        for note in notes[:shown]:
-            self.env.warn(f"data: {note}")
-        if len(notes) > shown:
-            self.env.warn(f"data: {len(notes) - shown} more such notes")
-
-    def _eval_view(self) -> Any:
-        """The training set without jitter (sample grids when there is no validation split)."""
-        view = copy.copy(self.train_set)
-        view.train, view.spec = False, self.transforms()[1]
-        return view
+            self.quality_probe = PairedProbe(self.val_set, cfg.eval_images)
 
     def describe(self) -> str:
         return f"data {self.data_dir}, {len(self.train_set)} train images"
 
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        opts, scalers = self.optimizers, (self.scalers["G"], self.scalers["D"])
+        """One step: update D on (real, detached fake) pairs, then G on adversarial + L1.
+
+        ``batch["A"]`` / ``batch["B"]``: (N, 3, H, W) in [-1, 1]. ``G`` and ``D`` may be DDP wrappers.
+        Returns the step's terms (module docstring) as 0-d tensors on the device: no host sync.
+        """
+        cfg, prec, G, D = self.cfg, self.env.prec, self.nets["G"], self.nets["D"]
         real_A, real_B = self.env.batch(batch["A"]), self.env.batch(batch["B"])
-        G, D = self.nets["G"], self.nets["D"]
-        return train_step(G, D, opts["G"], opts["D"], scalers, real_A, real_B, self.cfg, self.env.prec)
+        with prec.autocast():
+            fake_B = G(real_A)
+
+        # D: 0.5 * (loss(D(x, y), real) + loss(D(x, G(x)), fake)), fakes detached.
+        self.requires_grad("D", True)
+        self.zero_grad("D")
+        fake_AB = torch.cat([real_A, fake_B.detach()], dim=1)
+        real_AB = torch.cat([real_A, real_B], dim=1)
+        with prec.autocast():
+            pred_fake = D(fake_AB)
+            pred_real = D(real_AB)
+        loss_D, loss_D_real, loss_D_fake = self.d_loss(D, real_AB, fake_AB, pred_real, pred_fake)
+        self.update(loss_D, "D")
+
+        # G: fool the (fixed) D and stay close to the target. D is called unwrapped: no gradient for it here.
+        self.requires_grad("D", False)
+        self.zero_grad("G")
+        with prec.autocast():
+            pred_fake_for_G = unwrap(D)(torch.cat([real_A, fake_B], dim=1))
+        loss_G_GAN = generator_gan_loss(pred_fake_for_G, cfg.gan_mode)
+        loss_G_L1 = l1_loss(fake_B, real_B)
+        loss_G = loss_G_GAN + cfg.lambda_l1 * loss_G_L1
+        self.update(loss_G, "G")
+
+        acc_real, acc_fake = discriminator_accuracy(pred_real, pred_fake, cfg.gan_mode)
+        terms = (loss_G_GAN, loss_G_L1, loss_G, loss_D_real, loss_D_fake, loss_D, acc_real, acc_fake)
+        return {k: v.detach() for k, v in zip(LOSS_KEYS, terms, strict=True)}
 
     def monitor(self, values: dict[str, float]) -> None:
         message = self.dominance.update(values["D"], values["acc_real"], values["acc_fake"])
@@ -244,18 +149,22 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         a, b = self.domains
         return rows, [f"input ({a})", f"output step {self.env.step}", f"target ({b})"]
 
-    def probe(self) -> dict[str, float] | None:
-        if self.paired_probe is None:
-            return None
-        result = self.paired_probe(self.inference("G"), self.env.batch)
-        return {**result, "eval_images": len(self.paired_probe)}
-
+    @torch.no_grad()
     def validation(self) -> dict[str, float] | None:
-        """Rank 0: L1 / PSNR / SSIM on the validation split -> a ``val`` record."""
+        """Rank 0: mean L1 / PSNR / SSIM of G on the validation split (in [0, 1]) -> a ``val`` record."""
         env = self.env
         if not env.ctx.is_main or self.val_set is None:
             return None
-        result = validate(self.inference("G"), self.val_set, env.prec, self.cfg.val_images)
+        G, limit = self.inference("G"), self.cfg.val_images
+        n = len(self.val_set) if limit is None else min(limit, len(self.val_set))
+        scores = {"val_L1": metrics.l1, "val_PSNR": metrics.psnr, "val_SSIM": metrics.ssim}
+        totals = dict.fromkeys(scores, 0.0)
+        for i in range(n):
+            item = self.val_set[i]
+            out = (G(env.prec.prepare_input(item["A"].unsqueeze(0))).float().cpu().clamp(-1, 1) + 1) / 2
+            for key, score in scores.items():
+                totals[key] += float(score(out, (item["B"].unsqueeze(0) + 1) / 2))
+        result = {k: v / max(1, n) for k, v in totals.items()} | {"val_images": n}
         env.record("val", result)
         env.console.print(
             f"val epoch {env.epoch} step {env.step}: L1 {result['val_L1']:.4f} PSNR {result['val_PSNR']:.2f} "
@@ -279,20 +188,8 @@ class Pix2Pix(GanRecipe[Pix2PixConfig]):
         return (self.validation() if stopped != "interrupted" else None) or self.last_val
 
     def artefacts(self) -> dict[str, tuple[nn.Module, checkpoint.ModelHeader]]:
-        G, (a, b) = self.release_module("G"), self.domains
-        header = checkpoint.make_header(
-            self.generator_arch(), G, task=TASK, direction=self.cfg.direction.value,
-            name=f"{self.data_name}_{a}2{b}", domains=self.domains, recipe=self.header_recipe(),
-        )  # fmt: skip
-        return {"generator": (G, header)}
+        (a, b), direction = self.domains, self.cfg.direction.value
+        return {"generator": self.release("G", direction, f"{self.data_name}_{a}2{b}", self.domains)}
 
 
-# ----------------------------------------------------------------------------------------------- entry
-def train(cfg: Pix2PixConfig, **kwargs: Any) -> TrainResult:
-    """Train Pix2Pix (see :func:`i2i.train.harness.train` for ``run_dir``, ``resume``, ``console``)."""
-    return harness.train(Pix2Pix, cfg, **kwargs)
-
-
-def load_config(run_dir: Path, **overrides: Any) -> Pix2PixConfig:
-    """The config of the run in ``run_dir`` with ``overrides`` (max_steps, device, ...) applied."""
-    return harness.load_config(Pix2PixConfig, TASK, run_dir, **overrides)
+train, load_config = entry_points(Pix2Pix)

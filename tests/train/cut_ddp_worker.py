@@ -32,13 +32,13 @@ def main() -> None:
         setattr(module, name, wrapper)
 
     captured = {}
-    original_step = cut.train_step
+    original_step = cut.CUT.train_step
 
     def spy_step(recipe, *args, **kwargs):
         captured["recipe"] = recipe
         return original_step(recipe, *args, **kwargs)
 
-    cut.train_step = spy_step
+    cut.CUT.train_step = spy_step
     result = cut.train(tiny_cut_config(data, max_steps=3), run_dir=run_dir)
     recipe = captured["recipe"]
     digest = hashlib.sha256()

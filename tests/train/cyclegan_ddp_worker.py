@@ -31,16 +31,16 @@ def main() -> None:
         setattr(module, name, wrapper)
 
     captured = {}
-    original_step = cyclegan.train_step
+    original_step = cyclegan.CycleGAN.train_step
 
-    def spy_step(nets, *args, **kwargs):
-        captured["nets"] = nets
-        return original_step(nets, *args, **kwargs)
+    def spy_step(recipe, *args, **kwargs):
+        captured["recipe"] = recipe
+        return original_step(recipe, *args, **kwargs)
 
-    cyclegan.train_step = spy_step
+    cyclegan.CycleGAN.train_step = spy_step
     result = cyclegan.train(tiny_cyclegan_config(data, max_steps=3), run_dir=run_dir)
     digest = hashlib.sha256()
-    for net in (captured["nets"].G_A, captured["nets"].G_B):
+    for net in (captured["recipe"].modules["G_A"], captured["recipe"].modules["G_B"]):
         for p in net.parameters():
             digest.update(p.detach().cpu().numpy().tobytes())
     rank = int(os.environ["RANK"])

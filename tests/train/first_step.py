@@ -19,8 +19,8 @@ import torch
 from rich.console import Console
 from torch import nn
 
+from i2i.amp import Precision
 from i2i.train import harness
-from i2i.train.runtime import Precision
 
 
 def _to_float64(value: Any) -> Any:

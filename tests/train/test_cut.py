@@ -341,10 +341,11 @@ def test_decay_epochs_load_at_the_crop_size_as_the_authors_do(unpaired):
 
     from rich.console import Console
 
+    from i2i.amp import Precision
     from i2i.data.datasets import UnalignedDataset
     from i2i.data.transforms import TransformSpec
+    from i2i.train.distributed import DistContext
     from i2i.train.harness import Env
-    from i2i.train.runtime import DistContext, Precision
 
     # The dataset: jitter (40 px files resized to 36, random 32-px crops) until epoch 2, then the whole
     # image resized to 32 as in evaluation (flips off here, so the two are equal).

@@ -124,17 +124,15 @@ def test_identity_term_feeds_each_generator_its_output_domain():
         def forward(self, x):
             return torch.full_like(x, self.value)
 
-    nets = cyclegan.Nets(Const(0.5), Const(-0.5), torch.nn.Identity(), torch.nn.Identity())
+    nets = {"G_A": Const(0.5), "G_B": Const(-0.5), "D_A": torch.nn.Identity(), "D_B": torch.nn.Identity()}
     a, b = torch.full((1, 3, 4, 4), -0.5), torch.full((1, 3, 4, 4), 0.5)
     cfg = tiny_cyclegan_config(Path("."), gan_mode="lsgan")
-    _, terms, fakes = cyclegan.generator_losses(nets, nets.D_A, nets.D_B, a, b, cfg)
+    _, terms, fakes = cyclegan.generator_losses(nets, a, b, cfg)
     # G_A makes 0.5 (domain B's value): identity on b costs 0; G_B makes -0.5: identity on a costs 0.
     assert terms["idt_A"].item() == 0 and terms["idt_B"].item() == 0
     assert terms["cycle_A"].item() == 0 and terms["cycle_B"].item() == 0
     assert torch.equal(fakes["fake_B"], torch.full_like(b, 0.5))
-    no_idt = cyclegan.generator_losses(
-        nets, nets.D_A, nets.D_B, a, b, tiny_cyclegan_config(Path("."), lambda_identity=0)
-    )
+    no_idt = cyclegan.generator_losses(nets, a, b, tiny_cyclegan_config(Path("."), lambda_identity=0))
     assert "idt_A" not in no_idt[1]
 
 

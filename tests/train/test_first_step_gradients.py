@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import torch
 
+from i2i.amp import Precision
 from i2i.errors import I2IError
 from i2i.train import cut, cyclegan, fast_style, pix2pix
-from i2i.train.runtime import Precision
 from tests.train.conftest import tiny_config, write_ab_dataset, write_style_inputs
 from tests.train.first_step import cosine_and_error, first_step_gradients
 from tests.train.test_cut import tiny_cut_config

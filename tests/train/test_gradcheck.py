@@ -8,11 +8,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from i2i.amp import Precision
 from i2i.cli.main import app
 from i2i.errors import I2IError
 from i2i.train import cyclegan, gradcheck, pix2pix
 from i2i.train.rundir import load_state, read_jsonl
-from i2i.train.runtime import Precision
 from tests.train.conftest import tiny_config
 from tests.train.test_cyclegan import tiny_cyclegan_config, write_unpaired
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from i2i.errors import I2IError
 from i2i.train.monitor import DominanceMonitor, collapse_warning
+from i2i.train.rng import rng_state, seed_everything, set_rng_state
 from i2i.train.rundir import JsonlLog, load_state, read_jsonl, save_state
-from i2i.train.runtime import rng_state, seed_everything, set_rng_state
 from i2i.train.sampler import EpochBatchSampler
 from i2i.train.schedules import ScheduleSpec, build_scheduler, current_lr, step_scheduler
 from i2i.train.visuals import make_grid, plot_curves

@@ -132,7 +132,7 @@ def test_a_cosine_schedule_cannot_be_replanned_on_resume(tiny_ab, tmp_path):
 
 def test_ctrl_c_saves_resumable_state_and_stops_cleanly(tiny_ab, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real_step = pix2pix.train_step
+    real_step = pix2pix.Pix2Pix.train_step
 
     def step_then_interrupt(*args, **kwargs):
         out = real_step(*args, **kwargs)
@@ -141,7 +141,7 @@ def test_ctrl_c_saves_resumable_state_and_stops_cleanly(tiny_ab, tmp_path, monke
             os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
         return out
 
-    monkeypatch.setattr(pix2pix, "train_step", step_then_interrupt)
+    monkeypatch.setattr(pix2pix.Pix2Pix, "train_step", step_then_interrupt)
     run = tmp_path / "run"
     # Whatever handler the process had (a background job starts with SIGINT ignored) comes back after.
     before = signal.getsignal(signal.SIGINT)

@@ -82,11 +82,13 @@ def test_only_the_options_given_reach_the_config_so_defaults_live_in_the_datacla
 
 
 def test_default_workers_leave_a_core_for_training_and_never_exceed_four(monkeypatch):
-    from i2i.train import loop
+    from i2i.train import batches
 
     for cores, expected in ((1, 0), (2, 1), (3, 2), (16, 4)):
-        monkeypatch.setattr(loop.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
-        assert loop.default_workers() == expected
+        monkeypatch.setattr(
+            batches.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False
+        )
+        assert batches.default_workers() == expected
 
 
 def test_resume_refuses_options_that_would_change_the_run(tmp_path):

@@ -16,7 +16,7 @@ from i2i.nn import build_generator
 from i2i.specs import ArchSpec
 from i2i.train import harness
 from i2i.train.config import RunConfig, option
-from i2i.train.loop import optimizer_step
+from i2i.train.recipe import optimizer_step
 
 
 @dataclass(frozen=True, kw_only=True)
