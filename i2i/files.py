@@ -1,5 +1,5 @@
-"""File helpers every layer shares (torch-free): the sha256 of a file, atomic writes, and opening only
-regular files (a FIFO, socket or device named like an image is refused without blocking).
+"""File helpers every layer shares (torch-free): the sha256 of a file, atomic writes, JSON cache files, and
+opening only regular files (a FIFO, socket or device named like an image is refused without blocking).
 
 One home for each, so the chunk size, the temp-file naming and the clean-up on failure cannot drift
 between copies. An atomic write goes to a hidden temp file in the target's own folder (same filesystem)
@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 CHUNK = 1 << 20
 
@@ -74,6 +75,23 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_output(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def read_json_cache(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON object in a cache or sidecar file; ``{}`` when it is missing, unreadable or not an object
+    (such files are an optimisation only, rebuilt when lost)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json_cache(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Replace a JSON cache file atomically (indented, keys sorted); errors are ignored (a cache is an
+    optimisation only)."""
+    with contextlib.suppress(OSError), atomic_output(path, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
 
 
 class NotARegularFileError(OSError):

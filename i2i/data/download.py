@@ -25,6 +25,7 @@ from pathlib import Path
 from i2i.data.transport import check_transport, insecure_allowed
 from i2i.data.transport import opener as transport_opener
 from i2i.errors import DownloadError, I2IError
+from i2i.files import read_json_cache
 from i2i.version import __version__
 
 __all__ = ["DatasetWarning", "WarningHandler", "default_warning", "discard", "download"]
@@ -43,14 +44,6 @@ WarningHandler = Callable[[str], None]
 
 def default_warning(message: str) -> None:
     warnings.warn(message, DatasetWarning, stacklevel=3)
-
-
-def _read_meta(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def discard(*paths: Path) -> None:
@@ -120,7 +113,7 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     for _attempt in range(3):
         have = part.stat().st_size if part.exists() else 0
-        meta = _read_meta(meta_path) if have else {}
+        meta = read_json_cache(meta_path) if have else {}
         if have and meta.get("url") not in (None, url):
             discard(part, meta_path)
             continue

@@ -9,12 +9,10 @@ file is an optimisation only: when it cannot be read or written, every run tries
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from pathlib import Path
 
-from i2i.files import atomic_write_text
+from i2i.files import read_json_cache, write_json_cache
 
 RETRY_AFTER_S = 6 * 3600
 _FILE = "failed_fetches.json"
@@ -27,26 +25,13 @@ def short_reason(text: str, limit: int = _REASON_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _read(cache: Path) -> dict[str, dict]:
-    try:
-        data = json.loads((cache / _FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write(cache: Path, data: dict[str, dict]) -> None:
-    with contextlib.suppress(OSError):
-        atomic_write_text(cache / _FILE, json.dumps(data, indent=1, sort_keys=True))
-
-
 def _age(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def recent_failure(cache: Path, name: str, now: float | None = None) -> str | None:
     """One line saying that ``name``'s fetch failed recently and how to retry, or None."""
-    record = _read(cache).get(name)
+    record = read_json_cache(cache / _FILE).get(name)
     now = time.time() if now is None else now
     if not isinstance(record, dict) or not isinstance(record.get("when"), int | float):
         return None
@@ -61,12 +46,12 @@ def recent_failure(cache: Path, name: str, now: float | None = None) -> str | No
 
 
 def remember_failure(cache: Path, name: str, reason: str, now: float | None = None) -> None:
-    data = _read(cache)
+    data = read_json_cache(cache / _FILE)
     data[name] = {"when": time.time() if now is None else now, "reason": short_reason(reason)}
-    _write(cache, data)
+    write_json_cache(cache / _FILE, data)
 
 
 def forget_failure(cache: Path, name: str) -> None:
-    data = _read(cache)
+    data = read_json_cache(cache / _FILE)
     if data.pop(name, None) is not None:
-        _write(cache, data)
+        write_json_cache(cache / _FILE, data)

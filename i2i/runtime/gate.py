@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from i2i.files import read_json_cache, write_json_cache
 from i2i.imageio import pad_to_multiple, read_image
 from i2i.modelfile import ModelInfo
 
@@ -121,7 +122,6 @@ def cache_key(sha256: str, runtime: str, version: str, precision: str, device: s
 
 def cached_verdict(key: str) -> Verdict | None:
     from i2i.zoo.paths import precision_gate_cache_path
-    from i2i.zoo.verify import read_json_cache
 
     hit = read_json_cache(precision_gate_cache_path()).get(key)
     if not isinstance(hit, dict) or not isinstance(hit.get("passed"), bool):
@@ -133,7 +133,6 @@ def cached_verdict(key: str) -> Verdict | None:
 
 def remember(key: str, verdict: Verdict) -> None:
     from i2i.zoo.paths import precision_gate_cache_path
-    from i2i.zoo.verify import read_json_cache, write_json_cache
 
     path = precision_gate_cache_path()
     data = read_json_cache(path)

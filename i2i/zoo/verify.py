@@ -8,30 +8,13 @@ ignored.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
 
 from i2i.errors import I2IError
-from i2i.files import atomic_output, sha256_file
+from i2i.files import read_json_cache, sha256_file, write_json_cache
 from i2i.zoo.paths import verify_cache_path
 
 _memo: dict[tuple[str, int, int], str] = {}
-
-
-def read_json_cache(path: Path) -> dict[str, dict]:
-    """A JSON object cache file's contents ({} when missing, unreadable or not an object)."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write_json_cache(path: Path, data: dict[str, dict]) -> None:
-    """Replace a JSON cache file atomically; errors are ignored (a cache is an optimisation only)."""
-    with contextlib.suppress(OSError), atomic_output(path, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
 
 
 def file_sha256(path: Path) -> str:
