@@ -8,17 +8,18 @@ CycleGAN horse2zebra 62.1, pix2pix facades 119.1 (MMEditing).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from i2i.eval.frechet import fid, kid
 from i2i.eval.inception_features import FIDInception, folder_features
+from i2i.eval.record import ScoreRecord
 
 
 @dataclass(frozen=True)
-class DistributionScores:
+class DistributionScores(ScoreRecord):
     """FID, and KID as mean and std over random subsets (KID reported x1000 is common; these are raw)."""
 
     fid: float
@@ -26,9 +27,6 @@ class DistributionScores:
     kid_std: float
     real_count: int
     fake_count: int
-
-    def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
 
 
 def feature_sets(

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ from PIL import Image
 
 from i2i.errors import I2IError
 from i2i.eval import metrics
+from i2i.eval.record import ScoreRecord
 from i2i.imageio import list_images, read_image, to_float_chw
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -80,7 +80,7 @@ def split_pair(image: Image.Image, path: Path, size: int | None = None) -> tuple
 
 
 @dataclass(frozen=True)
-class PairedScores:
+class PairedScores(ScoreRecord):
     """Means over ``images`` pairs. L1 in [0, 1] units, PSNR in dB, SSIM in [-1, 1], LPIPS (lower is
     closer; None when skipped); ``checkerboard``: output/input period-2/4 spectral share
     (:mod:`i2i.eval.artifacts`); ``kid``: KID (mean, std) of the outputs against the split's targets
@@ -101,9 +101,6 @@ class PairedScores:
     kid: float | None
     kid_std: float | None
     seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 Infer = Callable[[np.ndarray], np.ndarray]

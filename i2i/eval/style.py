@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from i2i.errors import I2IError
+from i2i.eval.record import ScoreRecord
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
 
 @dataclass(frozen=True)
-class StyleScores:
+class StyleScores(ScoreRecord):
     """Mean per-image losses of a fast-style model on a folder of photos (see the module docstring)."""
 
     model: str
@@ -46,9 +46,6 @@ class StyleScores:
     near_black: float
     checkerboard: float
     seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def eval_style(

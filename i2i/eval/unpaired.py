@@ -20,12 +20,13 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from i2i.errors import I2IError
 from i2i.eval.paired import effective_direction
+from i2i.eval.record import ScoreRecord
 from i2i.imageio import list_images
 
 
@@ -43,7 +44,7 @@ def unpaired_split(data_dir: Path, direction: str) -> tuple[str, Path, Path]:
 
 
 @dataclass(frozen=True)
-class UnpairedScores:
+class UnpairedScores(ScoreRecord):
     """FID and KID (raw, not x1000; mean and std over ``kid_subsets`` random subsets) of the translated
     source images against the real target folder.
 
@@ -72,12 +73,9 @@ class UnpairedScores:
     held_out: list[str] | None
     seconds: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class UnpairedComparison:
+class UnpairedComparison(ScoreRecord):
     """Two models scored on the same inputs and real images, and ``ratio_difference`` = second's KID ratio
     minus first's (negative: the second model is closer to the target domain) with its paired jackknife
     standard error (:func:`i2i.eval.jackknife.kid_ratio_difference_standard_error`)."""
@@ -86,9 +84,6 @@ class UnpairedComparison:
     second: UnpairedScores
     ratio_difference: float
     ratio_difference_se: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
