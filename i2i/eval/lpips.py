@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
+from i2i.features.frozen import FrozenNetwork
 from i2i.features.lpips_weights import ALEX_HEAD_CHANNELS, VGG_HEAD_CHANNELS, load_state
 from i2i.features.resolver import Log, default_log, resolve_weights
 
@@ -87,7 +88,7 @@ def _unit_normalize(feat: torch.Tensor) -> torch.Tensor:
     return feat / (feat.pow(2).sum(dim=1, keepdim=True).sqrt() + EPS)
 
 
-class LPIPS(nn.Module):
+class LPIPS(FrozenNetwork):
     """Frozen LPIPS distance. ``forward(x, y)``: two (N, 3, H, W) batches in [-1, 1] -> (N,) distances.
 
     ``trunk`` maps the scaled input to five activations; ``heads`` are the five (1, C_k, 1, 1)
@@ -103,11 +104,7 @@ class LPIPS(nn.Module):
         self.heads = nn.ParameterList(nn.Parameter(h.detach().clone(), requires_grad=False) for h in heads)
         self.register_buffer("shift", torch.tensor(LPIPS_SHIFT).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("scale", torch.tensor(LPIPS_SCALE).view(1, 3, 1, 1), persistent=False)
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> LPIPS:  # frozen: always eval
-        return super().train(False)
+        self.freeze()
 
     def _check(self, x: torch.Tensor, y: torch.Tensor) -> None:
         if x.shape != y.shape:

