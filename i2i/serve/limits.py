@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from i2i.errors import I2IError
 
@@ -32,6 +33,7 @@ class BodyTooLarge(ServeError):
         )
 
 
+@dataclass(eq=False)
 class BodyGuardMiddleware:
     """ASGI middleware that bounds request bodies in size, speed, time and total memory.
 
@@ -50,24 +52,14 @@ class BodyGuardMiddleware:
       large body and send nothing hold nothing.
     """
 
-    def __init__(
-        self,
-        app: Callable,
-        max_bytes: int,
-        min_rate: float,
-        grace: float,
-        budget: int,
-        retry_after: int = 1,
-        deadline: float | None = None,
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.min_rate = min_rate
-        self.grace = grace
-        self.budget = budget
-        self.retry_after = retry_after
-        self.deadline = deadline
-        self.held = 0  # bytes received by requests still running
+    app: Callable
+    max_bytes: int
+    min_rate: float
+    grace: float
+    budget: int
+    retry_after: int = 1
+    deadline: float | None = None
+    held: int = field(default=0, init=False)  # bytes received by requests still running
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
