@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,14 +20,18 @@ __all__ = [
     "DeviceOption",
     "InsecureOption",
     "PrecisionOption",
+    "ProgressOption",
     "RuntimeOption",
     "SeedOption",
     "console",
     "finish_file_run",
     "group_help",
+    "output_option",
     "reflow",
     "reflow_help",
+    "sha256_option",
     "subcommand_names",
+    "warn",
 ]
 
 DataRootOption = Annotated[
@@ -57,6 +61,35 @@ AmpOption = Annotated[
         "with AMX/AVX512-BF16 and CUDA GPUs with bf16, else none (float32).",
     ),
 ]
+
+ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def output_option(help: str, *, out_alias: bool = False) -> Any:
+    """The ``-o``/``--output`` option of a command that writes files, as a parameter annotation (a path,
+    ``None`` by default, which ``help`` explains). ``out_alias``: ``--out`` is accepted too (the spelling
+    those commands took first)."""
+    names = ("-o", "--output", "--out") if out_alias else ("-o", "--output")
+    return Annotated[Path | None, typer.Option(*names, help=help, show_default=False)]
+
+
+def sha256_option(what: str) -> Any:
+    """The ``--sha256`` option of a command that downloads ``what`` ("the archive"), as a parameter
+    annotation: the sum the file must have (see :mod:`i2i.pins` for the one recorded otherwise)."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--sha256",
+            help=f"Expected sha256 of {what} (else the first download's sum is recorded and later "
+            "downloads must match it).",
+            show_default=False,
+        ),
+    ]
+
+
+def warn(message: str) -> None:
+    """One ``warning:`` line on the console (what a download says about its source or its pin)."""
+    console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
 
 def subcommand_names(group: typer.Typer) -> list[str]:

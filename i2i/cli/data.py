@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from i2i.cli.common import DataRootOption, InsecureOption, console
+from i2i.cli.common import DataRootOption, InsecureOption, ProgressOption, console, sha256_option, warn
 from i2i.data.catalog import CATALOG, DatasetEntry
 from i2i.data.fetch import dataset_status, fetch_dataset, verify_dataset
 from i2i.data.resolve import default_data_root
@@ -65,16 +65,8 @@ def fetch(
             show_default=False,
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
-    sha256: Annotated[
-        str | None,
-        typer.Option(
-            "--sha256",
-            help="Expected sha256 of the archive (else the first download's sum is recorded and later "
-            "downloads must match it).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: ProgressOption = True,
+    sha256: sha256_option("the archive") = None,
     insecure: InsecureOption = None,
 ) -> None:
     """Download and unpack a dataset into <data root>/<name> and print its path (no-op when present).
@@ -82,9 +74,6 @@ def fetch(
     The archive's sha256 is recorded on first download (see `i2i data verify`) and checked on later ones.
     """
     root = data_root.expanduser() if data_root is not None else default_data_root()
-
-    def warn(message: str) -> None:
-        console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
     path = fetch_dataset(
         name, root, base_url=base_url, progress=progress, on_warning=warn, sha256=sha256, insecure=insecure

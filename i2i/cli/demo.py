@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import PrecisionOption, RuntimeOption, console
+from i2i.cli.common import PrecisionOption, ProgressOption, RuntimeOption, console
 from i2i.errors import I2IError
 
 DEFAULT_OUT = Path("i2i-demo")
@@ -53,7 +53,7 @@ def demo_command(
         typer.Option("--model", "-m", help="A named model with bundled samples.", show_default=False),
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace earlier results.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: ProgressOption = True,
     runtime: RuntimeOption = "auto",
     precision: PrecisionOption = "auto",
 ) -> None:

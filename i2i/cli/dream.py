@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import AmpOption, DeviceOption, SeedOption, console
+from i2i.cli.common import AmpOption, DeviceOption, SeedOption, console, output_option
 
 
 def register(app: typer.Typer) -> None:
@@ -17,15 +17,9 @@ def register(app: typer.Typer) -> None:
 
 def dream_command(
     inputs: Annotated[list[Path], typer.Argument(help="Images to dream on.", show_default=False)],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Output file (one input) or folder. Default: NAME.dream.png beside each input.",
-            show_default=False,
-        ),
-    ] = None,
+    output: output_option(
+        "Output file (one input) or folder. Default: NAME.dream.png beside each input."
+    ) = None,
     preset: Annotated[
         str, typer.Option(help="Layer preset: shallow | tutorial | chollet | deep.")
     ] = "chollet",

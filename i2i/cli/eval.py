@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from i2i.cli.common import DataRootOption, console
+from i2i.cli.common import DataRootOption, console, output_option
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -189,16 +189,7 @@ def model_command(
     data: EvalDataOption,
     direction: EvalDirectionOption = None,
     limit: LimitOption = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            "--out",
-            help="Keep the translations in this (empty) folder.",
-            show_default=False,
-        ),
-    ] = None,
+    out: output_option("Keep the translations in this (empty) folder.", out_alias=True) = None,
     kid_subsets: KidSubsetsOption = 100,
     kid_subset_size: KidSubsetSizeOption = 1000,
     holdout: HoldoutOption = None,

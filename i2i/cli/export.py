@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import console
+from i2i.cli.common import console, output_option
 
 
 def register(app: typer.Typer) -> None:
@@ -25,16 +25,7 @@ def export_command(
             show_default=False,
         ),
     ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            "--out",
-            help="ONNX file to write. Default: CHECKPOINT.onnx (.fp16.onnx).",
-            show_default=False,
-        ),
-    ] = None,
+    out: output_option("ONNX file to write. Default: CHECKPOINT.onnx (.fp16.onnx).", out_alias=True) = None,
     fp16: Annotated[
         bool, typer.Option("--fp16", help="float16 weights and arithmetic; inputs/outputs stay float32.")
     ] = False,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from i2i.cli import models_maintainer
-from i2i.cli.common import InsecureOption, console
+from i2i.cli.common import InsecureOption, ProgressOption, console, sha256_option, warn
 
 app = typer.Typer(help="Named models and pretrained backbones.", no_args_is_help=True)
 
@@ -339,15 +339,8 @@ def fetch_official_command(
     ] = None,
     ngf: Annotated[int, typer.Option("--ngf", min=1, help="Generator width of the published file.")] = 64,
     replace: Annotated[bool, typer.Option("--replace", help="Replace your model of the same name.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
-    sha256: Annotated[
-        str | None,
-        typer.Option(
-            "--sha256",
-            help="Expected sha256 of the .pth (else the first download's sum is recorded and checked later).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: ProgressOption = True,
+    sha256: sha256_option("the .pth") = None,
     insecure: InsecureOption = None,
 ) -> None:
     """Download a pretrained generator from the reference authors' server and import it as a user model.
@@ -359,9 +352,6 @@ def fetch_official_command(
 
     model = find_official(official, task)
     console.print(f"fetching {model.url()} ...", soft_wrap=True)
-
-    def warn(message: str) -> None:
-        console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
     entry = fetch_official(
         model,

@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import AmpOption, DeviceOption, PrecisionOption, RuntimeOption, SeedOption, console
+from i2i.cli.common import (
+    AmpOption,
+    DeviceOption,
+    PrecisionOption,
+    RuntimeOption,
+    SeedOption,
+    console,
+    output_option,
+)
 from i2i.errors import I2IError
 
 #: Output long side when --size and --scales are not given (a smaller photo keeps its own size).
@@ -57,15 +65,9 @@ def stylize_command(
             help="Fast-style model (registry NAME or FILE.onnx) instead of --style.", show_default=False
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Output file (one input) or folder. Default: NAME.STYLE.png beside each input.",
-            show_default=False,
-        ),
-    ] = None,
+    output: output_option(
+        "Output file (one input) or folder. Default: NAME.STYLE.png beside each input."
+    ) = None,
     size: Annotated[
         int | None,
         typer.Option(

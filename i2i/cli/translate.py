@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from i2i.cli.common import PrecisionOption, RuntimeOption, console, finish_file_run
+from i2i.cli.common import PrecisionOption, ProgressOption, RuntimeOption, console, finish_file_run
 from i2i.errors import I2IError
 
 
@@ -88,7 +88,7 @@ def translate_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing outputs (default: skip).")
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: ProgressOption = True,
     ray: Annotated[
         str | None,
         typer.Option(
