@@ -33,7 +33,7 @@ import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ from i2i.data.transforms import TransformSpec, apply_paired, example_rng
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, to_float_chw
 
-__all__ = ["AlignedDataset", "PairedFolderDataset", "UnalignedDataset", "to_tensor_pm1"]
+__all__ = ["AlignedDataset", "DatasetSettings", "PairedFolderDataset", "UnalignedDataset", "to_tensor_pm1"]
 
 Direction = Literal["AtoB", "BtoA"]
 Sample = dict[str, "torch.Tensor | str"]
@@ -79,20 +79,38 @@ def _train_share(images: list[Path], holdout: float, folder: Path, what: str) ->
     return kept, [p.name for p in held]
 
 
+class DatasetSettings(TypedDict, total=False):
+    """The keyword settings every translation dataset takes, with its defaults written once (in
+    :class:`_TranslationDataset`): ``direction`` ``"AtoB"`` or ``"BtoA"`` (default AtoB); ``spec`` the
+    resize/crop/flip/pad settings (default :class:`TransformSpec` ()); ``train`` random jitter when True
+    (default), deterministic resize/pad when False; ``seed`` the base seed of the per-example random
+    streams (default 0); ``holdout`` the share of the files held back from training (default 0)."""
+
+    direction: Direction
+    spec: TransformSpec | None
+    train: bool
+    seed: int
+    holdout: float
+
+
 class _TranslationDataset(Dataset):
-    """Shared state: direction (checked), transform spec, train/eval, seed and epoch; ``crop_load_from``:
-    from this epoch on (0-based, training only) images are loaded at the crop size (:meth:`epoch_spec`)."""
+    """Shared state: direction (checked), transform spec, train/eval, seed, held-back share and epoch
+    (:class:`DatasetSettings`); ``crop_load_from``: from this epoch on (0-based, training only) images are
+    loaded at the crop size (:meth:`epoch_spec`)."""
 
     def __init__(
         self,
-        direction: Direction,
-        spec: TransformSpec | None,
-        train: bool,
-        seed: int,
+        *,
+        direction: Direction = "AtoB",
+        spec: TransformSpec | None = None,
+        train: bool = True,
+        seed: int = 0,
+        holdout: float = 0.0,
         crop_load_from: int | None = None,
     ) -> None:
         _check_direction(direction)
         self.direction = direction
+        self.holdout = holdout
         self.spec = spec if spec is not None else TransformSpec()
         self.train = bool(train)
         self.seed = int(seed)
@@ -145,10 +163,7 @@ class AlignedDataset(_TranslationDataset):
     Args:
         root: folder of AB images (searched recursively), or a dataset folder when ``phase`` is given.
         phase: optional sub-folder of ``root`` (``"train"``, ``"val"``, ``"test"``).
-        direction: ``"AtoB"`` or ``"BtoA"``.
-        spec: resize/crop/flip/pad settings; default :class:`TransformSpec` ().
-        train: random jitter when True; deterministic resize/pad when False.
-        seed: base seed of the per-example random streams.
+        settings: direction, spec, train, seed, holdout (:class:`DatasetSettings`).
     """
 
     def __init__(
@@ -156,19 +171,15 @@ class AlignedDataset(_TranslationDataset):
         root: str | os.PathLike[str],
         *,
         phase: str | None = None,
-        direction: Direction = "AtoB",
-        spec: TransformSpec | None = None,
-        train: bool = True,
-        seed: int = 0,
-        holdout: float = 0.0,
+        **settings: Unpack[DatasetSettings],
     ) -> None:
-        super().__init__(direction, spec, train, seed)
+        super().__init__(**settings)
         self.root = Path(root) / phase if phase else Path(root)
         self.paths, self.skipped = _scan(self.root, "AB")
         self.paths, not_pairs = check_side_by_side(self.paths, self.root)
         self.skipped += not_pairs
         self.notes = [f"skipped {path}: {reason}" for path, reason in not_pairs]
-        self.paths, held = _train_share(self.paths, holdout, self.root, "AB")
+        self.paths, held = _train_share(self.paths, self.holdout, self.root, "AB")
         self.held_out = {self.root.name: held}
 
     def __len__(self) -> int:
@@ -203,14 +214,9 @@ class PairedFolderDataset(_TranslationDataset):
         self,
         dir_a: str | os.PathLike[str],
         dir_b: str | os.PathLike[str],
-        *,
-        direction: Direction = "AtoB",
-        spec: TransformSpec | None = None,
-        train: bool = True,
-        seed: int = 0,
-        holdout: float = 0.0,
+        **settings: Unpack[DatasetSettings],
     ) -> None:
-        super().__init__(direction, spec, train, seed)
+        super().__init__(**settings)
         self.dir_a, self.dir_b = Path(dir_a), Path(dir_b)
         images_a, skipped_a = _scan(self.dir_a, "A")
         images_b, skipped_b = _scan(self.dir_b, "B")
@@ -226,7 +232,7 @@ class PairedFolderDataset(_TranslationDataset):
         if not common:
             raise I2IError(f"{self.dir_a} and {self.dir_b}: no file names in common, nothing to pair")
         # the held-back share is chosen on the A files; their B partners go with them
-        kept, held = _train_share([keyed_a[k] for k in common], holdout, self.dir_a, "paired")
+        kept, held = _train_share([keyed_a[k] for k in common], self.holdout, self.dir_a, "paired")
         partner = {keyed_a[k]: keyed_b[k] for k in common}
         self.pairs: list[tuple[Path, Path]] = [(a, partner[a]) for a in kept]
         self.held_out = {self.dir_a.name: held}
@@ -268,21 +274,17 @@ class UnalignedDataset(_TranslationDataset):
         root: str | os.PathLike[str],
         *,
         phase: str = "train",
-        direction: Direction = "AtoB",
-        spec: TransformSpec | None = None,
-        train: bool = True,
         serial_batches: bool = False,
-        seed: int = 0,
-        holdout: float = 0.0,
         held_back: bool = False,
         crop_load_from: int | None = None,
+        **settings: Unpack[DatasetSettings],
     ) -> None:
-        super().__init__(direction, spec, train, seed, crop_load_from)
+        super().__init__(crop_load_from=crop_load_from, **settings)
         self.root = Path(root)
         self.phase = phase
         self.serial_batches = bool(serial_batches)
         dir_a, dir_b = self.root / f"{phase}A", self.root / f"{phase}B"
-        if direction == "BtoA":
+        if self.direction == "BtoA":
             dir_a, dir_b = dir_b, dir_a
         self.dir_a, self.dir_b = dir_a, dir_b
         self.paths_a, skipped_a = _scan(dir_a, "A")
@@ -290,18 +292,20 @@ class UnalignedDataset(_TranslationDataset):
         self.skipped = skipped_a + skipped_b
         if held_back:  # the evaluation side: only the held-back files
             self.paths_a, self.paths_b = (
-                split_holdout(self.paths_a, holdout)[1],
-                split_holdout(self.paths_b, holdout)[1],
+                split_holdout(self.paths_a, self.holdout)[1],
+                split_holdout(self.paths_b, self.holdout)[1],
             )
             if not self.paths_a or not self.paths_b:
-                raise I2IError(f"{self.root}: holding back {holdout:g} of the {phase} images holds back none")
+                raise I2IError(
+                    f"{self.root}: holding back {self.holdout:g} of the {phase} images holds back none"
+                )
             self.held_out = {
                 dir_a.name: [p.name for p in self.paths_a],
                 dir_b.name: [p.name for p in self.paths_b],
             }
             return
-        self.paths_a, held_a = _train_share(self.paths_a, holdout, dir_a, "A")
-        self.paths_b, held_b = _train_share(self.paths_b, holdout, dir_b, "B")
+        self.paths_a, held_a = _train_share(self.paths_a, self.holdout, dir_a, "A")
+        self.paths_b, held_b = _train_share(self.paths_b, self.holdout, dir_b, "B")
         self.held_out = {dir_a.name: held_a, dir_b.name: held_b}
 
     def __len__(self) -> int:
