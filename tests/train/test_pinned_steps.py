@@ -72,7 +72,16 @@ def command(recipe: str, data: dict[str, Path]) -> list[str]:
 
 
 def run_cli(args: list[str]) -> None:
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    """Run ``i2i ARGS`` in this process on one CPU thread: the pins were written with one, and on two a
+    float32 run can sum in another order (seen here: cyclegan, CUT and fast style ended 2-5% of a step's
+    movement from their pins, with the code before the redesign too; the weights whose gradient is only
+    rounding noise, such as biases before a norm, take Adam steps of either sign)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    finally:
+        torch.set_num_threads(threads)
     assert result.exit_code == 0, (result.output, result.exception)
 
 
