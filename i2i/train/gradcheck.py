@@ -65,6 +65,11 @@ from i2i.errors import I2IError
 from i2i.train.distributed import all_reduce_max
 from i2i.train.rng import rng_state, set_rng_state
 
+#: Tries of a step under fp16 before its gradient is taken as it is: a loss scaler starts at 2**16 and
+#: halves its scale after each step whose gradient overflowed (the run skips those steps), so the check
+#: measures the first step the scaler would take.
+FP16_TRIES = 24
+
 #: Reduced precision (bf16/fp16 autocast) passes when every network's gradient has at least this cosine
 #: with float32 NCHW's ...
 COSINE_MIN = 0.7
@@ -163,6 +168,7 @@ def _skipped_steps(optimizers: Mapping[str, torch.optim.Optimizer]) -> Iterator[
 
     def recorder(opt: torch.optim.Optimizer) -> Any:
         def step(*args: Any, **kwargs: Any) -> None:
+            seen.setdefault(id(opt), torch.empty(0))  # this optimizer was stepped (its scaler did not skip)
             for group in opt.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and id(p) not in seen:
@@ -199,11 +205,29 @@ def step_gradients(recipe: Any, batch: Any) -> dict[str, torch.Tensor]:
     modes = [[sub.training for sub in m.modules()] for m in modules]
     scalers = recipe.scalers
     recipe.scalers = {name: copy.deepcopy(s) for name, s in scalers.items()}
+
+    def restore() -> None:
+        for module, state, wanted, training in zip(modules, states, flags, modes, strict=True):
+            module.load_state_dict(state)
+            for p, flag in zip(module.parameters(), wanted, strict=True):
+                p.grad = None
+                p.requires_grad_(flag)
+            for sub, mode in zip(module.modules(), training, strict=True):
+                sub.training = mode
+        set_rng_state(rng)
+        recipe.load_rank_state(rank_state)
+
     try:
-        for net in recipe.nets.values():
-            net.train()
-        with _skipped_steps(recipe.optimizers) as seen:
-            recipe.train_step(batch)
+        for _ in range(FP16_TRIES):
+            for net in recipe.nets.values():
+                net.train()
+            with _skipped_steps(recipe.optimizers) as seen:
+                recipe.train_step(batch)
+            if not _scaler_skipped(recipe, seen):
+                break
+            # fp16: the gradient overflowed at the loss scaler's scale and its step was skipped; the
+            # scaler (a copy) has halved its scale, as it does in the run's first steps: try again
+            restore()
         out = {}
         for name, module in recipe.modules.items():
             parts = []
@@ -214,15 +238,17 @@ def step_gradients(recipe: Any, batch: Any) -> dict[str, torch.Tensor]:
         return out
     finally:
         recipe.scalers = scalers
-        for module, state, wanted, training in zip(modules, states, flags, modes, strict=True):
-            module.load_state_dict(state)
-            for p, flag in zip(module.parameters(), wanted, strict=True):
-                p.grad = None
-                p.requires_grad_(flag)
-            for sub, mode in zip(module.modules(), training, strict=True):
-                sub.training = mode
-        set_rng_state(rng)
-        recipe.load_rank_state(rank_state)
+        restore()
+
+
+def _scaler_skipped(recipe: Any, seen: dict[int, torch.Tensor]) -> bool:
+    """True when an enabled loss scaler skipped an optimizer's step (its gradients were not finite)."""
+    if not any(scaler.is_enabled() for scaler in recipe.scalers.values()):
+        return False
+    return any(
+        id(opt) not in seen and any(p.grad is not None for g in opt.param_groups for p in g["params"])
+        for opt in recipe.optimizers.values()
+    )
 
 
 def use_precision(recipe: Any, prec: Precision) -> None:
@@ -277,6 +303,8 @@ def check(
     """
     results: list[CheckResult] = []
     failed_kinds: set[str] = set()  # precisions that failed (on some rank): not compared again
+    own_amp, own_scalers = recipe.env.prec.amp, recipe.scalers
+    passed = False
     for option in candidates(prec):
         if option.describe() in failed_kinds:
             continue
@@ -289,8 +317,12 @@ def check(
             if failed:
                 failed_kinds.add(result.precision)
         if not failed_kinds & {r.precision for r in made}:
-            return results, True
-    return results, False
+            passed = True
+            break
+    if recipe.env.prec.amp == own_amp:
+        # the switches to float32 and back made fresh loss scalers; a resumed fp16 run keeps its own scale
+        recipe.scalers = own_scalers
+    return results, passed
 
 
 class GradCheckFailed(I2IError):
