@@ -88,7 +88,7 @@ def _training_amp() -> str:
         return _TRAIN_EXTRA
     import torch
 
-    from i2i.train.runtime import Precision
+    from i2i.amp import Precision
 
     device = _torch_device()
     return f"{Precision(torch.device(device), 'auto').describe()} on {device}, gradients checked at run start"

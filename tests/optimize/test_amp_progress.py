@@ -13,14 +13,13 @@ from rich.console import Console
 from torch import nn
 
 from i2i import accel
-from i2i.amp import resolve_amp
+from i2i.amp import Precision, resolve_amp
 from i2i.errors import I2IError
 from i2i.features.vgg import VGGFeatures
 from i2i.optimize import neural_style
 from i2i.optimize.deepdream import DreamConfig, dream
 from i2i.optimize.neural_style import NeuralStyleConfig, default_schedule, stylize
 from i2i.progress import Interrupted, StepProgress
-from i2i.train.runtime import Precision
 
 LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0}
 
