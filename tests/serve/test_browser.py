@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -42,11 +41,19 @@ FLAGS = [
     "--window-size=1100,760",
 ]
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="headless browser test needs Chromium and chromedriver "
-    "(Debian: apt-get install chromium chromium-driver); not found on PATH",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None or CHROMEDRIVER is None,
+        reason="headless browser test needs Chromium and chromedriver "
+        "(Debian: apt-get install chromium chromium-driver); not found on PATH",
+    ),
+    # A pytest-xdist worker that had run other files' OpenVINO sessions died when this test started
+    # chromedriver from it (also when the test re-ran itself in a new pytest process): run these alone.
+    pytest.mark.skipif(
+        "PYTEST_XDIST_WORKER" in os.environ,
+        reason="browser tests run in a single pytest process: pytest tests/serve/test_browser.py -n 0",
+    ),
+]
 
 
 class WebDriver:
@@ -89,32 +96,8 @@ class WebDriver:
         self.cmd("DELETE", "")
 
 
-#: Set in the pytest process these tests re-run themselves in (see :func:`browser`).
-OWN_PROCESS = os.environ.get("I2I_BROWSER_TEST_PROCESS") == "1"
-
-
-def rerun_in_own_process(request: pytest.FixtureRequest) -> None:
-    """Run this test again in a new pytest process and pass or fail with it. A pytest worker that earlier
-    ran OpenVINO sessions (other test files) crashed when this test started chromedriver and Chromium from
-    it (the fork-after-OpenVINO crash the README warns about); a fresh interpreter has no such state."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", request.node.nodeid],
-        cwd=request.config.rootpath,
-        env={**os.environ, "I2I_BROWSER_TEST_PROCESS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-
-
 @pytest.fixture
-def browser(tmp_path, request):
-    """A WebDriver session on a headless Chromium, or None outside the tests' own process (the test then
-    re-runs itself there: :func:`rerun_in_own_process`)."""
-    if not OWN_PROCESS:
-        yield None
-        return
+def browser(tmp_path):
     with socket_port() as port:
         driver = subprocess.Popen(
             [CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -167,9 +150,7 @@ def _photo(path: Path) -> Path:
     return path
 
 
-def test_page_uploads_a_file_and_shows_the_translation(browser, pool, tmp_path, request):
-    if browser is None:
-        return rerun_in_own_process(request)
+def test_page_uploads_a_file_and_shows_the_translation(browser, pool, tmp_path):
     photo = _photo(tmp_path / "photo.jpg")
     with running(ServeSettings(port=0), pool) as url:
         expected = call(f"{url}/v1/translate?model=red2blue&direction=AtoB&format=png", photo.read_bytes())
@@ -216,9 +197,7 @@ def _save_small_png(png: bytes, target: Path, limit: int = 300_000) -> None:
         img.quantize(256, dither=Image.Dither.FLOYDSTEINBERG).save(target, optimize=True)
 
 
-def test_page_with_token_asks_for_it_then_works(browser, pool, tmp_path, request):
-    if browser is None:
-        return rerun_in_own_process(request)
+def test_page_with_token_asks_for_it_then_works(browser, pool, tmp_path):
     photo = tmp_path / "small.png"
     Image.new("RGB", (24, 16), (255, 0, 0)).save(photo)
     with running(ServeSettings(port=0, token="page-token"), pool) as url:
@@ -236,9 +215,7 @@ def test_page_with_token_asks_for_it_then_works(browser, pool, tmp_path, request
         assert browser.script("return window.i2i.output.size") > 0
 
 
-def test_page_shows_the_servers_error_for_a_file_that_is_not_an_image(browser, pool, tmp_path, request):
-    if browser is None:
-        return rerun_in_own_process(request)
+def test_page_shows_the_servers_error_for_a_file_that_is_not_an_image(browser, pool, tmp_path):
     bogus = tmp_path / "notes.png"
     bogus.write_bytes(b"this is text, not a PNG")
     with running(ServeSettings(port=0), pool) as url:
