@@ -16,7 +16,8 @@ a second one stops at once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,7 @@ from rich.markup import escape
 
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, write_image_atomic
+from i2i.options import Amp, Device, coerce_enums, option, plain_values
 from i2i.output_paths import failure_lines
 from i2i.progress import Interrupted, StepProgress, StopControl, rate_bar
 
@@ -110,15 +112,31 @@ class ImageJob:
     """What every per-image optimisation (``i2i stylize --style``, ``i2i dream``) is asked: its input
     files, where results go (None: beside each input), the feature network's weights file (None: the
     resolver), the torch device, whether to replace existing outputs, the ``--amp`` mode, and plain-line
-    progress (None: when the console is no terminal)."""
+    progress (None: when the console is no terminal). Subclasses add their method's options."""
 
-    inputs: tuple[Path, ...]
-    output: Path | None = None
-    backbone_weights: Path | None = None
-    device: str = "auto"
-    overwrite: bool = False
-    amp: str = "auto"
-    plain_progress: bool | None = None
+    inputs: tuple[Path, ...] = option(help="Input images.", cli=False)
+    output: Path | None = option(None, "Output file (one input) or folder.", flags=("-o",))
+    backbone_weights: Path | None = option(None, "Weights file for the feature network (skips the resolver).")
+    device: Device = option(Device.auto, "Where torch runs: auto picks CUDA when torch sees one.")
+    overwrite: bool = option(False, "Replace existing output files.")
+    amp: Amp = option(
+        Amp.auto,
+        "Mixed precision: auto | none | bf16 | fp16. auto: bf16 autocast + channels_last on CPUs with "
+        "AMX/AVX512-BF16 and CUDA GPUs with bf16, else none (float32).",
+    )
+    plain_progress: bool | None = option(None, "Plain progress lines (None: when no terminal).", cli=False)
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
+
+def job_notes(command: str, job: ImageJob) -> dict[str, str]:
+    """The PNG notes that record how an output was made: ``i2i:command`` and ``i2i:options`` (the job's
+    options as JSON, inputs and outputs left out; read them back with PIL's ``Image.open(p).text``)."""
+    from i2i.version import __version__
+
+    options = {k: v for k, v in plain_values(job).items() if k not in ("inputs", "output", "plain_progress")}
+    return {"i2i:command": f"i2i {command} ({__version__})", "i2i:options": json.dumps(options)}
 
 
 def _as_chw(image: Any) -> np.ndarray:
@@ -140,6 +158,7 @@ def optimise_images(
     overwrite: bool = False,
     plain_progress: bool | None = None,
     on_interrupt: Callable[[Path], None] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> list[tuple[Path, str]]:
     """Optimise each ``(source, target)`` pair in turn; returns ``failures`` with the inputs that failed.
 
@@ -148,7 +167,8 @@ def optimise_images(
     loaded, progress)`` runs them, calling ``progress.update`` after each step, and returns the result:
     (3, H, W) or (1, 3, H, W) in [0, 1] (numpy or a CPU tensor); ``written(source, target)`` reports a
     written result. ``failures`` may already hold inputs that failed before (missing files); they are
-    printed first and counted in the end-of-run report over ``total_inputs``.
+    printed first and counted in the end-of-run report over ``total_inputs``. ``notes`` are kept in each
+    PNG written (:func:`job_notes`).
 
     Ctrl-C: the first finishes the current step; the current image (an :class:`Interrupted` raised by
     the optimisation) is written to the target, ``on_interrupt(target)`` is called and the
@@ -170,7 +190,9 @@ def optimise_images(
                 try:
                     result = optimise(source, target, loaded, progress)
                 except Interrupted as halted:
-                    write_image_atomic(from_float_chw(_as_chw(halted.image)), target, overwrite=True)
+                    write_image_atomic(
+                        from_float_chw(_as_chw(halted.image)), target, overwrite=True, text=notes
+                    )
                     console.print(
                         f"interrupted after {halted.step} of {total} steps: wrote the current image to "
                         f"{target}",
@@ -179,7 +201,7 @@ def optimise_images(
                     if on_interrupt is not None:
                         on_interrupt(target)
                     raise
-            write_image_atomic(from_float_chw(_as_chw(result)), target, overwrite=overwrite)
+            write_image_atomic(from_float_chw(_as_chw(result)), target, overwrite=overwrite, text=notes)
             written(source, target)
     if failures:
         for line in failure_lines(failures, total_inputs):

@@ -17,11 +17,12 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, PngImagePlugin
 
 from i2i.errors import I2IError, ImageReadError
 from i2i.files import NotARegularFileError, open_regular_file, regular_file_problem
@@ -242,13 +243,21 @@ def _format_for(path: Path, format: str | None) -> str:
     return fmt
 
 
-def _save_params(img: Image.Image, fmt: str, quality: int) -> tuple[Image.Image, dict[str, object]]:
-    """The image and ``Image.save`` options for ``fmt``: JPEG drops alpha, JPEG/WebP take ``quality``."""
+def _save_params(
+    img: Image.Image, fmt: str, quality: int, text: Mapping[str, str] | None = None
+) -> tuple[Image.Image, dict[str, object]]:
+    """The image and ``Image.save`` options for ``fmt``: JPEG drops alpha, JPEG/WebP take ``quality``,
+    PNG keeps ``text`` as iTXt chunks (other formats drop it)."""
     if fmt == "JPEG" and img.mode not in ("RGB", "L", "CMYK"):
         img = to_rgb(img)
     params: dict[str, object] = {}
     if fmt in ("JPEG", "WEBP"):
         params["quality"] = int(quality)
+    if fmt == "PNG" and text:
+        info = PngImagePlugin.PngInfo()
+        for key, value in text.items():
+            info.add_itxt(key, value)
+        params["pnginfo"] = info
     return img, params
 
 
@@ -273,6 +282,7 @@ def write_image_atomic(
     quality: int = 95,
     *,
     overwrite: bool = False,
+    text: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``img`` to ``path`` so that readers never see a half-written file.
 
@@ -280,6 +290,7 @@ def write_image_atomic(
     place in one step (``os.link`` when not overwriting, so a file that appears meanwhile is not clobbered;
     ``os.replace`` otherwise). The parent folder is created if needed. ``format`` defaults to the one the
     suffix names; ``quality`` applies to JPEG and WebP. JPEG output drops alpha (composited on white).
+    ``text``: key -> value notes kept in a PNG (how the image was made); other formats drop them.
 
     Raises:
         I2IError: the path exists and ``overwrite`` is False, or the suffix names no known format.
@@ -289,7 +300,7 @@ def write_image_atomic(
     if path.exists() and not overwrite:
         raise I2IError(f"{path}: already exists (pass overwrite=True / --overwrite to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    img, params = _save_params(img, fmt, quality)
+    img, params = _save_params(img, fmt, quality, text)
     tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, unlike mkstemp

@@ -14,21 +14,19 @@ class path), so adding a recipe adds no line here. They are built when the `trai
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import MISSING, Field, fields
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from i2i.cli.common import console, reflow
+from i2i.cli.options import cli_fields, flag, parameter, with_signature
 from i2i.errors import I2IError
 from i2i.tasks import TaskSpec, all_tasks
-from i2i.train.config import RunConfig, enum_of, field_types
+from i2i.train.config import RunConfig
 
 if TYPE_CHECKING:
     from i2i.train.harness import Recipe
@@ -40,28 +38,6 @@ RECIPES: dict[str, TaskSpec] = {spec.command: spec for spec in all_tasks()}
 
 
 # ------------------------------------------------------------------------------------------- options
-def flag(name: str) -> str:
-    """The kebab-case option of a field: ``netG`` -> ``--net-g``, ``lambda_A`` -> ``--lambda-a``."""
-    return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).replace("_", "-").lower()
-
-
-#: Extra spellings shared with the other commands: the run folder is also `-o/--output`, as elsewhere.
-ALIASES: dict[str, list[str]] = {"out": ["-o", "--output"]}
-
-
-def flags(name: str) -> list[str]:
-    """The option, any shared alias, and, for fields with capitals, the paper spelling (``--netG``)."""
-    main, paper = flag(name), "--" + name.replace("_", "-")
-    return [main, *ALIASES.get(name, []), *([] if paper == main else [paper])]
-
-
-def _default_text(f: Field[Any]) -> str:
-    if f.default is MISSING or f.default is None:
-        return ""
-    value = f.default.value if isinstance(f.default, Enum) else f.default
-    return f" [default: {value:g}]" if isinstance(value, float) else f" [default: {value}]"
-
-
 def _panel(config_class: type[RunConfig], f: Field[Any]) -> str:
     """Help panels: the data and run folder, the recipe's own options, the GAN options, the rest."""
     from i2i.train.config import GanConfig
@@ -73,24 +49,6 @@ def _panel(config_class: type[RunConfig], f: Field[Any]) -> str:
     if issubclass(config_class, GanConfig) and f.name in {g.name for g in fields(GanConfig)}:
         return "GAN options"
     return f"{config_class.__name__.removesuffix('Config')} options"
-
-
-def _parameter(config_class: type[RunConfig], f: Field[Any]) -> inspect.Parameter:
-    annotation = field_types(config_class)[f.name]
-    kind = enum_of(annotation)
-    base: Any = kind or next(
-        t for t in (annotation, *getattr(annotation, "__args__", ())) if t is not type(None)
-    )
-    if set(getattr(base, "__args__", ())) == {bool, type(None)}:  # bool | None: a flag pair, unset by default
-        base = bool
-    decls = flags(f.name)
-    if base is bool:
-        decls = [f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:]]
-    help_text = escape(f.metadata.get("help", "") + _default_text(f))
-    option = typer.Option(*decls, help=help_text, show_default=False, rich_help_panel=_panel(config_class, f))
-    return inspect.Parameter(
-        f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[base | None, option]
-    )
 
 
 def _resume_parameter(config_class: type[RunConfig]) -> inspect.Parameter:
@@ -111,18 +69,21 @@ def build_command(name: str, entry: TaskSpec) -> click.Command:
     ``--resume``."""
     recipe: type[Recipe[Any]] = entry.load()
     config_class = recipe.config_class
-    cli_fields = [f for f in fields(config_class) if f.metadata.get("cli", True)]
     order = ["Data and output", f"{config_class.__name__.removesuffix('Config')} options", "GAN options"]
-    cli_fields.sort(key=lambda f: order.index(p) if (p := _panel(config_class, f)) in order else len(order))
-    params = [_resume_parameter(config_class)] + [_parameter(config_class, f) for f in cli_fields]
+    panels = {f.name: _panel(config_class, f) for f in cli_fields(config_class)}
+    ranked = sorted(
+        cli_fields(config_class),
+        key=lambda f: order.index(p) if (p := panels[f.name]) in order else len(order),
+    )
+    options = [parameter(config_class, f, panels[f.name]) for f in ranked]
 
     def command(**given: Any) -> None:
         run_recipe(recipe, given)
 
-    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in params}
     sub = typer.Typer(add_completion=False)
-    sub.command(name, help=reflow(entry.help))(command)
+    sub.command(name, help=reflow(entry.help))(
+        with_signature(command, [_resume_parameter(config_class), *options])
+    )
     return typer.main.get_command(sub)
 
 

@@ -20,52 +20,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from i2i.amp import Amp
-from i2i.errors import I2IError
-from i2i.optimize.layer_weights import parse_weighted_names
+from i2i.optimize.dream_options import DEFAULT_PRESET, MIN_SIDE, PRESETS, DreamConfig, parse_layers
 from i2i.progress import Interrupted
 
-PRESETS: dict[str, dict[str, float]] = {
-    # Low layers give strokes and geometric textures; higher ones eyes, fur and animal parts.
-    "shallow": {"mixed1": 1.0, "mixed2": 1.0},
-    "tutorial": {"mixed3": 1.0, "mixed5": 1.0},  # the TensorFlow tutorial's choice
-    "chollet": {"mixed4": 1.0, "mixed5": 1.5, "mixed6": 2.0, "mixed7": 2.5},  # Deep Learning with Python
-    "deep": {"mixed7": 1.0, "mixed8": 1.5},
-}
-DEFAULT_PRESET = "chollet"
-MIN_SIDE = 80  # Inception's stem and reductions need roughly this many pixels
-
-
-def parse_layers(spec: str) -> dict[str, float]:
-    """``"mixed4:1.0,mixed5:1.5"`` -> {"mixed4": 1.0, "mixed5": 1.5}; a bare name gets weight 1."""
-    return parse_weighted_names(spec, "layers given: use NAME:WEIGHT,... (e.g. mixed4:1.0,mixed5:1.5)")
-
-
-@dataclass(frozen=True)
-class DreamConfig:
-    """DeepDream settings. ``step_size`` is on the [-1, 1] image scale; ``tile`` None means whole image."""
-
-    layers: Mapping[str, float] = field(default_factory=lambda: dict(PRESETS[DEFAULT_PRESET]))
-    octaves: int = 4
-    octave_scale: float = 1.4
-    steps: int = 20
-    step_size: float = 0.01
-    max_loss: float | None = None
-    jitter: int = 32
-    tile: int | None = None
-    border: int = 2
-
-    def __post_init__(self) -> None:
-        if self.octaves < 1 or self.steps < 0 or self.octave_scale <= 1.0 or self.step_size <= 0:
-            raise I2IError("need octaves >= 1, steps >= 0, octave_scale > 1 and step_size > 0")
-        if self.tile is not None and self.tile < MIN_SIDE:
-            raise I2IError(f"tile must be at least {MIN_SIDE} px, got {self.tile}")
+__all__ = ["DEFAULT_PRESET", "MIN_SIDE", "PRESETS", "DreamConfig", "dream", "octave_sizes", "parse_layers"]
 
 
 def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:

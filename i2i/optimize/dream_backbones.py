@@ -13,10 +13,9 @@ from torch import nn
 
 from i2i.errors import I2IError
 from i2i.features import inception
+from i2i.optimize.dream_options import DreamBackbone
 
-BACKBONES = ("inception_v3", "vgg16", "vgg19")
-#: Layers used with a VGG backbone when none are given (the Inception presets name Inception layers).
-VGG_DEFAULT_LAYERS = {"relu4_3": 1.0, "relu5_3": 1.0}
+BACKBONES = tuple(b.value for b in DreamBackbone)
 
 
 def load_dream_features(

@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from rich.console import Console
 
 from i2i.amp import select_device
-from i2i.batch import ImageJob, optimise_images
-from i2i.errors import I2IError
+from i2i.batch import job_notes, optimise_images
 from i2i.imageio import read_image, to_float_chw
-from i2i.optimize.deepdream import PRESETS, DreamConfig, dream, octave_sizes, parse_layers
+from i2i.optimize.deepdream import dream, octave_sizes
+from i2i.optimize.dream_options import DreamJob
 from i2i.output_paths import plan_outputs, split_missing
 from i2i.progress import StepProgress
-
-
-@dataclass(frozen=True, kw_only=True)
-class DreamJob(ImageJob):
-    """Everything `i2i dream` was asked to do (``config`` holds the method's settings; ``size``: the
-    long side each input is resized to first, None: its own)."""
-
-    config: DreamConfig
-    size: int | None = None
-    backbone: str = "inception_v3"
-    seed: int = 0
-
-
-def dream_layers(backbone: str, preset: str = "chollet", layers: str | None = None) -> dict[str, float]:
-    """Layer name -> weight: ``layers`` (``NAME:WEIGHT,...``) when given, else the VGG default for a VGG
-    ``backbone``, else the Inception ``preset``.
-
-    Raises:
-        I2IError: an unknown preset or a malformed ``layers`` spec.
-    """
-    from i2i.optimize.dream_backbones import VGG_DEFAULT_LAYERS
-
-    if layers:
-        return parse_layers(layers)
-    if backbone.startswith("vgg"):
-        return dict(VGG_DEFAULT_LAYERS)
-    if preset not in PRESETS:
-        raise I2IError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    return dict(PRESETS[preset])
 
 
 def _load_input(path: Path, size: int | None) -> torch.Tensor:
@@ -107,4 +77,5 @@ def run_dream_job(job: DreamJob, console: Console) -> list[tuple[Path, str]]:
         total_inputs=len(job.inputs),
         overwrite=job.overwrite,
         plain_progress=job.plain_progress,
+        notes=job_notes("dream", job),
     )

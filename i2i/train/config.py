@@ -17,24 +17,34 @@ epochs). Sizes are pixels.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import typing
-from dataclasses import MISSING, asdict, dataclass, fields
-from enum import Enum, StrEnum
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
 from typing import Any, ClassVar, Self
 
 from i2i.errors import I2IError
+from i2i.options import Amp, Device, choices, coerce_enums, enum_of, field_types, option, require
+
+__all__ = [
+    "Amp",
+    "Device",
+    "Direction",
+    "Downsample",
+    "GanConfig",
+    "GanMode",
+    "Init",
+    "LrPolicy",
+    "Norm",
+    "Preprocess",
+    "RunConfig",
+    "Upsample",
+    "enum_of",
+    "field_types",
+    "option",
+    "require",
+]
 
 
 # ------------------------------------------------------------------------------------------------ choices
-def choices(name: str, doc: str, *values: str) -> Any:
-    """A StrEnum class ``name`` with one member per value (named after it, ``-`` read as ``_``)."""
-    kind = StrEnum(name, [(v.replace("-", "_"), v) for v in values], module=__name__)  # type: ignore[misc]
-    kind.__doc__ = doc
-    return kind
-
-
 Direction = choices("Direction", "Which side of the dataset is the input.", "AtoB", "BtoA")
 GanMode = choices(
     "GanMode", "Adversarial losses (:mod:`i2i.losses.gan`).", "vanilla", "lsgan", "wgangp", "hinge"
@@ -49,44 +59,8 @@ Downsample = choices(
 )
 Upsample = choices("Upsample", "Generator up-sampling (:mod:`i2i.nn.resample`); ``blur`` is the ResNet "
                    "generator's only.", "transpose", "resize-conv", "blur")  # fmt: skip
-Amp = choices("Amp", "Mixed precision (:class:`i2i.amp.Precision`); ``auto`` resolves per device "
-              "(:func:`i2i.amp.auto_mode`: bf16 autocast in NCHW where the CPU or GPU has bf16 units, else "
-              "float32).", "auto", "none", "bf16", "fp16")  # fmt: skip
-Device = choices("Device", "Where to train (:func:`i2i.amp.select_device`).", "auto", "cpu", "cuda")
 Init = choices("Init", "Weight initialisations (:func:`i2i.nn.layers.init_weights`).", "normal", "xavier",
                "kaiming", "orthogonal")  # fmt: skip
-
-
-# ------------------------------------------------------------------------------------------------ fields
-def option(default: Any = MISSING, help: str = "", *, cli: bool = True, hint: str | None = None) -> Any:
-    """A dataclass field with CLI metadata: ``help`` text, ``cli=False`` to keep it off the command line,
-    ``hint`` (for a field without default) what to say when it is missing."""
-    metadata = {"help": help, "cli": cli, "hint": hint}
-    if default is MISSING:
-        return dataclasses.field(metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
-
-
-def require(config: object, names: tuple[str, ...], minimum: float) -> None:
-    """I2IError naming the first of ``names`` whose value is below ``minimum`` (None passes)."""
-    for name in names:
-        value = getattr(config, name)
-        if value is not None and value < minimum:
-            raise I2IError(f"{name.replace('_', '-')} must be >= {minimum:g}, got {value}")
-
-
-@functools.cache
-def field_types(cls: type) -> dict[str, Any]:
-    """Resolved annotations of a config class's fields (``from __future__`` makes them strings)."""
-    return typing.get_type_hints(cls)
-
-
-def enum_of(annotation: Any) -> type[Enum] | None:
-    """The Enum class in ``X`` or ``X | None``, else None."""
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, Enum):
-            return candidate
-    return None
 
 
 # ------------------------------------------------------------------------------------------------ configs
@@ -107,7 +81,7 @@ class RunConfig:
     )
 
     data: str = option(help="Training images.", hint="a folder")
-    out: str | None = option(None, "Run folder [runs/<task>-<data>-<timestamp>].")
+    out: str | None = option(None, "Run folder [runs/<task>-<data>-<timestamp>].", flags=("-o", "--output"))
     # optimisation
     lr: float = option(2e-4, "Adam learning rate.")
     batch_size: int = option(1, "Images per step (per process).")
@@ -159,19 +133,7 @@ class RunConfig:
     )  # fmt: skip
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            kind = enum_of(field_types(type(self))[f.name])
-            value = getattr(self, f.name)
-            if kind is None or value is None or isinstance(value, kind):
-                continue
-            try:
-                object.__setattr__(self, f.name, kind(value))
-            except ValueError:
-                valid = ", ".join(m.value for m in kind)
-                label = f.name.replace("_", " ")
-                raise I2IError(
-                    f"unknown --{f.name.replace('_', '-')} {value!r}; valid {label} values: {valid}"
-                ) from None
+        coerce_enums(self)
         require(self, ("batch_size", "log_every", "sample_every", "state_every", "n_samples"), 1)
         require(self, ("max_steps", "snapshot_every", "keep_snapshots"), 1)
         require(self, ("workers",), 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torchvision
@@ -38,6 +40,12 @@ def test_default_output_is_beside_the_input_and_never_overwrites(tmp_path, rando
         out = tmp_path / expected
         assert out.is_file()
         assert Image.open(out).size == (120, 100)
+    # the output records the options that made it: those given, and the defaults of the rest
+    notes = Image.open(tmp_path / "photo.dream.png").text
+    options = json.loads(notes["i2i:options"])
+    assert notes["i2i:command"].startswith("i2i dream")
+    assert options["config"]["octaves"] == 2 and options["config"]["layers"] == {"mixed2": 1.0}
+    assert options["config"]["octave_scale"] == 1.4 and options["amp"] == "auto" and options["seed"] == 0
 
 
 def test_size_option_and_explicit_output_file(tmp_path, random_weights):
