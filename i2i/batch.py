@@ -162,7 +162,8 @@ def optimise_images(
 ) -> list[tuple[Path, str]]:
     """Optimise each ``(source, target)`` pair in turn; returns ``failures`` with the inputs that failed.
 
-    ``load(source)`` reads an input (an I2IError fails that input: reported, the run goes on);
+    ``load(source)`` reads an input; an I2IError from it or from ``optimise``, or an error writing the
+    result, fails that input (reported, the run goes on);
     ``steps(source, loaded)`` is its number of steps for the progress display; ``optimise(source, target,
     loaded, progress)`` runs them, calling ``progress.update`` after each step, and returns the result:
     (3, H, W) or (1, 3, H, W) in [0, 1] (numpy or a CPU tensor); ``written(source, target)`` reports a
@@ -201,7 +202,17 @@ def optimise_images(
                     if on_interrupt is not None:
                         on_interrupt(target)
                     raise
-            write_image_atomic(from_float_chw(_as_chw(result)), target, overwrite=overwrite, text=notes)
+                except I2IError as err:  # this input cannot be done (e.g. too small): the rest can
+                    failures.append((source, str(err)))
+                    console.print(failure_markup(source, strip_prefix(str(err), source)), soft_wrap=True)
+                    continue
+            try:
+                write_image_atomic(from_float_chw(_as_chw(result)), target, overwrite=overwrite, text=notes)
+            except (I2IError, OSError) as err:  # e.g. a folder in the way, a full disk: the next may work
+                reason = strip_prefix(one_line(err), target)
+                failures.append((source, f"{source}: cannot write {target}: {reason}"))
+                console.print(failure_markup(source, f"cannot write {target}: {reason}"), soft_wrap=True)
+                continue
             written(source, target)
     if failures:
         for line in failure_lines(failures, total_inputs):

@@ -37,7 +37,8 @@ ROLES = ("generator", "discriminator")
 class ModelHeader:
     """What a saved network is and how to use it.
 
-    ``task``: pix2pix | cyclegan | fast_style | imported. ``direction``: AtoB | BtoA (for translators).
+    ``task``: a task of the registry (:mod:`i2i.tasks`: pix2pix, cyclegan, cut, fast_style) or
+    ``imported``. ``direction``: AtoB | BtoA (for translators).
     ``name``: a short human name such as ``apple2orange``. ``domains``: (source, target) domain names.
     ``recipe``: the training configuration as plain JSON values.
     """

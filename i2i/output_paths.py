@@ -13,7 +13,7 @@ from pathlib import Path
 
 from i2i.errors import I2IError
 from i2i.imageio import IMAGE_EXTENSIONS
-from i2i.zoo.paths import package_dir
+from i2i.user_dirs import package_dir
 
 
 def default_folder(source: Path) -> tuple[Path, str | None]:

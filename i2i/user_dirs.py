@@ -33,3 +33,8 @@ def env_path(var: str) -> Path | None:
     """The path an ``I2I_*`` override variable names (``~`` expanded), or None when it is unset or empty."""
     value = os.environ.get(var, "").strip()
     return Path(value).expanduser() if value else None
+
+
+def package_dir() -> Path:
+    """The installed ``i2i`` package folder (outputs never go in here)."""
+    return Path(__file__).resolve().parent

@@ -100,9 +100,7 @@ def _optimisation_amp() -> str:
     from i2i.amp import resolve_amp
 
     device = _torch_device()
-    amp = resolve_amp("auto", device)
-    precision = {"none": "float32", "bf16": "bf16 autocast", "fp16": "fp16 autocast"}[amp.mode]
-    return f"{precision}, {'channels_last' if amp.channels_last else 'NCHW'} on {device}"
+    return f"{resolve_amp('auto', device).describe()} on {device}"
 
 
 def _translate_default() -> str:
@@ -157,7 +155,7 @@ def report() -> dict[str, Any]:
     """Everything ``i2i doctor`` shows, as plain data."""
     from i2i import __version__
     from i2i.accel import cpu_info
-    from i2i.zoo.paths import package_dir
+    from i2i.user_dirs import package_dir
 
     cpu = cpu_info()
     return {

@@ -19,12 +19,12 @@ from i2i.cli import dream as dream_cli
 from i2i.cli import eval as eval_cli
 from i2i.cli import export as export_cli
 from i2i.cli import models as models_cli
-from i2i.cli import serve as serve_cli
 from i2i.cli import stylize as stylize_cli
 from i2i.cli import train as train_cli
 from i2i.cli import translate as translate_cli
 from i2i.cli.common import console, group_help, reflow_help
 from i2i.errors import I2IError
+from i2i.serve import command as serve_cli
 
 app = typer.Typer(
     name="i2i",

@@ -22,8 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from i2i import tasks
 from i2i.errors import I2IError
 from i2i.eval.record import ScoreRecord
+from i2i.tasks.registry import EVAL_STYLE
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -86,7 +88,8 @@ def eval_style(
     if limit is not None and limit < 1:
         raise I2IError(f"--limit must be >= 1, got {limit}")
     session = TranslatorSession(resolve_model(model), device=device, threads=threads)
-    if session.info.task != "fast_style":
+    spec = tasks.find(session.info.task)
+    if spec is None or spec.eval != EVAL_STYLE:
         raise I2IError(
             f"{session.path}: a {session.info.task} model; `i2i eval style` scores fast-style models"
         )

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from i2i.batch import strip_prefix
 from i2i.errors import I2IError
 from i2i.files import atomic_write_bytes
 from i2i.imageio import (
@@ -98,19 +99,12 @@ def read_stage(batch: Batch, *, filesystems: Sequence[Any], resize: int | None) 
             rgb = np.asarray(image, dtype=np.uint8)
             pixels[i], heights[i], widths[i] = rgb.tobytes(), rgb.shape[0], rgb.shape[1]
         except I2IError as err:
-            errors[i] = _strip(_strip(str(err), path), name)
+            errors[i] = strip_prefix(strip_prefix(str(err), path), name)
         except Exception as err:  # a decoder bug must not stop the batch
             errors[i] = f"{type(err).__name__}: {err}"
     out = {key: batch[key] for key in JOB_COLUMNS}
     out.update(pixels=_objects(pixels), height=heights, width=widths, error=_objects(errors))
     return out
-
-
-def _strip(text: str, name: str) -> str:
-    """``"<name>: reason"`` -> ``"reason"``: the same reason text as the single-machine pipeline (workers
-    read absolute paths; reports name files as the user gave them)."""
-    prefix = f"{name}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def cached_model(data: bytes, file_name: str) -> Path:
@@ -257,7 +251,7 @@ def write_stage(batch: Batch, *, out_fs: Any, quality: int, overwrite: bool) -> 
         try:
             _write_one(image, name, path, out_fs, quality, overwrite)
         except I2IError as err:
-            status[i], reasons[i] = "failed", _strip(_strip(str(err), path), name)
+            status[i], reasons[i] = "failed", strip_prefix(strip_prefix(str(err), path), name)
         except Exception as err:  # disk full, permissions, encoder errors
             status[i], reasons[i] = "failed", f"cannot write {name}: {type(err).__name__}: {err}"
     return {

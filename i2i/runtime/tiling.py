@@ -17,19 +17,13 @@ import numpy as np
 
 from i2i.errors import I2IError
 from i2i.imageio import crop_to, pad_to_multiple
+from i2i.modelfile import min_side
 
 Infer = Callable[[np.ndarray], np.ndarray]
 
 
 def round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
-
-
-def min_side(multiple: int) -> int:
-    """The smallest side fed to a model with this size multiple: two multiples, so the deepest feature map
-    is at least 2 x 2 (a 1-pixel map cannot be reflect-padded inside the network; 1x1 or 1x4000 inputs
-    used to fail there)."""
-    return 2 * multiple
 
 
 def pad_for_model(image: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:

@@ -12,7 +12,8 @@ request-head deadline, connection cap with JSON 503s up to a hard limit), ``auth
 token, Host check), ``origin`` (cross-site requests to tokenless servers), ``headers`` (security headers,
 header-safe text), ``memory`` (per-request memory plan, tiling), ``allocator`` (giving memory back after
 jobs), ``imaging`` (request bytes -> model -> response bytes, the same steps as ``i2i translate``), ``app``
-(the FastAPI app factory), ``run`` (uvicorn).
+(the FastAPI app factory), ``run`` (uvicorn), ``access_log`` (one line per request), ``command`` (the
+``i2i serve`` command, also ``python -m i2i.serve``).
 """
 
 from i2i.serve.settings import ServeSettings

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from i2i.runtime.tiling import min_side, round_up
+from i2i.modelfile import min_side
+from i2i.runtime.tiling import round_up
 
 BUFFER_BYTES_PER_PIXEL = 64
 NETWORK_BYTES_PER_PIXEL = 2048

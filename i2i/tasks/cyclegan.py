@@ -14,8 +14,8 @@ SPEC = gan_translator(
     networks=(
         Network("G_A", "generator A -> B"),
         Network("G_B", "generator B -> A"),
-        Network("D_A", "PatchGAN on domain B: real B vs G_A's output"),
-        Network("D_B", "PatchGAN on domain A: real A vs G_B's output"),
+        Network("D_A", "PatchGAN on domain A (the paper's D_X): real A vs G_B's output"),
+        Network("D_B", "PatchGAN on domain B (the paper's D_Y): real B vs G_A's output"),
     ),
     data=UNPAIRED,
     releases=("generator_{a}2{b}", "generator_{b}2{a}"),

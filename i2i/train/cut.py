@@ -44,11 +44,11 @@ from i2i.losses.patchnce import multilayer_patch_nce_loss
 from i2i.nn import PatchSampleMLP
 from i2i.nn.patchnce import random_hflip, unflip_features
 from i2i.specs import ArchSpec
-from i2i.train.diffaugment import diff_augment, parse_policy
+from i2i.train.diffaugment import diff_augment
 from i2i.train.distributed import unwrap
 from i2i.train.gan import GanRecipe, domain_names
 from i2i.train.harness import TrainResult, entry_points
-from i2i.train.recipe_configs import MODE_DEFAULTS, CUTConfig
+from i2i.train.recipe_configs import MODE_DEFAULTS, CUTConfig, parse_diffaug
 
 __all__ = ["CUT", "MODE_DEFAULTS", "CUTConfig", "PatchNCEForward", "TrainResult", "load_config", "train"]
 
@@ -120,7 +120,7 @@ class CUT(GanRecipe[CUTConfig]):
         self.optimizers = {name: self.adam(name) for name in self.modules}
         crop_load_from = None if cfg.jitter_in_decay else cfg.epochs  # the decay epochs: the authors'
         self.unpaired_data(data_dir, crop_load_from=crop_load_from)
-        self.diffaug_policy = parse_policy(cfg.diffaug)  # parsed once, not every step
+        self.diffaug_policy = parse_diffaug(cfg.diffaug)  # parsed once, not every step
 
     def wrap(self, wrap: Callable[[nn.Module], nn.Module]) -> dict[str, nn.Module]:
         """``GF``: G and the head behind one DDP wrapper (:class:`PatchNCEForward`); ``D`` on its own."""

@@ -23,9 +23,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from i2i.train.recipe_configs import DIFFAUG_TRANSFORMS
-from i2i.train.recipe_configs import parse_diffaug as parse_policy
 
-__all__ = ["POLICIES", "diff_augment", "parse_policy"]
+__all__ = ["POLICIES", "diff_augment"]
 
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
@@ -76,7 +75,8 @@ POLICIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "translation": translation,
     "cutout": cutout,
 }
-assert tuple(POLICIES) == DIFFAUG_TRANSFORMS  # the order they are applied in
+if tuple(POLICIES) != DIFFAUG_TRANSFORMS:  # the config names them in the order they are applied
+    raise ImportError(f"DiffAugment transforms {tuple(POLICIES)} differ from {DIFFAUG_TRANSFORMS}")
 
 
 def diff_augment(x: torch.Tensor, policy: Sequence[str]) -> torch.Tensor:

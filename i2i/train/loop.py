@@ -23,6 +23,7 @@ from torch import nn
 
 from i2i.amp import Precision
 from i2i.errors import I2IError
+from i2i.progress import StopControl, TrainProgress
 from i2i.train import gradcheck, rundir
 from i2i.train.batches import make_loader
 from i2i.train.config import RunConfig
@@ -30,7 +31,6 @@ from i2i.train.distributed import all_reduce_max, barrier, setup_distributed, wr
 from i2i.train.ema import EMA
 from i2i.train.guard import DivergenceGuard
 from i2i.train.outputs import RunOutputs
-from i2i.train.progress import StopControl, TrainProgress
 from i2i.train.recipe import Env, Recipe
 from i2i.train.rng import seed_everything
 from i2i.train.run_state import RunState, changed_options, warm_start

@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from i2i.user_dirs import env_path, user_cache_dir, user_data_dir
+from i2i.user_dirs import env_path, package_dir, user_cache_dir, user_data_dir
 
 WEIGHTS_ENV = "I2I_WEIGHTS_DIR"
 MODELS_ENV = "I2I_MODELS_DIR"
 REGISTRY_FILE = "registry.toml"
 USER_REGISTRY_FILE = "models.json"
-
-
-def package_dir() -> Path:
-    """The installed ``i2i`` package folder (outputs never go in here)."""
-    return Path(__file__).resolve().parents[1]
 
 
 def weights_dir() -> Path:

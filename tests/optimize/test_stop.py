@@ -62,3 +62,27 @@ def test_optimise_images_finishes_the_step_writes_the_current_image_and_stops(tm
     assert steps_run == [1, 2, 3, 4, 5, 1, 2]  # the interrupted image stopped after its current step
     assert Image.open(tmp_path / "c.out.png").getpixel((0, 0)) == (64, 64, 64)
     assert "interrupted after 2 of 5 steps: wrote the current image to" in console.file.getvalue()
+
+
+def test_optimise_images_fails_one_input_that_cannot_be_done_and_goes_on(tmp_path):
+    """An I2IError while optimising one input, or while writing its result, fails that input only."""
+    console = Console(file=io.StringIO(), width=200)
+    (tmp_path / "taken.out.png").mkdir()  # the result cannot be written there
+    pairs = [(tmp_path / f"{name}.png", tmp_path / f"{name}.out.png") for name in ("tiny", "taken", "ok")]
+
+    def optimise(source, target, image, progress):
+        if source.name == "tiny.png":
+            raise I2IError(f"{source}: too small for the feature network")
+        return image
+
+    written: list[str] = []
+    failures = optimise_images(
+        pairs, console, load=lambda source: np.full((3, 4, 5), 0.5, dtype=np.float32),
+        steps=lambda source, image: 1, optimise=optimise,
+        written=lambda source, target: written.append(target.name), failures=[], total_inputs=3,
+        overwrite=True,
+    )  # fmt: skip
+    assert written == ["ok.out.png"] and (tmp_path / "ok.out.png").is_file()
+    assert [path.name for path, _ in failures] == ["tiny.png", "taken.png"]
+    text = console.file.getvalue()
+    assert "tiny.png: too small for the feature network" in text and "2 of 3 inputs failed" in text

@@ -114,7 +114,7 @@ def test_page_and_docs_send_security_headers_and_load_nothing_from_elsewhere(poo
 
 
 def test_token_from_a_file(tmp_path):
-    from i2i.cli.serve import read_token_file, register
+    from i2i.serve.command import read_token_file, register
 
     (tmp_path / "token").write_text("  s3cret  \nsecond line ignored\n")
     assert read_token_file(tmp_path / "token") == "s3cret"

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from i2i.errors import I2IError
-from i2i.train.diffaugment import color, cutout, diff_augment, parse_policy, translation
+from i2i.train.diffaugment import color, cutout, diff_augment, translation
+from i2i.train.recipe_configs import parse_diffaug as parse_policy
 
 
 def _shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
