@@ -124,3 +124,19 @@ def test_a_task_name_is_written_where_the_task_is_declared_and_trained(task: str
     assert f"tasks/{task}.py" in writers
     allowed = {f"tasks/{task}.py", f"train/{task}.py"}
     assert len(set(writers) - allowed) <= 1, writers  # one more reader at the most (e.g. the dataset catalog)
+
+
+#: The torch-free core every layer above shares (docs/architecture.md, "Layers"): it imports only itself.
+#: (``i2i/__init__.py`` is the public facade above everything: its lazy ``i2i.translate_ray``.)
+CORE = {
+    "i2i.errors", "i2i.files", "i2i.version", "i2i.tasks", "i2i.modelfile", "i2i.specs", "i2i.imageio",
+    "i2i.pins", "i2i.console", "i2i.progress", "i2i.batch", "i2i.accel", "i2i.amp", "i2i.options",
+    "i2i.output_paths", "i2i.user_dirs",
+}  # fmt: skip
+
+
+def test_the_core_imports_nothing_above_it() -> None:
+    graph = import_graph()
+    core = {name for name in graph if name in CORE or name.startswith("i2i.tasks.")}
+    upward = {name: sorted(graph[name] - core) for name in core if graph[name] - core}
+    assert not upward, f"core modules importing higher layers: {upward}"
