@@ -39,6 +39,8 @@ def choices(name: str, doc: str, *values: str) -> Any:
 Amp = choices("Amp", "Mixed precision (:class:`i2i.amp.Precision`); ``auto`` resolves per device "
               "(:func:`i2i.amp.auto_mode`: bf16 autocast in NCHW where the CPU or GPU has bf16 units, else "
               "float32).", "auto", "none", "bf16", "fp16")  # fmt: skip
+#: Which side of a paired or unpaired dataset is the input (training, translate, eval).
+Direction = choices("Direction", "Which side of a dataset is the input.", "AtoB", "BtoA")
 #: ``--device`` of the torch commands (:func:`i2i.amp.select_device`).
 Device = choices("Device", "Where torch work runs (:func:`i2i.amp.select_device`).", "auto", "cpu", "cuda")
 

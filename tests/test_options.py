@@ -4,6 +4,7 @@ the flags, their help defaults and the values a command builds must all come fro
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import MISSING, fields
 
 import pytest
@@ -12,8 +13,10 @@ from typer.testing import CliRunner
 from i2i.cli.main import app
 from i2i.cli.options import cli_fields, flag, given
 from i2i.errors import I2IError
+from i2i.eval.options import UnpairedOptions
 from i2i.optimize.dream_options import DreamConfig, DreamJob, Preset
 from i2i.options import Amp, Device, plain_values
+from i2i.runtime.translate_options import TranslateOptions, TranslateRun
 from i2i.train.config import Direction
 
 runner = CliRunner()
@@ -24,11 +27,20 @@ def test_choices_pickle_from_the_module_that_declares_them():
         assert pickle.loads(pickle.dumps(member)) is member
 
 
-@pytest.mark.parametrize("command, classes", [("dream", (DreamJob, DreamConfig))])
+@pytest.mark.parametrize(
+    "command, classes",
+    [
+        ("dream", (DreamJob, DreamConfig)),
+        ("translate", (TranslateRun, TranslateOptions)),
+        ("eval model", (UnpairedOptions,)),
+        ("eval compare", (UnpairedOptions,)),
+    ],
+)
 def test_every_field_is_a_flag_whose_help_shows_the_dataclass_default(command, classes, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
-    text = runner.invoke(app, [command, "--help"], terminal_width=400).output
-    lines = {line.split()[1]: line for line in text.splitlines() if line.startswith("│ --")}
+    text = runner.invoke(app, [*command.split(), "--help"], terminal_width=400).output
+    options = (re.match(r"│\s*\*?\s*(--[\w-]+)", line) for line in text.splitlines())
+    lines = {found[1]: found.string for found in options if found}
     for cls in classes:
         for f in cli_fields(cls):
             assert flag(f.name) in lines, f"{flag(f.name)} missing from `i2i {command} --help`"
@@ -60,3 +72,18 @@ def test_a_field_without_cli_stays_off_the_command_line():
         "config",
         "plain_progress",
     }
+
+
+def test_translate_options_check_their_values_wherever_they_are_built():
+    assert TranslateOptions().overlap == 64  # the library and the CLI share one default
+    with pytest.raises(I2IError, match="--overlap 64 must be smaller than --tile 32"):
+        TranslateOptions(tile=32)
+    with pytest.raises(I2IError, match="batch must be >= 1"):
+        TranslateOptions(batch=0)
+    with pytest.raises(I2IError, match="valid runtime values: auto, onnxruntime, openvino"):
+        TranslateRun(model="m", runtime="tensorflow")
+
+
+def test_a_required_field_is_a_required_option(tmp_path):
+    result = runner.invoke(app, ["translate", str(tmp_path), str(tmp_path / "out")])
+    assert result.exit_code == 2 and "Missing option '--model'" in result.output

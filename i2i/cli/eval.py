@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from i2i.cli.common import DataRootOption, console, output_option
+from i2i.cli.common import DataRootOption, console
+from i2i.cli.options import given, parameters, with_signature
+from i2i.eval.options import UnpairedOptions
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -46,16 +49,6 @@ ThreadsOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 KidSubsetsOption = Annotated[int, typer.Option(help="Random subsets for KID.")]
 KidSubsetSizeOption = Annotated[int, typer.Option(help="Images per KID subset (capped by the set sizes).")]
-HoldoutOption = Annotated[
-    float | None,
-    typer.Option(
-        "--holdout",
-        min=0.0,
-        max=0.99,
-        help="Score the held-back share of trainA/trainB (e.g. 0.1) that `--holdout` training skips.",
-        show_default=False,
-    ),
-]
 
 
 def _stage_printer(as_json: bool):  # -> Callable[[str], None]
@@ -160,44 +153,28 @@ def paired_command(
     )
 
 
-def _unpaired(
-    direction: str | None,
-    limit: int | None,
-    kid_subsets: int,
-    kid_subset_size: int,
-    holdout: float | None,
-    device: str,
-    threads: int | None,
-    data_root: Path | None,
-) -> dict[str, Any]:
-    """The options `eval model` and `eval compare` share (:class:`~i2i.eval.unpaired.UnpairedOptions`)."""
-    return {
-        "direction": direction,
-        "limit": limit,
-        "kid_subsets": kid_subsets,
-        "kid_subset_size": kid_subset_size,
-        "holdout": holdout,
-        "device": device,
-        "threads": threads,
-        "data_root": data_root,
-    }
+def _keyword(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
 
 
-@app.command("model")
-def model_command(
-    model: ModelOption,
-    data: EvalDataOption,
-    direction: EvalDirectionOption = None,
-    limit: LimitOption = None,
-    out: output_option("Keep the translations in this (empty) folder.", out_alias=True) = None,
-    kid_subsets: KidSubsetsOption = 100,
-    kid_subset_size: KidSubsetSizeOption = 1000,
-    holdout: HoldoutOption = None,
-    device: OrtDeviceOption = "auto",
-    threads: ThreadsOption = None,
-    data_root: DataRootOption = None,
-    as_json: JsonOption = False,
-) -> None:
+MODELS_OPTION = Annotated[
+    list[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="Give it twice: the model to compare against, then the new one (names or .onnx files).",
+        show_default=False,
+    ),
+]
+OUT_OPTION = Annotated[
+    Path | None,
+    typer.Option(
+        "-o", "--output", "--out", help="Keep the translations in this (empty) folder.", show_default=False
+    ),
+]
+
+
+def model_command(model: str, data: str, out: Path | None, as_json: bool, **values: Any) -> None:
     """Unpaired: FID and KID of the model's translations against the real target domain, next to the
     untranslated inputs' (the baseline to beat), and the checkerboard score.
 
@@ -207,7 +184,7 @@ def model_command(
     """
     from i2i.eval.unpaired import eval_unpaired
 
-    options = _unpaired(direction, limit, kid_subsets, kid_subset_size, holdout, device, threads, data_root)
+    options = given(values, UnpairedOptions)
     scores = eval_unpaired(model, data, out=out, on_stage=_stage_printer(as_json), **options)
     if as_json:
         print(json.dumps(scores.to_dict()))
@@ -222,6 +199,22 @@ def model_command(
         f"checkerboard {scores.checkerboard:.2f}x the inputs'",
         soft_wrap=True,
     )
+
+
+app.command("model")(
+    with_signature(
+        model_command,
+        [
+            _keyword("model", ModelOption),
+            _keyword("data", EvalDataOption),
+            inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=OUT_OPTION),
+            *parameters(UnpairedOptions),
+            inspect.Parameter(
+                "as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption
+            ),
+        ],
+    )
+)
 
 
 @app.command("style")
@@ -272,28 +265,7 @@ def style_command(
     )
 
 
-@app.command("compare")
-def compare_command(
-    models: Annotated[
-        list[str],
-        typer.Option(
-            "--model",
-            "-m",
-            help="Give it twice: the model to compare against, then the new one (names or .onnx files).",
-            show_default=False,
-        ),
-    ],
-    data: EvalDataOption,
-    direction: EvalDirectionOption = None,
-    limit: LimitOption = None,
-    kid_subsets: KidSubsetsOption = 100,
-    kid_subset_size: KidSubsetSizeOption = 1000,
-    holdout: HoldoutOption = None,
-    device: OrtDeviceOption = "auto",
-    threads: ThreadsOption = None,
-    data_root: DataRootOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def compare_command(models: list[str], data: str, as_json: bool, **values: Any) -> None:
     """Unpaired: is the second model closer to the target domain than the first? Both translate the same
     images; prints each KID ratio (as `eval model`) and their difference, second minus first, with its
     paired standard error.
@@ -307,7 +279,7 @@ def compare_command(
 
     if len(models) != 2:
         raise I2IError(f"compare takes exactly two models (-m OLD -m NEW), got {len(models)}")
-    options = _unpaired(direction, limit, kid_subsets, kid_subset_size, holdout, device, threads, data_root)
+    options = given(values, UnpairedOptions)
     result = compare_unpaired(models[0], models[1], data, on_stage=_stage_printer(as_json), **options)
     if as_json:
         print(json.dumps(result.to_dict()))
@@ -328,3 +300,18 @@ def compare_command(
         "(paired s.e. over the images)",
         soft_wrap=True,
     )
+
+
+app.command("compare")(
+    with_signature(
+        compare_command,
+        [
+            _keyword("models", MODELS_OPTION),
+            _keyword("data", EvalDataOption),
+            *parameters(UnpairedOptions),
+            inspect.Parameter(
+                "as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption
+            ),
+        ],
+    )
+)

@@ -47,8 +47,11 @@ def default_text(f: Field[Any]) -> str:
     return f" [default: {value:g}]" if isinstance(value, float) else f" [default: {value}]"
 
 
-def parameter(config_class: type, f: Field[Any], panel: str | None = None) -> inspect.Parameter:
-    """The keyword parameter (default None: not given) that makes field ``f`` an option."""
+def parameter(
+    config_class: type, f: Field[Any], panel: str | None = None, *, required: bool = False
+) -> inspect.Parameter:
+    """The keyword parameter (default None: not given) that makes field ``f`` an option; with
+    ``required``, a field without a default is a required option (click names it when missing)."""
     annotation = field_types(config_class)[f.name]
     kind = enum_of(annotation)
     base: Any = kind or next(
@@ -61,16 +64,22 @@ def parameter(config_class: type, f: Field[Any], panel: str | None = None) -> in
         decls = [f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:]]
     help_text = escape(f.metadata.get("help", "") + default_text(f))
     option = typer.Option(*decls, help=help_text, show_default=False, rich_help_panel=panel)
+    if required and f.default is MISSING and f.default_factory is MISSING:
+        return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[base, option])
     return inspect.Parameter(
         f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[base | None, option]
     )
 
 
 def parameters(
-    config_class: type, panel: Callable[[Field[Any]], str | None] | None = None
+    config_class: type, panel: Callable[[Field[Any]], str | None] | None = None, *, required: bool = True
 ) -> list[inspect.Parameter]:
-    """One option parameter per CLI field of ``config_class`` (``panel(field)``: its help panel)."""
-    return [parameter(config_class, f, panel(f) if panel else None) for f in cli_fields(config_class)]
+    """One option parameter per CLI field of ``config_class`` (``panel(field)``: its help panel; fields
+    without a default are required options unless ``required`` is False)."""
+    return [
+        parameter(config_class, f, panel(f) if panel else None, required=required)
+        for f in cli_fields(config_class)
+    ]
 
 
 def with_signature(function: Callable[..., Any], params: Sequence[inspect.Parameter]) -> Callable[..., Any]:

@@ -16,27 +16,12 @@ from i2i.errors import I2IError
 
 if TYPE_CHECKING:
     from i2i.runtime.ray_plan import RayPlan
+    from i2i.runtime.translate_options import TranslateOptions, TranslateRun
 
 
-def translate_on_ray(
-    inputs: list[str],
-    out: str,
-    *,
-    address: str,
-    model: str,
-    direction: str | None,
-    glob: str | None,
-    recursive: bool,
-    fmt: str,
-    options: Any,
-    device: str,
-    threads: int | None,
-    actors: int | None,
-    progress: bool,
-    runtime: str = "auto",
-    precision: str = "auto",
-) -> None:
-    """Plan on this machine, translate on Ray, print failures and the summary; exit 1 if any failed.
+def translate_on_ray(inputs: list[str], out: str, run: TranslateRun, options: TranslateOptions) -> None:
+    """Plan on this machine, translate on Ray (``run.ray``: its address), print failures and the summary;
+    exit 1 if any failed.
 
     Raises:
         I2IError: Ray missing, bad address, no images, unknown model, or actors that cannot load it.
@@ -44,6 +29,8 @@ def translate_on_ray(
     from i2i.batch import failure_markup, reporting_bar, summary_line
     from i2i.progress import StopControl
     from i2i.runtime.ray_translate import translate_ray
+
+    address, glob = str(run.ray), run.glob
 
     def check_plan(plan: RayPlan) -> None:
         if not plan.jobs and not plan.problems:
@@ -59,25 +46,25 @@ def translate_on_ray(
             console.print(f"model: {info.describe()} on Ray ({address})", soft_wrap=True)
             for problem in plan.problems:
                 console.print(failure_markup(problem.source, problem.reason), soft_wrap=True)
-            bar.append(stack.enter_context(reporting_bar(console, len(plan.jobs), enabled=progress)))
+            bar.append(stack.enter_context(reporting_bar(console, len(plan.jobs), enabled=run.progress)))
             stack.enter_context(stop)
 
         summary = translate_ray(
             inputs,
             out,
-            model,
+            run.model,
             address=address,
-            direction=direction,
-            fmt=fmt,
+            direction=run.direction,
+            fmt=run.format,
             glob=glob,
-            recursive=recursive,
+            recursive=run.recursive,
             stdin_lines=sys.stdin if "-" in inputs else None,
             options=options,
-            device=device,
-            threads=threads,
-            actors=actors,
-            runtime=runtime,
-            precision=precision,
+            device=run.device,
+            threads=run.threads,
+            actors=run.ray_actors,
+            runtime=run.runtime,
+            precision=run.precision,
             on_plan=check_plan,
             on_start=start,
             on_result=lambda source, status, reason: bar[0](source, status, reason),

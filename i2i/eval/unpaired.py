@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any
 
 from i2i.errors import I2IError
+from i2i.eval.options import UnpairedOptions
 from i2i.eval.paired import effective_direction
 from i2i.eval.record import ScoreRecord
 from i2i.imageio import list_images
@@ -97,35 +98,18 @@ class _Scored:
     source: Any
 
 
-class UnpairedOptions(TypedDict, total=False):
-    """How :func:`eval_unpaired` and :func:`compare_unpaired` score (defaults in brackets): ``direction``
-    (the model's own), ``limit`` source images (all), ``kid_subsets`` (100) of ``kid_subset_size`` (1000)
-    images, the model's ``device`` (auto) and ``threads`` (all cores), the Inception ``feature_device``
-    (cpu), ``data_root`` for named datasets, and ``holdout`` (None: the test split, else the held-back
-    share of train)."""
-
-    direction: str | None
-    limit: int | None
-    kid_subsets: int
-    kid_subset_size: int
-    device: str
-    threads: int | None
-    feature_device: str
-    data_root: str | Path | None
-    holdout: float | None
-
-
 def eval_unpaired(
     model: str,
     data: str,
     *,
     out: str | Path | None = None,
     on_stage: Callable[[str], None] | None = None,
-    **options: Unpack[UnpairedOptions],
+    **options: Any,
 ) -> UnpairedScores:
     """Translate the source domain (first ``limit`` images), then FID/KID against the real target domain;
-    ``out``: keep the translations in this folder (default: a temporary one)."""
-    (scored,) = _score_models([model], [out], data, on_stage, options)
+    ``out``: keep the translations in this folder (default: a temporary one). ``options``: the fields of
+    :class:`~i2i.eval.options.UnpairedOptions` (TypeError for any other)."""
+    (scored,) = _score_models([model], [out], data, on_stage, UnpairedOptions(**options))
     return scored.scores
 
 
@@ -135,7 +119,7 @@ def compare_unpaired(
     data: str,
     *,
     on_stage: Callable[[str], None] | None = None,
-    **options: Unpack[UnpairedOptions],
+    **options: Any,
 ) -> UnpairedComparison:
     """Score two models of the same direction on the same images (as :func:`eval_unpaired`) and the
     difference of their KID ratios with its paired standard error.
@@ -145,7 +129,7 @@ def compare_unpaired(
     """
     from i2i.eval.jackknife import kid_ratio_difference_standard_error
 
-    a, b = _score_models([first, second], [None, None], data, on_stage, options)
+    a, b = _score_models([first, second], [None, None], data, on_stage, UnpairedOptions(**options))
     return UnpairedComparison(
         first=a.scores,
         second=b.scores,
@@ -165,25 +149,22 @@ def _score_models(
     from i2i.runtime.resolve import resolve_model
     from i2i.sessions.onnxruntime_session import TranslatorSession
 
-    unknown = set(options) - set(UnpairedOptions.__annotations__)
-    if unknown:
-        raise TypeError(f"unknown unpaired-evaluation options: {', '.join(sorted(unknown))}")
-    direction = options.get("direction")
-    device, threads = options.get("device", "auto"), options.get("threads")
+    direction = options.direction
     sessions = [
-        TranslatorSession(resolve_model(m, direction), device=device, threads=threads) for m in models
+        TranslatorSession(resolve_model(m, direction), device=options.device, threads=options.threads)
+        for m in models
     ]
     return _evaluate(
         sessions,
         outs,
         data,
         direction=direction,
-        limit=options.get("limit"),
-        kid_subsets=options.get("kid_subsets", 100),
-        kid_subset_size=options.get("kid_subset_size", 1000),
-        feature_device=options.get("feature_device", "cpu"),
-        data_root=options.get("data_root"),
-        holdout=options.get("holdout"),
+        limit=options.limit,
+        kid_subsets=options.kid_subsets,
+        kid_subset_size=options.kid_subset_size,
+        feature_device=options.feature_device,
+        data_root=options.data_root,
+        holdout=options.holdout,
         say=on_stage or (lambda _m: None),
     )
 

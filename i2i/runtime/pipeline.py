@@ -35,30 +35,14 @@ from i2i.imageio import (
 from i2i.progress import StopControl
 from i2i.runtime.inputs import Job, Problem
 from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
+from i2i.runtime.translate_options import TranslateOptions
+
+__all__ = ["Summary", "TranslateOptions", "check_direction", "model_input", "translate_jobs"]
 
 #: ``on_result(job, status, reason)`` with status ``done`` | ``skipped`` | ``failed``.
 ResultCallback = Callable[[Job, str, str], None]
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class TranslateOptions:
-    """How to run a folder.
-
-    ``batch``: images of one padded size per model call (tiles per call when tiling). ``tile``/``overlap``:
-    tiled inference in pixels (None: whole images). ``resize``: scale each image so its long side is this
-    many pixels first (None: never resize). ``quality``: JPEG/WebP quality. ``workers``: threads for
-    decoding and, separately, for encoding.
-    """
-
-    batch: int = 1
-    tile: int | None = None
-    overlap: int = 32
-    resize: int | None = None
-    quality: int = 95
-    overwrite: bool = False
-    workers: int = 2
 
 
 @dataclass

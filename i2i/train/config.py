@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any, ClassVar, Self
 
 from i2i.errors import I2IError
-from i2i.options import Amp, Device, choices, coerce_enums, enum_of, field_types, option, require
+from i2i.options import Amp, Device, Direction, choices, coerce_enums, enum_of, field_types, option, require
 
 __all__ = [
     "Amp",
@@ -45,7 +45,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------------------ choices
-Direction = choices("Direction", "Which side of the dataset is the input.", "AtoB", "BtoA")
 GanMode = choices(
     "GanMode", "Adversarial losses (:mod:`i2i.losses.gan`).", "vanilla", "lsgan", "wgangp", "hinge"
 )
