@@ -4,13 +4,26 @@ Convolutional Neural Networks", CVPR).
 The output image x (RGB, (1, 3, H, W), optimised in [0, 1] pixel space, clamped at the end) minimises::
 
     L(x) = alpha * mean((F_c(x) - F_c(p))^2)                       content, layer c (relu4_2)
-         + beta  * sum_l w_l * mean((G_l(x) - A_l)^2)                style, layers l (relu1_1 .. relu5_1)
-         + gamma * TV(x)                                             smoothness
+         + beta  * sum_l w_l * S_l(x)                              style, layers l (relu1_1 .. relu5_1)
+         + gamma * TV(x)                                           smoothness
+
+    S_l(x) = ||G_l(x) - A_l||_F^2 / ||A_l||_F^2                    style_norm="target" (the default)
+    S_l(x) = mean((G_l(x) - A_l)^2) = ||G_l(x) - A_l||_F^2 / C_l^2  style_norm="none" (Gatys; beta 1e6)
 
 with F the frozen VGG activations (ImageNet-normalised inside the feature module), G_l = F_l F_l^T / (C H W)
 the Gram matrix of layer l, p the content photo and A_l = sum_k b_k G_l(a_k) the blend of the style images'
 Grams (blend weights b_k sum to 1). Naming key, code vs paper: ``content_weight`` = alpha,
-``style_weight`` = beta, ``tv_weight`` = gamma, ``layer_weights`` = w_l.
+``style_weight`` = beta, ``tv_weight`` = gamma, ``layer_weights`` = w_l, ``style_norm`` picks S_l.
+
+Why the target norm: a painting's Grams differ in size from one painting to the next (bright, high-contrast,
+busy paintings have larger activations; across the six bundled paintings ||A_l||_F^2 spans 5-13x per layer at
+256 px). Scaling layer l's activations by k scales G_l and A_l by k^2, so the unnormalised term by k^4: one
+fixed beta gave each painting a different content/style balance. S_l with ``"target"`` is the relative error
+of the Gram, the same for any such k: each layer's term is a plain number (1 when G_l = 0, 0 when matched),
+``w_l`` weigh layers by their relative mismatch, and beta means the same for every painting. The normaliser
+is a constant of the target (no gradient flows through it), computed once per scale with the targets;
+``||A_l||_F^2`` is floored at :data:`GRAM_NORM_FLOOR` times C_l^2 so a layer a style image leaves dark
+cannot divide by zero. ``"none"`` reproduces results made before the normalisation (with beta 1e6).
 
 Multi-resolution: the image is optimised at each long side in ``scales`` (smallest first); each scale
 starts from the previous result upsampled, and the content target and style Grams are recomputed once per
@@ -38,6 +51,17 @@ from i2i.progress import Interrupted
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")
 PRESERVE_COLOR = ("luminance", "histogram")
+STYLE_NORMS = ("target", "none")
+
+#: The default style weight (beta) for each ``style_norm``: ``"none"`` is the Gatys/PyTorch-tutorial
+#: setting; ``"target"`` was measured (docs/stylize.md, "Content/style balance"): 6 bundled paintings x 2
+#: photos at 256 px, beta 30 gives the same mean content change as the old default (relu4_2 relative
+#: error 0.66, vs 0.67) with the spread across paintings down from 2.2-2.3x to 1.15-1.21x (max/min).
+DEFAULT_STYLE_WEIGHTS: dict[str, float] = {"target": 30.0, "none": 1e6}
+
+#: Floor of mean(A_l^2) (= ||A_l||_F^2 / C_l^2) under ``style_norm="target"``. The bundled paintings'
+#: targets are 2.8e-6 (relu5_1, The Scream) and above at 256 px, so the floor never touches them.
+GRAM_NORM_FLOOR = 1e-12
 
 
 #: The default coarse-to-fine schedule: (fraction of the output long side, iterations), smallest first.
@@ -65,12 +89,16 @@ class NeuralStyleConfig:
     large). ``lr``: None means 1.0 for L-BFGS and 0.02 for Adam. ``init``: ``content`` or ``noise`` (an
     explicit init image is passed to :func:`stylize`). ``style_blend``: one weight per style image
     (normalised to sum 1; None = equal). ``preserve_color``: None, ``luminance`` or ``histogram``.
+    ``style_norm``: ``target`` (each style layer's term divided by its target Gram's squared norm, the
+    default) or ``none`` (the unnormalised Gatys term; give ``style_weight=1e6`` with it to reproduce
+    results from before the normalisation). ``style_weight`` None: the default for ``style_norm``
+    (:data:`DEFAULT_STYLE_WEIGHTS`).
     """
 
     content_layer: str = "relu4_2"
     layer_weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(STYLE_LAYERS, 1.0))
     content_weight: float = 1.0
-    style_weight: float = 1e6
+    style_weight: float | None = None
     tv_weight: float = 0.0
     optimizer: str = "lbfgs"
     iterations: int | tuple[int, ...] = 300
@@ -82,8 +110,13 @@ class NeuralStyleConfig:
     preserve_color: str | None = None
     save_every: int = 0
     seed: int = 0
+    style_norm: str = "target"
 
     def __post_init__(self) -> None:
+        if self.style_norm not in STYLE_NORMS:
+            raise I2IError(f"unknown --style-norm {self.style_norm!r}; valid: {', '.join(STYLE_NORMS)}")
+        if self.style_weight is None:
+            object.__setattr__(self, "style_weight", DEFAULT_STYLE_WEIGHTS[self.style_norm])
         if self.optimizer not in OPTIMIZERS:
             raise I2IError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
         if self.preserve_color not in (None, *PRESERVE_COLOR):
@@ -220,6 +253,23 @@ def style_targets(
     return targets
 
 
+def style_layer_weights(
+    targets: Mapping[str, torch.Tensor], config: NeuralStyleConfig
+) -> dict[str, float | torch.Tensor]:
+    """The factor of each style layer's ``mean((G_l - A_l)^2)`` in the style term (before beta).
+
+    ``style_norm="none"``: ``w_l``. ``"target"``: ``w_l / max(mean(A_l^2), GRAM_NORM_FLOOR)`` (a 0-dim
+    tensor on the targets' device), which makes the layer's term ``w_l ||G_l - A_l||_F^2 / ||A_l||_F^2``:
+    scaling a style image's activations at a layer by any constant leaves it unchanged.
+    """
+    if config.style_norm == "none":
+        return dict(config.layer_weights)
+    return {
+        layer: w / targets[layer].detach().square().mean().clamp_min(GRAM_NORM_FLOOR)
+        for layer, w in config.layer_weights.items()
+    }
+
+
 def _device_of(module: nn.Module) -> torch.device:
     for tensor in [*module.parameters(), *module.buffers()]:
         return tensor.device
@@ -276,6 +326,7 @@ def stylize(
         if config.preserve_color == "histogram":
             styles_s = [match_color(s, content_s) for s in styles_s]
         targets = style_targets(features, styles_s, blend, list(config.layer_weights), amp)
+        layer_factors = style_layer_weights(targets, config)
         with torch.no_grad():
             content_target = run_features(features, content_s.unsqueeze(0), amp)[config.content_layer]
         if x is not None:
@@ -288,7 +339,7 @@ def stylize(
             start = content_s
         x, step = _optimise_scale(
             features, start, content_s, content_target, targets, config, scale_index, step, history,
-            on_step, on_save, amp,
+            on_step, on_save, amp, layer_factors,
         )  # fmt: skip
     assert x is not None
     final = _finish(x, resize(content, tuple(x.shape[-2:])), config)
@@ -302,11 +353,16 @@ def _objective(
     targets: Mapping[str, torch.Tensor],
     config: NeuralStyleConfig,
     amp: Amp | None = None,
+    layer_factors: Mapping[str, float | torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted loss of a (1, 3, H, W) image and its terms as floats (float32 throughout)."""
+    """The weighted loss of a (1, 3, H, W) image and its terms as floats (float32 throughout).
+
+    ``layer_factors``: :func:`style_layer_weights` of ``targets`` (computed here when None)."""
     feats = run_features(features, image, amp)
+    if layer_factors is None:
+        layer_factors = style_layer_weights(targets, config)
     c = config.content_weight * content_loss(feats[config.content_layer], content_target)
-    s = config.style_weight * style_loss(feats, targets, config.layer_weights)
+    s = config.style_weight * style_loss(feats, targets, layer_factors)
     t = config.tv_weight * tv_loss(image) if config.tv_weight else image.new_zeros(())
     total = c + s + t
     return total, {"total": total.item(), "content": c.item(), "style": s.item(), "tv": t.item()}
@@ -325,6 +381,7 @@ def _optimise_scale(
     on_step: Callable[[StepInfo], None] | None,
     on_save: Callable[[StepInfo, torch.Tensor], None] | None,
     amp: Amp | None = None,
+    layer_factors: Mapping[str, float | torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, int]:
     """Run ``config.iterations_at(scale_index)`` steps from ``start`` (3, H, W); returns the image
     (3, H, W) and the step."""
@@ -339,7 +396,7 @@ def _optimise_scale(
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        total, terms = _objective(features, x, content_target, targets, config, amp)
+        total, terms = _objective(features, x, content_target, targets, config, amp, layer_factors)
         total.backward()
         terms_box.update(terms)
         return total

@@ -62,6 +62,20 @@ def _write_losses(path: Path, history: list[StepInfo]) -> None:
             writer.writerow(row + [f"{h.losses[k]:.6g}" for k in ("total", "content", "style", "tv")])
 
 
+def balance_line(config: NeuralStyleConfig) -> str:
+    """The one line a run prints about its content/style balance: every weight used, the style
+    normalisation, and which flag moves the balance which way."""
+    norm = {
+        "target": "style losses relative to each painting's own Gram size; none: the old unnormalised loss",
+        "none": "unnormalised: the balance varies with the painting",
+    }[config.style_norm]
+    return (
+        f"balance: --content-weight {config.content_weight:g}, --style-weight {config.style_weight:g} "
+        f"(raise it for more of the painting, lower it to keep more of the photo), "
+        f"--tv-weight {config.tv_weight:g}, --style-norm {config.style_norm} ({norm})"
+    )
+
+
 def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]:
     """Stylise every input; returns the (path, reason) of each input that failed.
 
@@ -99,12 +113,7 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
         f"{config.optimizer}: {schedule}",
         soft_wrap=True,
     )
-    console.print(
-        f"balance: --content-weight {config.content_weight:g}, --style-weight {config.style_weight:g} "
-        f"(raise it for more of the painting, lower it to keep more of the photo), "
-        f"--tv-weight {config.tv_weight:g}",
-        soft_wrap=True,
-    )
+    console.print(balance_line(config), soft_wrap=True)
     schedules: dict[Path, NeuralStyleConfig] = {}
     results: dict[Path, StyleResult] = {}
     started: dict[Path, float] = {}
