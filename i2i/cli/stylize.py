@@ -96,7 +96,21 @@ def stylize_command(
         float | None, typer.Option(help="Step size (default 1.0 L-BFGS, 0.02 Adam).", show_default=False)
     ] = None,
     content_weight: Annotated[float, typer.Option(help="alpha (images in [0, 1]).")] = 1.0,
-    style_weight: Annotated[float, typer.Option(help="beta (Grams F F^T / CHW).")] = 1e6,
+    style_weight: Annotated[
+        float | None,
+        typer.Option(
+            help="beta: larger = more of the painting [default: 30; 1e6 with --style-norm none].",
+            show_default=False,
+        ),
+    ] = None,
+    style_norm: Annotated[
+        str,
+        typer.Option(
+            help="target | none. target divides each style layer's Gram loss by the painting's own Gram "
+            "size, so one --style-weight suits any painting; none is the unnormalised loss of earlier "
+            "versions (default weight 1e6)."
+        ),
+    ] = "target",
     tv_weight: Annotated[float, typer.Option(help="Total variation weight (try 10-100).")] = 0.0,
     content_layer: Annotated[str, typer.Option(help="Content tap.")] = "relu4_2",
     style_layers: Annotated[
@@ -152,6 +166,7 @@ def stylize_command(
         layer_weights=parse_layer_weights(style_layers),
         content_weight=content_weight,
         style_weight=style_weight,
+        style_norm=style_norm,
         tv_weight=tv_weight,
         optimizer=optimizer,
         iterations=schedule_iterations,

@@ -214,7 +214,9 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return batched if image.dim() == 4 else batched[0]
 
 
-def _blend(n_styles: int, blend: Sequence[float] | None) -> list[float]:
+def blend_weights(n_styles: int, blend: Sequence[float] | None) -> list[float]:
+    """The style images' blend weights, normalised to sum 1 (None: equal). I2IError for a bad count or
+    negative weights (checked before a run starts, so that no input is tried)."""
     if blend is None:
         return [1.0 / n_styles] * n_styles
     if len(blend) != n_styles:
@@ -306,7 +308,7 @@ def stylize(
     if any(p.requires_grad for p in features.parameters()):
         raise ValueError("the feature network must be frozen (requires_grad False)")
     device = _device_of(features)
-    blend = _blend(len(styles), config.style_blend)
+    blend = blend_weights(len(styles), config.style_blend)
     gen = torch.Generator().manual_seed(config.seed)
     history: list[StepInfo] = []
     styles = [s.to(device) for s in styles]

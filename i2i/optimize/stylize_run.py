@@ -17,6 +17,7 @@ from i2i.optimize.neural_style import (
     NeuralStyleConfig,
     StepInfo,
     StyleResult,
+    blend_weights,
     fit_long_side,
     fit_schedule,
     stylize,
@@ -90,6 +91,7 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
     def note(message: str) -> None:
         console.print(f"[yellow]note:[/] {message}", soft_wrap=True)
 
+    blend_weights(len(job.styles), config.style_blend)  # a bad --style-blend fails the run, not each input
     inputs, failures = split_missing(job.inputs)
     resolved = [resolve_style(s, on_note=note) for s in job.styles]
     tag = "+".join(t for _, t in resolved)

@@ -125,7 +125,8 @@ def test_a_small_photo_keeps_its_size_unless_a_size_is_asked_for(tmp_path, rando
     assert kept.exit_code == 0, kept.output
     said = " ".join(kept.output.split())
     assert "small.jpg: 48 px, stylised at its own size, not enlarged to 512 px" in said
-    assert "balance: --content-weight 1, --style-weight 1e+06 (raise it for more of the painting" in said
+    assert "balance: --content-weight 1, --style-weight 30 (raise it for more of the painting" in said
+    assert "--style-norm target" in said
     assert Image.open(tmp_path / "small.starry.png").size == (48, 36)
     asked = runner.invoke(app, ["stylize", "-s", "starry", str(photo), "--size", "64", *weights])
     assert asked.exit_code == 0, asked.output
@@ -141,3 +142,12 @@ def test_fit_schedule_shrinks_in_proportion_and_collapses_tiny_scales():
     assert fit_schedule(config, 256).scales == (128, 256)
     tiny = fit_schedule(config, 100)
     assert (tiny.scales, tiny.total_iterations) == ((100,), config.total_iterations)
+
+
+def test_style_norm_none_restores_the_old_weight(tmp_path, random_vgg16):
+    photo = _image(tmp_path / "small.jpg", size=(48, 36))
+    weights = ["--iterations", "1", "--backbone", "vgg16", "--backbone-weights", str(random_vgg16)]
+    result = runner.invoke(app, ["stylize", "-s", "starry", str(photo), "--style-norm", "none", *weights])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "--style-weight 1e+06" in said and "--style-norm none" in said
