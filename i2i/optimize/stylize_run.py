@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
-from i2i.batch import ImageJob, optimise_images
+from i2i.batch import ImageJob, job_notes, optimise_images
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.neural_style import (
     NeuralStyleConfig,
@@ -173,4 +173,5 @@ def run_stylize_job(job: StylizeJob, console: Console) -> list[tuple[Path, str]]
         overwrite=job.overwrite,
         plain_progress=job.plain_progress,
         on_interrupt=print,
+        notes=job_notes("stylize", job),
     )

@@ -3,6 +3,8 @@ without overwriting, printed path, output size, bundled styles, and one-line err
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from PIL import Image
@@ -151,3 +153,7 @@ def test_style_norm_none_restores_the_old_weight(tmp_path, random_vgg16):
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "--style-weight 1e+06" in said and "--style-norm none" in said
+    # the result records how it was made
+    options = json.loads(Image.open(tmp_path / "small.starry.png").text["i2i:options"])
+    assert options["styles"] == ["starry"] and options["config"]["style_norm"] == "none"
+    assert options["config"]["style_weight"] == 1e6 and options["backbone"] == "vgg16"
