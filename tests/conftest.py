@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
+import sys
 import traceback
 from pathlib import Path
 
@@ -41,6 +44,54 @@ def _onnxruntime_unless_asked(monkeypatch):
     with openvino 2026.4.1). The pytest process does all three across tests; `i2i translate` never forks.
     """
     monkeypatch.setenv("I2I_RUNTIME", "onnxruntime")
+
+
+class _StackT(ctypes.Structure):
+    _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t)]
+
+
+_SS_DISABLE = 2  # Linux
+#: The alternate signal stack put in place of an unmapped one; never freed.
+_SPARE_SIGNAL_STACK = ctypes.create_string_buffer(1 << 16)
+
+
+def _repair_alternate_signal_stack() -> None:
+    """Give this thread a usable alternate signal stack again when its current one is no longer mapped.
+
+    OpenVINO's CPU plugin (seen with 2026.4.1) gives the thread that compiles a model a new alternate signal
+    stack and, when that ``ov.Core`` goes, unmaps it and puts back the stack it found: two sessions (each has
+    its own Core) freed in the order they were made leave the thread's alternate stack pointing at unmapped
+    memory. Python's signal handlers run on the alternate stack, so the next handled signal (Ctrl-C sent by
+    a test, the SIGCHLD of a child's exit once a torch DataLoader has installed its handler) cannot be
+    delivered and the kernel kills the process with SIGSEGV (si_code SI_KERNEL; faulthandler prints
+    nothing): a pytest-xdist worker's "node down" in whichever later test got the signal.
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    current = _StackT()
+    if (
+        libc.sigaltstack(None, ctypes.byref(current)) != 0
+        or current.ss_flags & _SS_DISABLE
+        or not current.ss_sp
+    ):
+        return
+    start = current.ss_sp // mmap.PAGESIZE * mmap.PAGESIZE
+    length = current.ss_sp + current.ss_size - start
+    pages = (ctypes.c_ubyte * -(-length // mmap.PAGESIZE))()
+    if libc.mincore(ctypes.c_void_p(start), ctypes.c_size_t(length), pages) == 0:
+        return  # all mapped
+    spare = _StackT(ctypes.addressof(_SPARE_SIGNAL_STACK), 0, len(_SPARE_SIGNAL_STACK))
+    libc.sigaltstack(ctypes.byref(spare), None)
+
+
+@pytest.fixture(autouse=True)
+def _usable_alternate_signal_stack():
+    """Before and after every test, an alternate signal stack that is mapped (see
+    :func:`_repair_alternate_signal_stack`)."""
+    _repair_alternate_signal_stack()
+    yield
+    _repair_alternate_signal_stack()
 
 
 @pytest.fixture(autouse=True)

@@ -105,16 +105,69 @@ def test_readme_commands_run_as_written(tmp_path):
     )
 
 
-def test_ci_runs_the_readmes_test_command_and_nothing_else():
-    """`.ci/run` is the README's test command, word for word, after `set -euo pipefail` and a `cd`."""
-    test_command = next(c for c in readme_commands(README.read_text()) if "pytest" in c)
+#: The one step `.ci/run` may take before the README's test command: installing the optional test prerequisite
+#: the README names (Chromium and chromedriver, for the browser tests of `i2i serve`'s page), word for word.
+CI_PREREQUISITE = r"""
+packages=(chromium chromium-driver)
+skip="the browser tests will skip"
+as=()
+[ "$(id -u)" = 0 ] || as=(sudo -n)
+apt_get() { "${as[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq "$@" >/dev/null 2>&1; }
+if command -v chromedriver >/dev/null; then
+    :
+elif ! command -v apt-get >/dev/null || ! "${as[@]}" true 2>/dev/null; then
+    echo ".ci/run: no apt-get, or not root and no sudo without a password: $skip" >&2
+elif ! apt_get install -y --no-install-recommends "${packages[@]}"; then
+    { apt_get update && apt_get install -y --no-install-recommends "${packages[@]}"; } \
+        || echo ".ci/run: apt-get could not install ${packages[*]}: $skip" >&2
+fi
+"""
+#: The README's sentence that names the prerequisite, and in it the packages CI_PREREQUISITE must install.
+README_PREREQUISITE = re.compile(r"optional test prerequisite[^.]*?`apt-get install ([a-z0-9 .+-]+)`")
+
+
+def ci_script_problems(ci_text: str, readme_text: str) -> list[str]:
+    """Why a `.ci/run` text is not `set -euo pipefail`, a `cd`, optionally :data:`CI_PREREQUISITE` (with
+    the packages the README names), then the README's test command, word for word (empty when it is)."""
+    test_command = next(c for c in readme_commands(readme_text) if "pytest" in c)
     lines = [
-        line.strip()
-        for line in (REPO / ".ci" / "run").read_text().splitlines()
-        if line.strip() and not line.strip().startswith("#")
+        line.strip() for line in ci_text.splitlines() if line.strip() and not line.strip().startswith("#")
     ]
-    assert lines[-1] == test_command
-    assert all(line.startswith(("set ", "cd ")) for line in lines[:-1]), lines
+    prerequisite = [line.strip() for line in CI_PREREQUISITE.strip().splitlines()]
+    problems = []
+    if lines[-1:] != [test_command]:
+        problems.append(f"the last command is not the README's test command: {lines[-1:]}")
+    if lines[:2] != ["set -euo pipefail", 'cd "$(dirname "$0")/.."']:
+        problems.append(f"it does not start with set -euo pipefail and a cd: {lines[:2]}")
+    if lines[2:-1] not in ([], prerequisite):
+        problems.append(f"commands other than the README's optional test prerequisite: {lines[2:-1]}")
+    named = README_PREREQUISITE.search(" ".join(readme_text.split()))
+    if named is None:
+        problems.append("the README names no optional test prerequisite (`apt-get install ...`)")
+    elif f"packages=({' '.join(named.group(1).split())})" != prerequisite[0]:
+        problems.append(f"the prerequisite's packages are not the README's: {named.group(1)}")
+    return problems
+
+
+def test_ci_runs_the_readmes_test_command_after_only_the_optional_prerequisite():
+    """`.ci/run` is the README's test command, word for word, after `set -euo pipefail`, a `cd` and the
+    optional test prerequisite the README names; an extra command anywhere fails this."""
+    ci_text, readme_text = (REPO / ".ci" / "run").read_text(), README.read_text()
+    assert ci_script_problems(ci_text, readme_text) == []
+    lines = ci_text.splitlines()
+    test_line = next(i for i, line in enumerate(lines) if "pytest" in line)
+    first_if = next(i for i, line in enumerate(lines) if line.startswith("if "))
+    for extra, where in [
+        ("pip install pytest-rerunfailures", test_line),  # before the tests
+        ("python -m pytest tests/serve -n 0", test_line + 1),  # after them
+        ("apt-get install -y firefox-esr", first_if),  # another package
+    ]:
+        changed = "\n".join([*lines[:where], extra, *lines[where:]])
+        assert ci_script_problems(changed, readme_text), extra
+    without = "\n".join(line for line in lines if "apt-get" not in line)  # a prerequisite cut short
+    assert ci_script_problems(without, readme_text)
+    other = readme_text.replace("chromium-driver`", "chromium-shell`")  # the README names other packages
+    assert other != readme_text and ci_script_problems(ci_text, other)
 
 
 def app_commands() -> set[str]:

@@ -1,9 +1,13 @@
 """The web page in a real headless Chromium, driven over WebDriver's HTTP protocol (no extra packages):
 choose a file, wait for the translation, check the returned image's bytes and what the page shows.
 
-Needs the Debian packages `chromium` and `chromium-driver`; skips with the reason when they are absent
-(CI installs only the project's Python dependencies). ``I2I_SERVE_SCREENSHOT=PATH`` also saves the page
-after the translation there (the README's docs/images/serve_page.png).
+Needs the Debian packages `chromium` and `chromium-driver` (`.ci/run` installs them where it can); skips
+with the reason when they are absent. ``I2I_SERVE_SCREENSHOT=PATH`` also saves the page after the
+translation there (the README's docs/images/serve_page.png).
+
+They run in the suite's pytest-xdist workers like any other file. A worker that had run OpenVINO and a
+torch DataLoader with workers was killed by SIGSEGV when chromedriver, its child, exited: see
+:func:`_sigchld_default` and ``_repair_alternate_signal_stack`` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,19 +48,11 @@ FLAGS = [
     "--window-size=1100,760",
 ]
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None or CHROMEDRIVER is None,
-        reason="headless browser test needs Chromium and chromedriver "
-        "(Debian: apt-get install chromium chromium-driver); not found on PATH",
-    ),
-    # A pytest-xdist worker that had run other files' OpenVINO sessions died when this test started
-    # chromedriver from it (also when the test re-ran itself in a new pytest process): run these alone.
-    pytest.mark.skipif(
-        "PYTEST_XDIST_WORKER" in os.environ,
-        reason="browser tests run in a single pytest process: pytest tests/serve/test_browser.py -n 0",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="headless browser test needs Chromium and chromedriver "
+    "(Debian: apt-get install chromium chromium-driver); not found on PATH",
+)
 
 
 class WebDriver:
@@ -96,8 +95,32 @@ class WebDriver:
         self.cmd("DELETE", "")
 
 
+@contextmanager
+def _sigchld_default() -> Iterator[None]:
+    """SIGCHLD without a Python handler while chromedriver (this process's child) runs and exits.
+
+    A torch DataLoader with workers leaves a Python SIGCHLD handler installed, and Python's handlers run on
+    the thread's alternate signal stack, which OpenVINO can leave pointing at unmapped memory (see
+    ``_repair_alternate_signal_stack`` in tests/conftest.py, which mends it before and after each test).
+    Then the SIGCHLD of chromedriver's exit cannot be delivered and the kernel kills the worker with
+    SIGSEGV. With no handler (SIG_DFL, not SIG_IGN: the child is still reaped by ``wait``) the signal needs
+    no stack, also should OpenVINO sessions be freed during the test; the previous handler comes back after.
+    """
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler set outside Python, which cannot be put back from here
+            signal.signal(signal.SIGCHLD, previous)
+
+
 @pytest.fixture
 def browser(tmp_path):
+    with _sigchld_default():
+        yield from _browser(tmp_path)
+
+
+def _browser(tmp_path: Path) -> Iterator[WebDriver]:
     with socket_port() as port:
         driver = subprocess.Popen(
             [CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
