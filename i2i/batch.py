@@ -28,7 +28,7 @@ from rich.markup import escape
 
 from i2i.errors import I2IError
 from i2i.imageio import from_float_chw, write_image_atomic
-from i2i.options import Amp, Device, coerce_enums, option, plain_values
+from i2i.options import AMP_HELP, Amp, Device, coerce_enums, option, plain_values
 from i2i.output_paths import failure_lines
 from i2i.progress import Interrupted, StepProgress, StopControl, rate_bar
 
@@ -119,11 +119,7 @@ class ImageJob:
     backbone_weights: Path | None = option(None, "Weights file for the feature network (skips the resolver).")
     device: Device = option(Device.auto, "Where torch runs: auto picks CUDA when torch sees one.")
     overwrite: bool = option(False, "Replace existing output files.")
-    amp: Amp = option(
-        Amp.auto,
-        "Mixed precision: auto | none | bf16 | fp16. auto: bf16 autocast + channels_last on CPUs with "
-        "AMX/AVX512-BF16 and CUDA GPUs with bf16, else none (float32).",
-    )
+    amp: Amp = option(Amp.auto, AMP_HELP)
     plain_progress: bool | None = option(None, "Plain progress lines (None: when no terminal).", cli=False)
 
     def __post_init__(self) -> None:

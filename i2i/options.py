@@ -41,6 +41,11 @@ Amp = choices("Amp", "Mixed precision (:class:`i2i.amp.Precision`); ``auto`` res
               "float32).", "auto", "none", "bf16", "fp16")  # fmt: skip
 #: Which side of a paired or unpaired dataset is the input (training, translate, eval).
 Direction = choices("Direction", "Which side of a dataset is the input.", "AtoB", "BtoA")
+#: The help of every ``--amp`` option (training words its own: it also checks gradients at run start).
+AMP_HELP = (
+    "Mixed precision: auto | none | bf16 | fp16. auto: bf16 autocast + channels_last on CPUs with "
+    "AMX/AVX512-BF16 and CUDA GPUs with bf16, else none (float32)."
+)
 #: ``--device`` of the torch commands (:func:`i2i.amp.select_device`).
 Device = choices("Device", "Where torch work runs (:func:`i2i.amp.select_device`).", "auto", "cpu", "cuda")
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from i2i.console import console
+from i2i.options import AMP_HELP
 from i2i.runtime.choices import PrecisionOption, RuntimeOption
 
 __all__ = [
@@ -57,8 +58,7 @@ AmpOption = Annotated[
     str,
     typer.Option(
         "--amp",
-        help="Mixed precision: auto | none | bf16 | fp16. auto: bf16 autocast + channels_last on CPUs "
-        "with AMX/AVX512-BF16 and CUDA GPUs with bf16, else none (float32).",
+        help=AMP_HELP,
     ),
 ]
 

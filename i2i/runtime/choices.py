@@ -7,18 +7,19 @@ from typing import Annotated
 
 import typer
 
+from i2i.runtime.translate_options import PRECISION_HELP, RUNTIME_HELP
+
 RuntimeOption = Annotated[
     str,
     typer.Option(
         "--runtime",
-        help="auto | onnxruntime | openvino. auto: onnxruntime on a GPU, else OpenVINO on the CPU.",
+        help=f"auto | onnxruntime | openvino. {RUNTIME_HELP}",
     ),
 ]
 PrecisionOption = Annotated[
     str,
     typer.Option(
         "--precision",
-        help="auto | fp32 | bf16 | fp16. auto: bf16 on CPUs with AMX/AVX512-BF16 (OpenVINO), fp16 with "
-        "TensorRT, for models that keep >= 40 dB PSNR against fp32 (checked once, remembered); else fp32.",
+        help=f"auto | fp32 | bf16 | fp16. {PRECISION_HELP}",
     ),
 ]

@@ -18,10 +18,11 @@ InferenceDevice = choices("InferenceDevice", "Where inference runs (onnxruntime 
                           "cuda", "tensorrt")  # fmt: skip
 OutputFormat = choices("OutputFormat", "Output image formats.", "same", "png", "jpg", "webp")
 
-RUNTIME_HELP = "Runtime: auto picks onnxruntime on a GPU, else OpenVINO on the CPU."
+#: The help of every --runtime and --precision option (translate, serve, demo, stylize --model).
+RUNTIME_HELP = "auto: onnxruntime on a GPU, else OpenVINO on the CPU."
 PRECISION_HELP = (
-    "Precision: auto is bf16 on CPUs with AMX/AVX512-BF16 (OpenVINO) and fp16 with TensorRT, for models that "
-    "keep >= 40 dB PSNR against fp32 (checked once, remembered); else fp32."
+    "auto: bf16 on CPUs with AMX/AVX512-BF16 (OpenVINO), fp16 with TensorRT, for models that keep >= 40 dB "
+    "PSNR against fp32 (checked once, remembered); else fp32."
 )
 
 
