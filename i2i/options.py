@@ -1,26 +1,31 @@
 """Command options as typed, frozen dataclasses: each option, its default and its help written once.
 
-Every command that takes many options (``i2i train <recipe>``, ``i2i stylize``, ``i2i dream``) reads them
-from a dataclass whose fields are declared with :func:`option`. The CLI turns each field into a
-kebab-case flag with the field's help (:mod:`i2i.cli.options`), passes on only the options given, and the
-dataclass fills in the rest; ``--help`` shows the dataclass defaults, and the resolved object is what a
-run saves (``config.json`` of a training run, :func:`plain_values`). Enum fields are choices, checked by
-the CLI and again when the dataclass is built from Python (:func:`coerce_enums`).
+Every command that takes options reads them from dataclasses whose fields are declared with
+:func:`option`. :func:`parameters` turns each field into a kebab-case flag with the field's help, the
+command passes on only the options given (:func:`given`), and the dataclass fills in the rest; ``--help``
+shows the dataclass defaults, and the resolved object is what a run saves (``config.json`` of a training
+run, :func:`plain_values`). Enum fields are choices, checked by the CLI and again when the dataclass is
+built from Python (:func:`coerce_enums`); so are ``option(min=..., max=...)`` bounds (:func:`check_ranges`).
 
-Torch-free, like everything the CLI reads before it knows it needs torch.
+The field -> flag builder lives here, in the core, so that every command layer can use it: the CLI
+(:mod:`i2i.cli`) and ``i2i serve``, which ``python -m i2i.serve`` runs without importing the CLI. Typer is
+imported only when a command is built. Torch-free, like everything the CLI reads before it knows it needs
+torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
+import re
 import sys
 import typing
-from collections.abc import Mapping
-from dataclasses import MISSING, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, Field, fields
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from i2i.errors import I2IError
 
@@ -58,14 +63,24 @@ def option(
     hint: str | None = None,
     flags: tuple[str, ...] = (),
     show_default: bool = True,
+    flag: str | None = None,
+    min: float | None = None,
+    max: float | None = None,
+    click: Mapping[str, Any] | None = None,
 ) -> Any:
     """A dataclass field with CLI metadata.
 
     ``help``: its help text; ``cli=False`` keeps it off the command line; ``hint`` (a field without
     default): what to say when it is missing; ``flags``: extra spellings (``("-o",)``);
-    ``show_default=False`` when the help states the default itself (a computed one).
+    ``show_default=False`` when the help states the default itself (a computed one); ``flag``: the option's
+    spelling when it is not the field's name in kebab case (``styles`` -> ``"--style"``); ``min``/``max``:
+    bounds, checked by click and by :func:`check_ranges`; ``click``: more settings of the Typer option
+    (``envvar``, ``metavar``, ``dir_okay``).
     """
-    metadata = {"help": help, "cli": cli, "hint": hint, "flags": flags, "show_default": show_default}
+    metadata = {
+        "help": help, "cli": cli, "hint": hint, "flags": flags, "show_default": show_default, "flag": flag,
+        "min": min, "max": max, "click": dict(click or {}),
+    }  # fmt: skip
     if default is MISSING:
         return dataclasses.field(metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -77,6 +92,19 @@ def require(config: object, names: tuple[str, ...], minimum: float) -> None:
         value = getattr(config, name)
         if value is not None and value < minimum:
             raise I2IError(f"{name.replace('_', '-')} must be >= {minimum:g}, got {value}")
+
+
+def check_ranges(config: object) -> None:
+    """I2IError naming the first field whose value is outside its ``option(min=..., max=...)`` bounds
+    (None passes): the check click makes on the command line, made again for Python callers."""
+    for f in fields(config):  # type: ignore[arg-type]
+        value, low, high = getattr(config, f.name), f.metadata.get("min"), f.metadata.get("max")
+        if value is None:
+            continue
+        if low is not None and value < low:
+            raise I2IError(f"{f.name.replace('_', '-')} must be >= {low:g}, got {value}")
+        if high is not None and value > high:
+            raise I2IError(f"{f.name.replace('_', '-')} must be <= {high:g}, got {value}")
 
 
 @functools.cache
@@ -131,3 +159,99 @@ def plain_values(config: object) -> dict[str, Any]:
         return value
 
     return {f.name: plain(getattr(config, f.name)) for f in fields(config)}  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- fields as command-line options
+# A field ``octave_scale: float = option(1.4, "Size ratio between octaves.")`` becomes ``--octave-scale
+# FLOAT`` with that help and ``[default: 1.4]``; a ``bool`` field a ``--x/--no-x`` pair; an Enum field a
+# choice checked by click (a bad value exits 2 naming the valid ones); a ``tuple[str, ...]`` field a
+# repeatable option. Fields spelled with capitals in the papers (``netG``) also answer to that spelling
+# (``--netG``), and ``option(flags=...)`` adds short or older spellings. Every option defaults to None on
+# the command line, so the command knows which ones were given (:func:`given`) and the dataclass supplies
+# the rest: the default lives in one place.
+
+
+def flag(name: str) -> str:
+    """The kebab-case option of a field: ``netG`` -> ``--net-g``, ``lambda_A`` -> ``--lambda-a``."""
+    return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name).replace("_", "-").lower()
+
+
+def flags(f: Field[Any]) -> list[str]:
+    """The option (``option(flag=...)`` or the field's name), the field's extra spellings, and, for names
+    with capitals, the paper spelling."""
+    main, paper = f.metadata.get("flag") or flag(f.name), "--" + f.name.replace("_", "-")
+    return [main, *f.metadata.get("flags", ()), *([] if paper in (main, flag(f.name)) else [paper])]
+
+
+def cli_fields(config_class: type) -> list[Field[Any]]:
+    """The fields of ``config_class`` that are command-line options, in declaration order."""
+    return [f for f in fields(config_class) if f.metadata.get("cli", True)]
+
+
+def default_text(f: Field[Any]) -> str:
+    """`` [default: X]`` for the help of a field with a default worth showing, else ""."""
+    if f.default in (MISSING, None, ()) or not f.metadata.get("show_default", True):
+        return ""
+    value = f.default.value if isinstance(f.default, Enum) else f.default
+    return f" [default: {value:g}]" if isinstance(value, float) else f" [default: {value}]"
+
+
+def parameter(
+    config_class: type, f: Field[Any], panel: str | None = None, *, required: bool = False
+) -> inspect.Parameter:
+    """The keyword parameter (default None: not given) that makes field ``f`` an option; with
+    ``required``, a field without a default is a required option (click names it when missing)."""
+    import typer
+    from rich.markup import escape
+
+    annotation = field_types(config_class)[f.name]
+    kind = enum_of(annotation)
+    base: Any = kind or next(t for t in (annotation, *typing.get_args(annotation)) if t is not type(None))
+    if set(typing.get_args(base)) == {bool, type(None)}:  # bool | None: a flag pair, unset by default
+        base = bool
+    candidates = (annotation, *typing.get_args(annotation))
+    sequence = next((t for t in candidates if typing.get_origin(t) in (tuple, list)), None)
+    if sequence is not None:  # tuple[str, ...]: a repeatable option
+        base = list[typing.get_args(sequence)[0]]  # type: ignore[misc]
+    decls = flags(f)
+    if base is bool:
+        decls = [f"{decls[0]}/--no-{decls[0][2:]}", *decls[1:]]
+    help_text = escape(f.metadata.get("help", "") + default_text(f))
+    bounds = {k: f.metadata[k] for k in ("min", "max") if f.metadata.get(k) is not None}
+    option = typer.Option(
+        *decls,
+        help=help_text,
+        show_default=False,
+        rich_help_panel=panel,
+        **bounds,
+        **f.metadata.get("click", {}),
+    )
+    if required and f.default is MISSING and f.default_factory is MISSING:
+        return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[base, option])
+    return inspect.Parameter(
+        f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[base | None, option]
+    )
+
+
+def parameters(
+    config_class: type, panel: Callable[[Field[Any]], str | None] | None = None, *, required: bool = True
+) -> list[inspect.Parameter]:
+    """One option parameter per CLI field of ``config_class`` (``panel(field)``: its help panel; fields
+    without a default are required options unless ``required`` is False)."""
+    return [
+        parameter(config_class, f, panel(f) if panel else None, required=required)
+        for f in cli_fields(config_class)
+    ]
+
+
+def with_signature(function: Callable[..., Any], params: Sequence[inspect.Parameter]) -> Callable[..., Any]:
+    """``function`` (taking ``**given``) presented to Typer with ``params`` as its signature."""
+    function.__signature__ = inspect.Signature(list(params))  # type: ignore[attr-defined]
+    function.__annotations__ = {p.name: p.annotation for p in params}
+    return function
+
+
+def given(values: dict[str, Any], config_class: type) -> dict[str, Any]:
+    """The options of ``config_class`` that were given (not None) among a command's ``values``."""
+    names = {f.name for f in cli_fields(config_class)}
+    return {k: v for k, v in values.items() if k in names and v is not None}
