@@ -26,6 +26,14 @@ from i2i.imageio import is_image_path
 #: Output formats by option value -> file suffix; ``same`` keeps each input's suffix.
 FORMATS = {"same": None, "png": ".png", "jpg": ".jpg", "webp": ".webp"}
 
+#: Video clips (:mod:`i2i.video`); their results keep their container whatever the output format.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
+
+
+def is_video_path(path: str | os.PathLike[str]) -> bool:
+    """True when the file name ends in one of :data:`VIDEO_SUFFIXES` (any case)."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
 
 @dataclass(frozen=True)
 class Source:
@@ -74,10 +82,15 @@ def _stdin_relative(path: Path) -> PurePath:
 
 
 def scan_folder(
-    folder: Path, recursive: bool = True, exclude: Path | None = None, ignored: list[Path] | None = None
+    folder: Path,
+    recursive: bool = True,
+    exclude: Path | None = None,
+    ignored: list[Path] | None = None,
+    videos: bool = False,
 ) -> tuple[list[Path], list[Problem]]:
-    """Image files under ``folder`` (sorted) and, as problems, the folders that could not be read and the
-    image-named entries that are not regular files (FIFOs, sockets, devices, broken symlinks, symlink loops).
+    """Image files under ``folder`` (sorted; video clips too when ``videos``) and, as problems, the folders
+    that could not be read and the image-named entries that are not regular files (FIFOs, sockets, devices,
+    broken symlinks, symlink loops).
 
     Hidden folders (``.name``) are not entered, and neither is ``exclude`` (the output folder, when it
     lies inside an input folder, so a rerun does not take its own results as inputs). Files without an
@@ -97,7 +110,7 @@ def scan_folder(
             d for d in dirnames if not d.startswith(".") and (skip is None or (here / d).resolve() != skip)
         )
         for name in filenames:
-            if is_image_path(name):
+            if is_image_path(name) or (videos and is_video_path(name)):
                 reason = regular_file_problem(here / name)
                 if reason is None:
                     images.append(here / name)
@@ -119,6 +132,7 @@ def collect_sources(
     stdin_lines: Iterable[str] | None = None,
     exclude: Path | None = None,
     ignored: list[Path] | None = None,
+    videos: bool = False,
 ) -> tuple[list[Source], list[Problem]]:
     """Expand ``inputs`` into sources (in the given order; folders sorted) and problems (missing paths,
     folders that cannot be read, entries that are not regular files). ``ignored``, when given, collects the
@@ -127,6 +141,7 @@ def collect_sources(
     ``glob`` filters images found in folders: a pattern without ``/`` matches file names (``*.jpg``), one
     with ``/`` matches the path below the folder (``day/*.png``). Files named directly are always taken.
     ``stdin_lines`` supplies the list for ``-``. ``exclude``: a folder never scanned (the output folder).
+    ``videos``: folders yield video clips (:data:`VIDEO_SUFFIXES`) as well as images.
     """
     sources: list[Source] = []
     problems: list[Problem] = []
@@ -148,7 +163,9 @@ def collect_sources(
         if not os.path.lexists(path):
             problems.append(Problem(path, "no such file or folder"))
         elif path.is_dir():
-            found, unreadable = scan_folder(path, recursive=recursive, exclude=exclude, ignored=ignored)
+            found, unreadable = scan_folder(
+                path, recursive=recursive, exclude=exclude, ignored=ignored, videos=videos
+            )
             problems += unreadable
             for image in found:
                 relative = PurePath(image.relative_to(path))
@@ -187,7 +204,7 @@ def duplicate_reason(target: object, first: object) -> str:
 
 
 def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tuple[list[Job], list[Problem]]:
-    """One job per source: ``out_dir / relative`` with the format's suffix.
+    """One job per source: ``out_dir / relative`` with the format's suffix (video clips keep theirs).
 
     Two sources mapping to one target: the later one is a problem (nothing is silently overwritten).
 
@@ -202,7 +219,8 @@ def plan_jobs(sources: Sequence[Source], out_dir: Path, fmt: str = "same") -> tu
     problems: list[Problem] = []
     seen: dict[Path, Path] = {}
     for source in sources:
-        relative = source.relative.with_suffix(suffix) if suffix else source.relative
+        keep = not suffix or is_video_path(source.relative)
+        relative = source.relative if keep else source.relative.with_suffix(suffix)
         target = out_dir / relative
         key = _resolved(target)
         if key is None:

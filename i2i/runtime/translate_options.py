@@ -1,5 +1,6 @@
 """What ``i2i translate`` can be asked, as typed options (torch-free): :class:`TranslateOptions` says how
-the pipeline runs a folder, :class:`TranslateRun` which model, where and on what. The CLI makes one flag
+the pipeline runs a folder, :class:`VideoOptions` what it does with video clips (:mod:`i2i.video`),
+:class:`TranslateRun` which model, where and on what. The CLI makes one flag
 per field (:mod:`i2i.cli.options`); the defaults and help live here only.
 """
 
@@ -51,6 +52,26 @@ class TranslateOptions:
             raise I2IError(f"quality must be <= 100, got {self.quality}")
         if self.tile is not None and self.overlap >= self.tile:
             raise I2IError(f"--overlap {self.overlap} must be smaller than --tile {self.tile}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoOptions:
+    """How video clips (.mp4 .mov .mkv .avi .webm) are translated (:mod:`i2i.video`).
+
+    ``stabilise``: blend each result with the previous one warped by optical flow where the flow is
+    reliable (less flicker). ``codec``: the video encoder; ``auto`` is H.264 (VP9 for .webm).
+    """
+
+    stabilise: bool = option(
+        True, "Video: blend each frame with the previous result warped by optical flow (less flicker)."
+    )
+    codec: str = option(
+        "auto", "Video codec: auto (H.264; VP9 for .webm), h264, h265, vp9, av1, mpeg4 or an FFmpeg encoder."
+    )
+
+    def __post_init__(self) -> None:
+        if not self.codec.strip():
+            raise I2IError("--codec must name a codec (auto, h264, h265, vp9, av1, mpeg4, ...)")
 
 
 @dataclass(frozen=True, kw_only=True)

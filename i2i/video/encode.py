@@ -1,0 +1,150 @@
+"""Write a translated clip with PyAV, atomically: the input's size, frame rate, timestamps, rotation and
+audio packets, in a hidden temporary file in the output folder that is renamed over the target only when
+the clip is complete (:func:`i2i.files.atomic_output`). An exception or Ctrl-C anywhere before that leaves
+no partial file.
+
+Codecs: ``auto`` is H.264 (libx264) for .mp4 .mov .mkv .avi and VP9 for .webm; ``h264``, ``h265``
+(``hevc``), ``vp9``, ``av1``, ``mpeg4``, or any FFmpeg encoder name. Quality-based rate control (CRF 18
+for x264/x265, 30 for VP9/AV1: visually close to the frames given).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from i2i.batch import one_line
+from i2i.errors import I2IError
+from i2i.files import atomic_output
+from i2i.video.decode import VideoInfo
+from i2i.video.extra import import_av
+
+#: Container format by output suffix.
+CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi", ".webm": "webm"}
+#: Codec option value -> FFmpeg encoders tried in order (the first one this PyAV build has).
+CODECS = {
+    "h264": ("libx264", "libopenh264", "h264"),
+    "h265": ("libx265", "hevc"),
+    "hevc": ("libx265", "hevc"),
+    "vp9": ("libvpx-vp9",),
+    "av1": ("libsvtav1", "libaom-av1", "librav1e"),
+    "mpeg4": ("mpeg4",),
+}
+_CRF = {"libx264": "18", "libx265": "18", "libvpx-vp9": "30", "libsvtav1": "30", "libaom-av1": "30"}
+
+
+def encoder_name(codec: str, suffix: str) -> str:
+    """The FFmpeg encoder for ``--codec`` ``codec`` and an output file ending in ``suffix``.
+
+    Raises:
+        I2IError: the codec is unknown or not in this PyAV build (the available choices named).
+    """
+    av = import_av()
+    key = codec.strip().lower()
+    if key == "auto":
+        key = "vp9" if suffix.lower() == ".webm" else "h264"
+    candidates = CODECS.get(key, (key,))
+    for name in candidates:
+        if name in av.codecs_available:
+            try:
+                if av.Codec(name, "w").type == "video":
+                    return name
+            except (av.FFmpegError, ValueError):  # a decoder-only name
+                continue
+    known = [k for k, names in CODECS.items() if any(n in av.codecs_available for n in names)]
+    raise I2IError(f"--codec {codec}: no such video encoder in this PyAV build; try {', '.join(known)}")
+
+
+class VideoWriter:
+    """``with VideoWriter(target, info, codec, audio) as w: w.write(rgb, pts); w.mux(packet)``.
+
+    ``info``: the input clip (size, rate, time base); ``audio``: its audio streams, copied as they are;
+    ``write`` takes uint8 (H, W, 3) RGB (scaled to the input size by swscale when it is another size)
+    and a timestamp in the input's time base (None: the frame's index at the input's rate). Audio
+    packets given before the first frame are kept until it is written (the display rotation of the first
+    frame goes into the header). The target appears only when the block ends without an exception.
+    """
+
+    def __init__(
+        self, target: Path, info: VideoInfo, codec: str = "auto", audio: tuple[Any, ...] = ()
+    ) -> None:
+        self.av = import_av()
+        self.target, self.info = Path(target), info
+        fmt = CONTAINERS.get(self.target.suffix.lower())
+        if fmt is None:
+            raise I2IError(f"{target}: cannot write video with suffix {self.target.suffix!r}")
+        self.format, self.encoder = fmt, encoder_name(codec, self.target.suffix)
+        self.audio_in = audio
+        self.frames = 0
+        self._stack = contextlib.ExitStack()
+        self._pending: list[Any] = []
+        self._started = False
+
+    def __enter__(self) -> VideoWriter:
+        av, info = self.av, self.info
+        try:
+            fh = self._stack.enter_context(atomic_output(self.target, "wb"))
+            self.container = av.open(fh, "w", format=self.format)
+            self._stack.callback(self.container.close)
+            stream = self.container.add_stream(self.encoder, rate=info.rate)
+            stream.width, stream.height = info.width, info.height
+            even = info.width % 2 == 0 and info.height % 2 == 0
+            stream.pix_fmt = "yuv420p" if even or self.encoder != "libx264" else "yuv444p"
+            stream.time_base = info.time_base
+            stream.codec_context.time_base = info.time_base
+            if self.encoder in _CRF:
+                stream.options = {"crf": _CRF[self.encoder], **({"b": "0"} if "vp9" in self.encoder else {})}
+            self.video = stream
+            self.audio = {s.index: self.container.add_stream_from_template(s) for s in self.audio_in}
+        except BaseException as err:
+            self._stack.__exit__(type(err), err, err.__traceback__)
+            if isinstance(err, av.FFmpegError | ValueError):
+                raise I2IError(f"{self.target}: cannot write video ({one_line(err)})") from None
+            raise
+        return self
+
+    def write(self, rgb: np.ndarray, pts: int | None = None, rotation: int = 0) -> None:
+        """Encode one frame (uint8 (H, W, 3) RGB); ``rotation`` of the first frame goes into the header."""
+        av, info = self.av, self.info
+        if not self._started:
+            if rotation:
+                self.video.set_display_rotation(rotation)
+            self._started = True
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        if (frame.width, frame.height) != (info.width, info.height):
+            frame = frame.reformat(width=info.width, height=info.height, interpolation="BICUBIC")
+        if pts is None:
+            pts = round(self.frames / (info.rate * info.time_base))
+        frame.pts, frame.time_base = pts, info.time_base
+        for packet in self.video.encode(frame):
+            self.container.mux(packet)
+        self.frames += 1
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for packet in pending:
+                self.mux(packet)
+
+    def mux(self, packet: Any) -> None:
+        """Copy one audio packet of the input into the output as it is."""
+        if not self._started:
+            self._pending.append(packet)
+            return
+        packet.stream = self.audio[packet.stream_index]
+        self.container.mux(packet)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if kind is None:
+            try:
+                if not self._started:
+                    raise I2IError(f"{self.target}: no frame to write")
+                for packet in self.video.encode():
+                    self.container.mux(packet)
+            except BaseException as err:
+                self._stack.__exit__(type(err), err, err.__traceback__)
+                if isinstance(err, self.av.FFmpegError):
+                    raise I2IError(f"{self.target}: cannot write video ({one_line(err)})") from None
+                raise
+        self._stack.__exit__(kind, exc, tb)
