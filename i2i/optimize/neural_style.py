@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -45,133 +45,28 @@ from i2i.amp import Amp
 from i2i.errors import I2IError
 from i2i.losses import content_loss, gram, style_loss, tv_loss
 from i2i.optimize.color import match_color, transfer_luminance
-from i2i.optimize.layer_weights import parse_weighted_names
+from i2i.optimize.stylize_options import (
+    DEFAULT_SCHEDULE,
+    DEFAULT_STYLE_WEIGHTS,
+    STYLE_LAYERS,
+    NeuralStyleConfig,
+    default_schedule,
+    fit_schedule,
+    parse_layer_weights,
+)
 from i2i.progress import Interrupted
 
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-OPTIMIZERS = ("lbfgs", "adam")
-PRESERVE_COLOR = ("luminance", "histogram")
-STYLE_NORMS = ("target", "none")
-
-#: The default style weight (beta) for each ``style_norm``: ``"none"`` is the Gatys/PyTorch-tutorial
-#: setting; ``"target"`` was measured (docs/stylize.md, "Content/style balance"): 6 bundled paintings x 2
-#: photos at 256 px, beta 30 gives the same mean content change as the old default (relu4_2 relative
-#: error 0.66, vs 0.67) with the spread across paintings down from 2.2-2.3x to 1.15-1.21x (max/min).
-DEFAULT_STYLE_WEIGHTS: dict[str, float] = {"target": 30.0, "none": 1e6}
+#: The settings live in :mod:`i2i.optimize.stylize_options` (torch-free); the method's callers may import
+#: them from here too.
+__all__ = [
+    "DEFAULT_SCHEDULE", "DEFAULT_STYLE_WEIGHTS", "GRAM_NORM_FLOOR", "STYLE_LAYERS", "NeuralStyleConfig",
+    "StepInfo", "StyleResult", "blend_weights", "default_schedule", "fit_long_side", "fit_schedule",
+    "parse_layer_weights", "resize", "run_features", "style_layer_weights", "style_targets", "stylize",
+]  # fmt: skip
 
 #: Floor of mean(A_l^2) (= ||A_l||_F^2 / C_l^2) under ``style_norm="target"``. The bundled paintings'
 #: targets are 2.8e-6 (relu5_1, The Scream) and above at 256 px, so the floor never touches them.
 GRAM_NORM_FLOOR = 1e-12
-
-
-#: The default coarse-to-fine schedule: (fraction of the output long side, iterations), smallest first.
-#: Chosen by measurement (benchmarks/stylize.py --schedule): most of the work at half size, where an
-#: L-BFGS step costs about a quarter, then a short finish at full size. At 512 px with --amp auto (bf16)
-#: it scored 0.86x the old default's style loss (512 px x 300, float32) in 0.53x the time (2026-12-01).
-DEFAULT_SCHEDULE: tuple[tuple[float, int], ...] = ((0.5, 200), (1.0, 50))
-
-
-def default_schedule(size: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(scales, iterations) of the default coarse-to-fine schedule for an output long side ``size``."""
-    scales = tuple(round(size * f) for f, _ in DEFAULT_SCHEDULE)
-    iterations = tuple(n for _, n in DEFAULT_SCHEDULE)
-    if scales[0] < 64:  # small outputs: one scale, all the iterations (a coarser pass would see nothing)
-        return (size,), (sum(iterations),)
-    return scales, iterations
-
-
-@dataclass(frozen=True)
-class NeuralStyleConfig:
-    """Gatys settings. Weights are for [0, 1] images and ImageNet-normalised VGG features.
-
-    ``scales``: long sides in pixels, smallest first (the last is the output size). ``iterations``: per
-    scale, one number for every scale or one per scale (coarse-to-fine: many cheap small steps, few
-    large). ``lr``: None means 1.0 for L-BFGS and 0.02 for Adam. ``init``: ``content`` or ``noise`` (an
-    explicit init image is passed to :func:`stylize`). ``style_blend``: one weight per style image
-    (normalised to sum 1; None = equal). ``preserve_color``: None, ``luminance`` or ``histogram``.
-    ``style_norm``: ``target`` (each style layer's term divided by its target Gram's squared norm, the
-    default) or ``none`` (the unnormalised Gatys term; give ``style_weight=1e6`` with it to reproduce
-    results from before the normalisation). ``style_weight`` None: the default for ``style_norm``
-    (:data:`DEFAULT_STYLE_WEIGHTS`).
-    """
-
-    content_layer: str = "relu4_2"
-    layer_weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(STYLE_LAYERS, 1.0))
-    content_weight: float = 1.0
-    style_weight: float | None = None
-    tv_weight: float = 0.0
-    optimizer: str = "lbfgs"
-    iterations: int | tuple[int, ...] = 300
-    lr: float | None = None
-    scales: tuple[int, ...] = (512,)
-    style_scale: float = 1.0
-    init: str = "content"
-    style_blend: tuple[float, ...] | None = None
-    preserve_color: str | None = None
-    save_every: int = 0
-    seed: int = 0
-    style_norm: str = "target"
-
-    def __post_init__(self) -> None:
-        if self.style_norm not in STYLE_NORMS:
-            raise I2IError(f"unknown --style-norm {self.style_norm!r}; valid: {', '.join(STYLE_NORMS)}")
-        if self.style_weight is None:
-            object.__setattr__(self, "style_weight", DEFAULT_STYLE_WEIGHTS[self.style_norm])
-        if self.optimizer not in OPTIMIZERS:
-            raise I2IError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
-        if self.preserve_color not in (None, *PRESERVE_COLOR):
-            raise I2IError(f"unknown --preserve-color {self.preserve_color!r}; valid: luminance, histogram")
-        if self.init not in ("content", "noise"):
-            raise I2IError(f"unknown init {self.init!r}; valid: content, noise, or an image path")
-        if not self.scales or any(s < 16 for s in self.scales):
-            raise I2IError(f"sizes must be at least 16 px, got {list(self.scales)}")
-        if list(self.scales) != sorted(self.scales):
-            raise I2IError(f"--scales must go from small to large, got {list(self.scales)}")
-        counts = self.iterations if isinstance(self.iterations, tuple) else (self.iterations,)
-        if not counts or any(n < 1 for n in counts):
-            raise I2IError("--iterations must be at least 1")
-        if isinstance(self.iterations, tuple) and len(self.iterations) != len(self.scales):
-            raise I2IError(
-                f"--iterations has {len(self.iterations)} counts for {len(self.scales)} scales; give one or "
-                "one per scale"
-            )
-        if self.style_scale <= 0:
-            raise I2IError("--style-scale must be positive")
-        if not self.layer_weights:
-            raise I2IError("no style layers given")
-
-    @property
-    def min_side(self) -> int:
-        """Smallest image side the taps allow: VGG block b is reached after b - 1 poolings."""
-        blocks = [int(t[4]) for t in self.taps if len(t) > 4 and t.startswith("relu") and t[4].isdigit()]
-        return 2 ** (max(blocks) - 1) if blocks else 1
-
-    def iterations_at(self, scale_index: int) -> int:
-        """Optimiser iterations at scale ``scale_index``."""
-        return self.iterations[scale_index] if isinstance(self.iterations, tuple) else self.iterations
-
-    @property
-    def total_iterations(self) -> int:
-        return sum(self.iterations_at(i) for i in range(len(self.scales)))
-
-    @property
-    def taps(self) -> list[str]:
-        """Every feature tap the objective reads: the content layer then the style layers."""
-        return list(dict.fromkeys([self.content_layer, *self.layer_weights]))
-
-
-def fit_schedule(config: NeuralStyleConfig, long_side: int) -> NeuralStyleConfig:
-    """``config`` with its scales shrunk in proportion so the output's long side is at most ``long_side``
-    (the input's own size: never enlarge a photo unasked); unchanged when it already fits. Scales that
-    would fall below 64 px collapse to one scale with all the iterations, as :func:`default_schedule` does.
-    """
-    if config.scales[-1] <= long_side:
-        return config
-    ratio = long_side / config.scales[-1]
-    scales = tuple(max(16, round(side * ratio)) for side in config.scales)
-    if len(scales) > 1 and scales[0] < 64:
-        return replace(config, scales=(scales[-1],), iterations=config.total_iterations)
-    return replace(config, scales=scales)
 
 
 @dataclass(frozen=True)
@@ -192,11 +87,6 @@ class StyleResult:
 
     image: torch.Tensor
     history: list[StepInfo]
-
-
-def parse_layer_weights(spec: str) -> dict[str, float]:
-    """``"relu1_1:2,relu2_1"`` -> {"relu1_1": 2.0, "relu2_1": 1.0}."""
-    return parse_weighted_names(spec, "style layers given: use NAME[:WEIGHT],... (e.g. relu1_1,relu2_1:0.5)")
 
 
 def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:

@@ -1,17 +1,17 @@
 """Runs Gatys style transfer over content files for the CLI: styles by path or bundled name, feature
-network with fallback, per-image progress with the loss terms, intermediate saves, atomic writes."""
+network with fallback, per-image progress with the loss terms, intermediate saves, atomic writes. What a
+run is asked is a :class:`~i2i.optimize.stylize_options.StylizeJob` (torch-free, re-exported here)."""
 
 from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from rich.console import Console
 
-from i2i.batch import ImageJob, job_notes, optimise_images
+from i2i.batch import job_notes, optimise_images
 from i2i.imageio import from_float_chw, read_image, to_float_chw, write_image_atomic
 from i2i.optimize.neural_style import (
     NeuralStyleConfig,
@@ -23,21 +23,11 @@ from i2i.optimize.neural_style import (
     stylize,
 )
 from i2i.optimize.style_images import resolve_style
+from i2i.optimize.stylize_options import StylizeJob
 from i2i.output_paths import plan_outputs, split_missing
 from i2i.progress import StepProgress
 
-
-@dataclass(frozen=True, kw_only=True)
-class StylizeJob(ImageJob):
-    """Everything `i2i stylize --style ...` was asked to do (``config`` holds the method's settings)."""
-
-    styles: tuple[str, ...]
-    config: NeuralStyleConfig
-    init_path: Path | None = None
-    backbone: str = "vgg19"
-    pool: str = "max"
-    losses_csv: Path | None = None
-    enlarge: bool = True  # False: a photo smaller than the schedule's output stays at its own size
+__all__ = ["StylizeJob", "balance_line", "load_tensor", "run_stylize_job"]
 
 
 def load_tensor(path: Path, long_side: int | None = None) -> torch.Tensor:
