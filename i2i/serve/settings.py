@@ -1,10 +1,15 @@
-"""The service's configuration: one frozen dataclass built by the CLI (or a test) and never mutated."""
+"""The service's configuration: one frozen dataclass, :class:`ServeSettings`, built by the command (or a
+test) and never mutated; and what ``i2i serve`` can be asked, :class:`ServeOptions`, in the units of its
+flags (MiB, megapixels, KiB/s), one flag per field (:func:`i2i.options.parameters`), which makes it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from i2i.errors import I2IError
+from i2i.options import check_ranges, coerce_enums, option
+from i2i.runtime.translate_options import PRECISION_HELP, RUNTIME_HELP, InferenceDevice, Precision, Runtime
 from i2i.serve.origin import normalize_origin
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -94,6 +99,132 @@ class ServeSettings:
     def loopback(self) -> bool:
         """True when the service is reachable only from this machine."""
         return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+
+MIB = 2**20
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """What ``i2i serve`` was asked, as its flags say it; :meth:`settings` turns it into the
+    :class:`ServeSettings` the service runs on (sizes in bytes, the token read from ``token_file``).
+    The defaults are :class:`ServeSettings`'s, in these units."""
+
+    models: str | None = option(
+        None,
+        "Comma-separated model names or .onnx files (NAME:BtoA picks a direction). Default: every shipped "
+        "and user model, under its registry name.",
+        flags=("-m",),
+    )
+    host: str = option(ServeSettings.host, "Address to bind (default: loopback only).")
+    port: int = option(ServeSettings.port, "TCP port.", min=0, max=65535)
+    token: str | None = option(
+        None,
+        "Require 'Authorization: Bearer TOKEN' on every request except /health, the page and the docs. "
+        "Visible to other users in the process list: prefer --token-file or I2I_SERVE_TOKEN.",
+        click={"envvar": "I2I_SERVE_TOKEN"},
+    )
+    token_file: Path | None = option(
+        None, "Read the token from the first line of this file.", click={"dir_okay": False}
+    )
+    allow_host: tuple[str, ...] = option(
+        (),
+        "Without a token, also answer this Host name (IP literals and localhost always work). Repeatable.",
+        click={"metavar": "NAME"},
+    )
+    allow_origin: tuple[str, ...] = option(
+        (),
+        "Without a token, also accept POSTs from pages of this origin (https://host[:port]); other sites' "
+        "browser requests get 403. Repeatable.",
+        click={"metavar": "ORIGIN"},
+    )
+    workers: int = option(
+        ServeSettings.workers, "Requests translated at once (inference worker threads).", min=1
+    )
+    queue: int = option(ServeSettings.queue, "Requests that may wait for a worker; more get 503.", min=0)
+    max_mb: float = option(ServeSettings.max_bytes / MIB, "Largest request body, MiB.", min=0.001)
+    max_megapixels: float = option(
+        ServeSettings.max_pixels / 1e6, "Largest image, width x height / 1e6.", min=0.000001
+    )
+    max_memory: float = option(
+        ServeSettings.max_memory / MIB,
+        "MiB inference may use in all; each running request gets an equal share and larger images run tiled.",
+        min=64,
+    )
+    timeout: float = option(ServeSettings.timeout, "Seconds per request before 504.", min=0.001)
+    device: InferenceDevice = option(InferenceDevice(ServeSettings.device), "Where inference runs.")
+    runtime: Runtime = option(Runtime.auto, RUNTIME_HELP)
+    precision: Precision = option(Precision.auto, PRECISION_HELP)
+    threads: int | None = option(None, "onnxruntime threads per model (default: all cores).", min=1)
+    client_timeout: float = option(
+        ServeSettings.client_timeout,
+        "Seconds a connection may take to send a request head (else closed), and the grace before an upload "
+        "must keep up with --min-upload-kib (else 408).",
+        min=0.01,
+    )
+    min_upload_kib: float = option(
+        ServeSettings.min_upload_rate / 1024, "Slowest accepted upload, KiB/s.", min=0.001
+    )
+    max_connections: int = option(
+        ServeSettings.max_connections, "Open connections; idle ones are closed first to make room.", min=1
+    )
+    log_level: str = option("warning", "uvicorn log level.")
+    quiet: bool = option(
+        not ServeSettings.log_requests, "No line per request (method, path, model, status, ms) on stderr."
+    )
+
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+        check_ranges(self)
+        object.__setattr__(self, "allow_host", tuple(self.allow_host))
+        object.__setattr__(self, "allow_origin", tuple(self.allow_origin))
+        if self.token is not None and self.token_file is not None:
+            raise I2IError("give the token once: --token/I2I_SERVE_TOKEN or --token-file")
+
+    @property
+    def model_list(self) -> tuple[str, ...]:
+        """``--models`` split at commas (empty: every shipped and user model)."""
+        return tuple(m.strip() for m in (self.models or "").split(",") if m.strip())
+
+    def settings(self) -> ServeSettings:
+        """The service's settings (reads ``token_file``).
+
+        Raises:
+            I2IError: an unreadable or empty token file, or a value :class:`ServeSettings` refuses.
+        """
+        token = read_token_file(self.token_file) if self.token_file is not None else self.token
+        return ServeSettings(
+            host=self.host,
+            port=self.port,
+            models=self.model_list,
+            token=token,
+            allowed_hosts=self.allow_host,
+            allowed_origins=self.allow_origin,
+            log_requests=not self.quiet,
+            client_timeout=self.client_timeout,
+            min_upload_rate=self.min_upload_kib * 1024,
+            max_connections=self.max_connections,
+            workers=self.workers,
+            queue=self.queue,
+            max_bytes=max(1, int(self.max_mb * MIB)),
+            max_pixels=max(1, int(self.max_megapixels * 1e6)),
+            max_memory=int(self.max_memory * MIB),
+            timeout=self.timeout,
+            device=self.device.value,
+            threads=self.threads,
+        )
+
+
+def read_token_file(path: Path) -> str:
+    """The token on the first line of ``path`` (surrounding whitespace removed)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise I2IError(f"{path}: cannot read the token file ({err.__class__.__name__})") from None
+    token = (text.splitlines() or [""])[0].strip()
+    if not token:
+        raise I2IError(f"{path}: the token file's first line is empty")
+    return token
 
 
 #: File descriptors kept free for models, logs and the listening socket.
