@@ -11,12 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from i2i.cli.main import app
-from i2i.cli.options import cli_fields, flag, given
+from i2i.cli.options import cli_fields, flags, given
 from i2i.errors import I2IError
-from i2i.eval.options import UnpairedOptions
+from i2i.eval.options import FolderOptions, PairedOptions, StyleEvalOptions, UnpairedOptions
 from i2i.optimize.dream_options import DreamConfig, DreamJob, Preset
+from i2i.optimize.stylize_options import FastStyleRun, NeuralStyleConfig, StylizeJob
 from i2i.options import Amp, Device, plain_values
 from i2i.runtime.translate_options import TranslateOptions, TranslateRun
+from i2i.serve.settings import ServeOptions
 from i2i.train.config import Direction
 
 runner = CliRunner()
@@ -34,6 +36,11 @@ def test_choices_pickle_from_the_module_that_declares_them():
         ("translate", (TranslateRun, TranslateOptions)),
         ("eval model", (UnpairedOptions,)),
         ("eval compare", (UnpairedOptions,)),
+        ("eval paired", (PairedOptions,)),
+        ("eval fid", (FolderOptions,)),
+        ("eval style", (StyleEvalOptions,)),
+        ("stylize", (StylizeJob, NeuralStyleConfig, FastStyleRun)),
+        ("serve", (ServeOptions,)),
     ],
 )
 def test_every_field_is_a_flag_whose_help_shows_the_dataclass_default(command, classes, monkeypatch):
@@ -43,11 +50,12 @@ def test_every_field_is_a_flag_whose_help_shows_the_dataclass_default(command, c
     lines = {found[1]: found.string for found in options if found}
     for cls in classes:
         for f in cli_fields(cls):
-            assert flag(f.name) in lines, f"{flag(f.name)} missing from `i2i {command} --help`"
-            if f.default not in (MISSING, None) and f.metadata.get("show_default", True):
+            main = flags(f)[0]
+            assert main in lines, f"{main} missing from `i2i {command} --help`"
+            if f.default not in (MISSING, None, ()) and f.metadata.get("show_default", True):
                 shown = f.default.value if hasattr(f.default, "value") else f.default
                 expected = f"[default: {shown:g}]" if isinstance(shown, float) else f"[default: {shown}]"
-                assert expected in lines[flag(f.name)], (f.name, expected)
+                assert expected in lines[main], (f.name, expected)
 
 
 def test_given_keeps_only_the_options_of_one_class_that_were_given():

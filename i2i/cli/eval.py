@@ -1,4 +1,8 @@
-"""`i2i eval`: image-quality metrics."""
+"""`i2i eval`: image-quality metrics.
+
+Each command's options are the fields of one dataclass of :mod:`i2i.eval.options`, one flag each
+(:mod:`i2i.cli.options`); the model, the data and ``--json`` are the shared options below.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from i2i.cli.common import DataRootOption, console
+from i2i.cli.common import console
 from i2i.cli.options import given, parameters, with_signature
-from i2i.eval.options import UnpairedOptions
+from i2i.eval.options import FolderOptions, PairedOptions, StyleEvalOptions, UnpairedOptions
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,24 +35,7 @@ EvalDataOption = Annotated[
     str,
     typer.Option("--data", help="Dataset folder, or a dataset name under --data-root.", show_default=False),
 ]
-EvalDirectionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--direction",
-        help="AtoB | BtoA: only for models without a recorded direction (or to pick one of a pair).",
-        show_default=False,
-    ),
-]
-LimitOption = Annotated[
-    int | None, typer.Option("--limit", help="Only the first N images (sorted by name).", show_default=False)
-]
-OrtDeviceOption = Annotated[str, typer.Option("--device", help="onnxruntime device: auto | cpu | cuda.")]
-ThreadsOption = Annotated[
-    int | None, typer.Option("--threads", min=1, help="onnxruntime CPU threads.", show_default=False)
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
-KidSubsetsOption = Annotated[int, typer.Option(help="Random subsets for KID.")]
-KidSubsetSizeOption = Annotated[int, typer.Option(help="Images per KID subset (capped by the set sizes).")]
 
 
 def _stage_printer(as_json: bool):  # -> Callable[[str], None]
@@ -61,23 +48,11 @@ def _stage_printer(as_json: bool):  # -> Callable[[str], None]
     return stage
 
 
-@app.command("fid")
-def fid_command(
-    real: Annotated[Path, typer.Option("--real", help="Folder of real images.", show_default=False)],
-    fake: Annotated[Path, typer.Option("--fake", help="Folder of generated images.", show_default=False)],
-    weights: Annotated[
-        Path | None,
-        typer.Option(help="FID Inception TorchScript file (skips the resolver).", show_default=False),
-    ] = None,
-    device: Annotated[str, typer.Option(help="cpu | cuda.")] = "cpu",
-    kid_subsets: KidSubsetsOption = 100,
-    kid_subset_size: KidSubsetSizeOption = 1000,
-    as_json: JsonOption = False,
-) -> None:
+def fid_command(as_json: bool, **values: Any) -> None:
     """FID and KID between two folders, with the standard TF Inception pool3 features."""
     from i2i.eval.distribution import compare_folders
 
-    scores = compare_folders(real, fake, weights, device, kid_subsets, kid_subset_size)
+    scores = compare_folders(**FolderOptions(**given(values, FolderOptions)).arguments())
     if as_json:
         print(json.dumps(scores.to_dict()))
         return
@@ -88,33 +63,7 @@ def fid_command(
     )
 
 
-@app.command("paired")
-def paired_command(
-    model: ModelOption,
-    data: EvalDataOption,
-    split: Annotated[
-        str | None,
-        typer.Option(
-            "--split", help="Split folder: val | test (default: test, else val).", show_default=False
-        ),
-    ] = None,
-    direction: EvalDirectionOption = None,
-    limit: LimitOption = None,
-    size: Annotated[
-        int | None,
-        typer.Option(
-            "--size", help="Resize both halves to NxN first (default: native size).", show_default=False
-        ),
-    ] = None,
-    lpips_net: Annotated[str, typer.Option("--lpips", help="LPIPS backbone: vgg | alex | none.")] = "vgg",
-    with_kid: Annotated[
-        bool, typer.Option("--kid/--no-kid", help="Also KID of the outputs against the split's targets.")
-    ] = False,
-    device: OrtDeviceOption = "auto",
-    threads: ThreadsOption = None,
-    data_root: DataRootOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def paired_command(model: str, data: str, as_json: bool, **values: Any) -> None:
     """Translate a paired (pix2pix) split and score it against ground truth: L1, PSNR, SSIM, LPIPS, the
     checkerboard score (output/input periodic energy) and, with --kid, KID against the targets.
 
@@ -123,20 +72,13 @@ def paired_command(
     from i2i.eval.paired import eval_paired
     from i2i.progress import progress_bar
 
+    options = PairedOptions(**given(values, PairedOptions))
     with progress_bar(console, transient=True, enabled=not as_json) as bar:
         task = bar.add_task("evaluating", total=None)
         scores = eval_paired(
             model,
             data,
-            split=split,
-            direction=direction,
-            limit=limit,
-            size=size,
-            lpips_net=None if lpips_net == "none" else lpips_net,
-            with_kid=with_kid,
-            device=device,
-            threads=threads,
-            data_root=data_root,
+            **options.arguments(),
             on_start=lambda n: bar.update(task, total=n),
             on_image=lambda: bar.advance(task),
         )
@@ -201,37 +143,7 @@ def model_command(model: str, data: str, out: Path | None, as_json: bool, **valu
     )
 
 
-app.command("model")(
-    with_signature(
-        model_command,
-        [
-            _keyword("model", ModelOption),
-            _keyword("data", EvalDataOption),
-            inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=OUT_OPTION),
-            *parameters(UnpairedOptions),
-            inspect.Parameter(
-                "as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption
-            ),
-        ],
-    )
-)
-
-
-@app.command("style")
-def style_command(
-    model: ModelOption,
-    photos: Annotated[Path, typer.Option("--photos", help="Folder of held-out photos (recursive).")],
-    style: Annotated[str, typer.Option("--style", "-s", help="The painting: file or bundled style name.")],
-    limit: LimitOption = None,
-    size: Annotated[int, typer.Option("--size", help="Resize photos to this long side first.")] = 256,
-    style_size: Annotated[int, typer.Option("--style-size", help="Style image long side.")] = 512,
-    backbone_weights: Annotated[
-        Path | None, typer.Option(help="VGG16 weights file (skips the resolver).", show_default=False)
-    ] = None,
-    device: OrtDeviceOption = "auto",
-    threads: ThreadsOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def style_command(model: str, as_json: bool, **values: Any) -> None:
     """Fast style: content and style losses (VGG16, the training objective) of the model's outputs.
 
     Reports the mean relu2_2 content loss against each photo, the mean Gram style loss against the
@@ -241,18 +153,8 @@ def style_command(
     """
     from i2i.eval.style import eval_style
 
-    scores = eval_style(
-        model,
-        photos,
-        style,
-        limit=limit,
-        size=size,
-        style_size=style_size,
-        device=device,
-        threads=threads,
-        backbone_weights=backbone_weights,
-        on_stage=_stage_printer(as_json),
-    )
+    options = StyleEvalOptions(**given(values, StyleEvalOptions))
+    scores = eval_style(model, **options.arguments(), on_stage=_stage_printer(as_json))
     if as_json:
         print(json.dumps(scores.to_dict()))
         return
@@ -302,6 +204,38 @@ def compare_command(models: list[str], data: str, as_json: bool, **values: Any) 
     )
 
 
+def _json() -> inspect.Parameter:
+    return inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption)
+
+
+# registered in this order: `i2i eval --help` lists them so
+app.command("fid")(with_signature(fid_command, [*parameters(FolderOptions), _json()]))
+app.command("paired")(
+    with_signature(
+        paired_command,
+        [
+            _keyword("model", ModelOption),
+            _keyword("data", EvalDataOption),
+            *parameters(PairedOptions),
+            _json(),
+        ],
+    )
+)
+app.command("model")(
+    with_signature(
+        model_command,
+        [
+            _keyword("model", ModelOption),
+            _keyword("data", EvalDataOption),
+            inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=OUT_OPTION),
+            *parameters(UnpairedOptions),
+            _json(),
+        ],
+    )
+)
+app.command("style")(
+    with_signature(style_command, [_keyword("model", ModelOption), *parameters(StyleEvalOptions), _json()])
+)
 app.command("compare")(
     with_signature(
         compare_command,
@@ -309,9 +243,7 @@ app.command("compare")(
             _keyword("models", MODELS_OPTION),
             _keyword("data", EvalDataOption),
             *parameters(UnpairedOptions),
-            inspect.Parameter(
-                "as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption
-            ),
+            _json(),
         ],
     )
 )
