@@ -100,10 +100,13 @@ def translate_command(paths: list[str], **values: Any) -> None:
     jobs = [job for job in jobs if not is_video_path(job.source)]
     if clips:  # a missing video extra is one line, before the model is loaded
         from i2i.video import import_av, import_cv2
+        from i2i.video.encode import encoder_name
 
         import_av()
         if video.stabilise:
             import_cv2()
+        for suffix in sorted({job.target.suffix for job in clips}):
+            encoder_name(video.codec, suffix)
     for problem in problems:  # inputs are checked before the model is loaded
         console.print(failure_markup(problem.path, problem.reason), soft_wrap=True)
     if not jobs and not clips:

@@ -28,7 +28,8 @@ class VideoInfo:
     ``width`` x ``height``: coded size in pixels; ``rate``: average frame rate (frames/s, exact fraction);
     ``time_base``: seconds per timestamp unit; ``frames``: the frame count the container states, else
     one estimated from the duration (0: unknown); ``codec``: the decoder's name; ``audio``:
-    the number of audio streams (copied as they are).
+    the number of audio streams (copied as they are); ``indexed``: the container has no presentation
+    timestamps of its own (AVI), so frames are written one frame period apart.
     """
 
     width: int
@@ -38,6 +39,7 @@ class VideoInfo:
     frames: int
     codec: str
     audio: int
+    indexed: bool = False
 
     def describe(self) -> str:
         """``640x272 25 fps h264, 250 frames, audio`` for messages."""
@@ -91,6 +93,7 @@ def open_clip(path: Path) -> tuple[Any, VideoInfo]:
             frames=int(frames or 0),
             codec=ctx.name,
             audio=len(container.streams.audio),
+            indexed=container.format.name == "avi",
         )
     except BaseException:
         container.close()

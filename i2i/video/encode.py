@@ -63,7 +63,8 @@ class VideoWriter:
 
     ``info``: the input clip (size, rate, time base); ``audio``: its audio streams, copied as they are;
     ``write`` takes uint8 (H, W, 3) RGB (scaled to the input size by swscale when it is another size)
-    and a timestamp in the input's time base (None: the frame's index at the input's rate). Audio
+    and a timestamp in the input's time base (None, or not after the previous one: one frame after the
+    previous timestamp, so the output's timestamps always increase). Audio
     packets given before the first frame are kept until it is written (the display rotation of the first
     frame goes into the header). The target appears only when the block ends without an exception.
     """
@@ -82,6 +83,7 @@ class VideoWriter:
         self._stack = contextlib.ExitStack()
         self._pending: list[Any] = []
         self._started = False
+        self._last: int | None = None
 
     def __enter__(self) -> VideoWriter:
         av, info = self.av, self.info
@@ -116,9 +118,12 @@ class VideoWriter:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         if (frame.width, frame.height) != (info.width, info.height):
             frame = frame.reformat(width=info.width, height=info.height, interpolation="BICUBIC")
-        if pts is None:
-            pts = round(self.frames / (info.rate * info.time_base))
-        frame.pts, frame.time_base = pts, info.time_base
+        step = max(1, round(1 / (info.rate * info.time_base)))  # one frame in time-base units
+        if pts is None or info.indexed or self.format == "avi":  # AVI: a constant rate, frame by frame
+            pts = self.frames * step
+        if self._last is not None and pts <= self._last:  # e.g. .avi, whose decoded order lacks true pts
+            pts = self._last + step
+        frame.pts, frame.time_base, self._last = pts, info.time_base, pts
         for packet in self.video.encode(frame):
             self.container.mux(packet)
         self.frames += 1

@@ -28,7 +28,7 @@ import numpy as np
 from i2i.video.flow import FlowEstimator, Warp
 
 #: How much of the warped previous result a reliable pixel keeps.
-WEIGHT = 0.6
+WEIGHT = 0.75
 #: Below this fraction of reliable pixels, a frame starts a new shot (no blending).
 CUT_FRACTION = 0.2
 

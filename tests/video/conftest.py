@@ -32,10 +32,11 @@ def make_clip(
     audio: bool = False,
     rotation: int = 0,
 ) -> Path:
-    """Write an H.264 clip of ``frames`` :func:`pattern` frames (and 0.4 s of a 440 Hz tone, mono AAC)."""
+    """Write an H.264 (VP9 for .webm) clip of ``frames`` :func:`pattern` frames (and, with ``audio``,
+    0.5 s of a 440 Hz tone, mono AAC)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=rate)
+        video = out.add_stream("libvpx-vp9" if path.suffix == ".webm" else "libx264", rate=rate)
         video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
         video.options = {"crf": "10"}
         if rotation:

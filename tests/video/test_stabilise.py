@@ -1,0 +1,63 @@
+"""Flow, the consistency mask, the stabiliser and the warping error on synthetic frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from i2i.video.flow import FlowEstimator, Warp
+from i2i.video.stabilise import CUT_FRACTION, Stabiliser, warping_error
+
+from .conftest import pattern
+
+
+def test_flow_warps_the_previous_frame_onto_the_next():
+    a, b = pattern(0), pattern(1)
+    for estimator in (FlowEstimator("medium", None), FlowEstimator()):  # full size; the stabiliser's 320 px
+        assert estimator.step(a) is None  # the first frame has no previous one
+        warp = estimator.step(b)
+        assert warp is not None and warp.map.shape == (48, 64, 2) and warp.mask.shape == (48, 64)
+        assert warp.reliable > 0.6
+        warped = warp.apply(a.astype(np.float32))
+        inside = warp.mask > 0
+        err_warped = np.abs(warped - b)[inside].mean()
+        err_still = np.abs(a.astype(np.float32) - b)[inside].mean()
+        assert err_warped < 0.35 * err_still
+
+
+def test_still_frames_are_reliable_everywhere_and_have_no_warping_error():
+    frames = [pattern(0)] * 4
+    estimator = FlowEstimator()
+    estimator.step(frames[0])
+    warp = estimator.step(frames[1])
+    assert warp is not None and warp.reliable == 1.0
+    outs = [f.astype(np.float32) / 255 for f in frames]
+    assert warping_error(frames, outs) < 1e-4
+    assert warping_error(frames[:1], outs[:1]) == 0.0
+
+
+def test_stabiliser_removes_most_flicker_without_washing_out():
+    rng = np.random.default_rng(0)
+    inputs = [pattern(i) for i in range(8)]
+    clean = [f.astype(np.float32) / 255 for f in inputs]
+    flicker = [np.clip(c + rng.normal(0, 0.06, c.shape).astype(np.float32), 0, 1) for c in clean]
+    flow, stabilise = FlowEstimator(), Stabiliser()
+    steady = [stabilise(o, flow.step(f)) for o, f in zip(flicker, inputs, strict=True)]
+    assert np.array_equal(steady[0], flicker[0])  # nothing to blend with yet
+    assert warping_error(inputs, steady) <= 0.6 * warping_error(inputs, flicker)
+    # the content stays: closer to the clean frames than the flickering ones, mean level unchanged
+    assert np.mean([np.abs(s - c).mean() for s, c in zip(steady, clean, strict=True)]) < np.mean(
+        [np.abs(o - c).mean() for o, c in zip(flicker, clean, strict=True)]
+    )
+    assert abs(np.mean(steady) - np.mean(flicker)) < 0.01
+
+
+def test_a_cut_or_unreliable_flow_keeps_the_model_output():
+    out_a, out_b = np.zeros((4, 4, 3), np.float32), np.ones((4, 4, 3), np.float32)
+    xs, ys = np.meshgrid(np.arange(4, dtype=np.float32), np.arange(4, dtype=np.float32))
+    grid = np.stack([xs, ys], axis=2)
+    stabilise = Stabiliser(weight=0.5)
+    stabilise(out_a, None)
+    cut = Warp(grid, np.full((4, 4), CUT_FRACTION / 2, np.float32).round())
+    assert np.array_equal(stabilise(out_b, cut), out_b)
+    steady = Warp(grid, np.ones((4, 4), np.float32))
+    assert np.allclose(stabilise(out_a, steady), 0.5)  # half of the warped previous result (all ones)
