@@ -34,6 +34,21 @@ def test_fid_matches_closed_form_for_diagonal_gaussians():
     assert got == pytest.approx(expected, rel=1e-10)
 
 
+@pytest.mark.parametrize(("n_x", "n_y"), [(6, 6), (40, 25), (3, 70)])
+def test_fid_of_sets_smaller_than_the_feature_size_matches_the_covariance_form(n_x, n_y):
+    """Fewer vectors than features (every held-back evaluation): the samples'-space trace is the same FID as
+    the d x d covariance computation, also with unequal set sizes and a set far smaller than the other. Not to
+    1e-9: the covariance form takes square roots of the round-off eigenvalues (about 1e-16) of the d - N
+    directions the samples do not span, each adding about 1e-8."""
+    rng = np.random.default_rng(n_x)
+    d = 96
+    x = rng.normal(size=(n_x, d)) * rng.uniform(0.5, 2.0, size=d)
+    y = rng.normal(loc=0.3, size=(n_y, d)) @ rng.normal(size=(d, d)) / np.sqrt(d)
+    expected = frechet_distance(gaussian_stats(x), gaussian_stats(y))
+    assert fid(x, y) == pytest.approx(expected, rel=1e-7)
+    assert fid(x, y) == pytest.approx(_scipy_free_reference_fid(x, y), rel=1e-6)
+
+
 def test_fid_matches_an_independent_computation():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 8)) @ rng.normal(size=(8, 8))
