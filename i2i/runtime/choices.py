@@ -20,6 +20,6 @@ PrecisionOption = Annotated[
     str,
     typer.Option(
         "--precision",
-        help=f"auto | fp32 | bf16 | fp16. {PRECISION_HELP}",
+        help=f"auto | fp32 | bf16 | fp16 | int8. {PRECISION_HELP} int8: the file `i2i export --int8` made.",
     ),
 ]

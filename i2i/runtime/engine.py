@@ -7,6 +7,10 @@ provider, and fp32 elsewhere; a reduced precision is used only for a model that 
 (:mod:`i2i.runtime.gate`), else the model runs fp32 and the reason is logged once, when it is measured.
 An explicit precision is used as asked, without the gate. ``$I2I_RUNTIME`` (``onnxruntime`` or
 ``openvino``) replaces the automatic runtime choice for ``--runtime auto``.
+
+int8 (OpenVINO only) runs the int8 file ``i2i export --int8`` made from the model (:mod:`i2i.runtime.int8`):
+``--precision int8`` as asked; ``auto`` first, when that file passed its int8 gate and the CPU has
+VNNI / AMX-INT8, else the choice above, with the reason int8 was passed over in ``gate_note``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from i2i.errors import I2IError
 
 RUNTIMES = ("auto", "onnxruntime", "openvino")
 RUNTIME_ENV = "I2I_RUNTIME"
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 
 Log = Callable[[str], None]
 #: A TranslatorSession or an OpenVINOSession: ``info``, ``path``, ``provider``, ``providers``,
@@ -115,6 +119,17 @@ def open_session(
         raise I2IError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     runtime = requested_runtime(runtime)
     chosen = choose_runtime(runtime, device)
+    int8_note = ""
+    if precision == "int8" and chosen != "openvino":
+        raise I2IError("--precision int8 runs with OpenVINO on the CPU; use --runtime openvino (or auto)")
+    if chosen == "openvino" and precision in ("auto", "int8"):
+        from i2i.runtime.int8 import pick
+
+        int8_file, int8_note = pick(Path(path), explicit=precision == "int8")
+        if int8_file is not None:
+            session = OpenVINOSession(int8_file, "int8", threads)
+            session.gate_note = ""
+            return session
     if chosen == "openvino":
 
         def make(p: str) -> Session:
@@ -138,7 +153,7 @@ def open_session(
                 return open_session(path, runtime="openvino", precision=precision, threads=threads, log=log)
         want = auto_precision(chosen, base.provider)
         session, note = (base, "") if want == "fp32" else _gated(base, make, want, log)
-    session.gate_note = note
+    session.gate_note = "; ".join(n for n in (int8_note, note) if n)
     return session
 
 

@@ -70,8 +70,15 @@ def synthetic_inputs(channels: int, count: int = GATE_IMAGES, side: int = GATE_S
 
 def sample_inputs(folder: Path, channels: int, count: int = GATE_IMAGES, side: int = GATE_SIDE):
     """Up to ``count`` images of ``folder`` (sorted), long side ``side``, float32 (C, H, W) in [0, 1]."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return image_inputs(files[:count], channels, side)
+
+
+def image_inputs(paths: list[Path], channels: int, side: int = GATE_SIDE) -> list[np.ndarray]:
+    """The readable images of ``paths`` scaled to long side ``side``, float32 (channels, H, W) in [0, 1]
+    (RGB, or its luma for one channel); unreadable files are skipped."""
     out: list[np.ndarray] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))[:count]:
+    for path in paths:
         try:
             img = read_image(path)
         except Exception:  # a bad sample must not stop a run: the gate uses the others or synthetic ones

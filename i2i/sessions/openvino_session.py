@@ -4,20 +4,31 @@ OpenVINO reads the same ``.onnx`` file as onnxruntime (no conversion step) and c
 Its CPU plugin runs convolutions in bfloat16 on AMX / AVX512-BF16 when asked with
 ``INFERENCE_PRECISION_HINT=bf16``; inputs and outputs stay float32. H and W stay dynamic, so one compiled
 model serves every image size. The model header is read from ``metadata_props`` with :mod:`onnx`.
+
+It also opens the int8 OpenVINO IR files (``.xml`` + ``.bin``) that ``i2i export --int8`` writes
+(:mod:`i2i.quantize`): their convolutions are int8 (FakeQuantize ops the CPU plugin turns into VNNI / AMX
+int8 kernels); the rest runs bf16 on CPUs with fast bf16, else float32. Such a file carries the i2i
+metadata of the ONNX file it came from, plus how it was quantised, as JSON in its ``rt_info``
+(:data:`IR_METADATA_KEY`, :func:`ir_metadata`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from i2i.errors import I2IError
-from i2i.modelfile import ModelInfo, read_model_info
+from i2i.modelfile import ModelInfo, model_info_from_metadata, read_model_info
 
-#: i2i precision name -> OpenVINO ``INFERENCE_PRECISION_HINT`` value.
-HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+#: i2i precision name -> OpenVINO ``INFERENCE_PRECISION_HINT`` value (int8: for the layers left unquantised;
+#: bf16 where the CPU has fast bf16, see :func:`_hint`).
+HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": "f32"}
+#: The ``rt_info`` key of an i2i OpenVINO IR file: JSON {metadata_props key: value} of its source ONNX file.
+IR_METADATA_KEY = "i2i_metadata"
 _FROM_OV = {"f32": "fp32", "float32": "fp32", "bf16": "bf16", "bfloat16": "bf16"}
 _FROM_OV.update({"f16": "fp16", "float16": "fp16"})
 
@@ -37,13 +48,34 @@ def openvino_version() -> str:
     return ov.get_version().split("-")[0]
 
 
+def ir_metadata(model: Any, source: str) -> dict[str, str]:
+    """The i2i metadata an OpenVINO IR model (``ov.Model``) carries in its ``rt_info`` (I2IError if none)."""
+    try:
+        text = model.get_rt_info([IR_METADATA_KEY]).astype(str)
+        props = json.loads(text)
+    except Exception:  # a missing key raises RuntimeError; bad JSON ValueError
+        raise I2IError(f"{source}: not an i2i OpenVINO IR file (no '{IR_METADATA_KEY}' rt_info)") from None
+    if not isinstance(props, dict) or not all(isinstance(v, str) for v in props.values()):
+        raise I2IError(f"{source}: i2i rt_info metadata is malformed")
+    return props
+
+
+def _hint(precision: str) -> str:
+    if precision == "int8":
+        from i2i.accel import cpu_has_fast_bf16
+
+        return "bf16" if cpu_has_fast_bf16() else "f32"
+    return HINTS[precision]
+
+
 class OpenVINOSession:
     """A loaded i2i ONNX model compiled by OpenVINO for the CPU.
 
     ``session(batch)`` takes float32 (N, C_in, H, W) in [0, 1] with H, W multiples of
     ``info.size_multiple`` and returns float32 (N, C_out, H, W) clipped to [0, 1]. ``precision`` is what
     the compiled model actually computes in (``fp32``, ``bf16`` or ``fp16``; OpenVINO may run float32 when
-    the CPU lacks the asked type). Calls are thread-safe: each thread gets its own infer request.
+    the CPU lacks the asked type), or ``int8`` for an int8 IR file (``path`` ending ``.xml``, whatever
+    ``precision`` asked). Calls are thread-safe: each thread gets its own infer request.
     """
 
     runtime = "openvino"
@@ -54,18 +86,33 @@ class OpenVINOSession:
         if precision not in HINTS:
             raise I2IError(f"unknown precision {precision!r} for openvino; valid: {', '.join(HINTS)}")
         self.path = Path(path)
-        self.info: ModelInfo = read_model_info(self.path)
-        config = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY"}
+        ir = self.path.suffix.lower() == ".xml"
+        if not ir:
+            if precision == "int8":
+                raise I2IError(
+                    f"{self.path}: int8 runs an int8 OpenVINO IR file (i2i export --int8), not ONNX"
+                )
+            self.info: ModelInfo = read_model_info(self.path)
+        elif not self.path.is_file():
+            raise I2IError(f"{self.path}: no such model file")
+        config = {"PERFORMANCE_HINT": "LATENCY"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         try:
             core = ov.Core()
-            self._compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
+            model = core.read_model(str(self.path))
+            if ir:
+                self.info = model_info_from_metadata(ir_metadata(model, str(self.path)), str(self.path))
+                precision = "int8" if self.info.precision == "int8" else precision
+            config["INFERENCE_PRECISION_HINT"] = _hint(precision)
+            self._compiled = core.compile_model(model, "CPU", config)
+        except I2IError:
+            raise
         except Exception as err:  # OpenVINO raises RuntimeError with a multi-line report
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
             raise I2IError(f"{self.path}: openvino cannot load this model ({first})") from None
         used = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
-        self.precision = _FROM_OV.get(used.lower(), precision)
+        self.precision = "int8" if precision == "int8" else _FROM_OV.get(used.lower(), precision)
         self.version = openvino_version()
         self.providers: list[str] = ["CPU"]
         self._local = threading.local()
