@@ -4,7 +4,8 @@
 ... when that exists) and prints the path. ``--style`` takes a file or a bundled painting's name.
 ``i2i stylize --model NAME|FILE.onnx INPUTS... OUT_DIR`` runs a fast-style model (exported with
 ``i2i export``) through the same torch-free onnxruntime pipeline as ``i2i translate`` (batching, folders,
-tiling, per-file failures, atomic writes).
+tiling, per-file failures, atomic writes), video clips included (:mod:`i2i.video`: ``--no-stabilise``,
+``--codec``); the optimisation refuses a clip in one line (use ``--model`` for video).
 
 The options are the fields of :class:`~i2i.optimize.stylize_options.StylizeJob` (the run),
 :class:`~i2i.optimize.stylize_options.NeuralStyleConfig` (the method) and
@@ -51,9 +52,9 @@ def stylize_command(inputs: list[Path], **options: Any) -> None:
             raise I2IError("give either --style (optimisation) or --model (fast style), not both")
         _run_model(fast, inputs, options)
         return
-    from i2i.optimize.stylize_run import run_stylize_job
-
     job = StylizeJob(inputs=tuple(inputs), **given(options, StylizeJob))  # config from the job's strings
+    from i2i.optimize.stylize_run import run_stylize_job  # torch: after the job's checks (a clip, a typo)
+
     job = replace(job, config=NeuralStyleConfig(**job.method_values(), **given(options, NeuralStyleConfig)))
     if run_stylize_job(job, console):
         raise typer.Exit(1)
@@ -61,7 +62,9 @@ def stylize_command(inputs: list[Path], **options: Any) -> None:
 
 def _run_model(fast: FastStyleRun, inputs: list[Path], options: dict[str, Any]) -> None:
     """Fast style through the torch-free translate pipeline: ``INPUTS... OUT_DIR`` (or ``-o OUT_DIR``);
-    ``--device`` and ``--overwrite`` apply too (checked where the translate options are built)."""
+    ``--device`` and ``--overwrite`` apply too (checked where the translate options are built). Video
+    clips among the inputs (or in their folders) go through :mod:`i2i.video` with the same session,
+    stabilised unless ``--no-stabilise``, encoded with ``--codec``."""
     from i2i.cli.translate import translate_command
 
     output = options.get("output")
@@ -77,4 +80,6 @@ def _run_model(fast: FastStyleRun, inputs: list[Path], options: dict[str, Any]) 
         device=options.get("device"),
         runtime=fast.runtime,
         precision=fast.precision,
+        stabilise=fast.stabilise,
+        codec=fast.codec,
     )

@@ -8,7 +8,7 @@ style layers and the blend, which it parses into the config), :class:`FastStyleR
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from i2i.batch import ImageJob
 from i2i.errors import I2IError
 from i2i.optimize.layer_weights import parse_weighted_names
 from i2i.options import coerce_enums, option, require
-from i2i.runtime.translate_options import PRECISION_HELP, RUNTIME_HELP, Precision, Runtime
+from i2i.runtime.inputs import is_video_path
+from i2i.runtime.translate_options import PRECISION_HELP, RUNTIME_HELP, Precision, Runtime, VideoOptions
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -211,6 +212,7 @@ class StylizeJob(ImageJob):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        refuse_video(self.inputs)
         if not self.styles:
             raise I2IError("no style given: use --style FILE|NAME (or --model for a fast-style model)")
         object.__setattr__(self, "styles", tuple(self.styles))
@@ -259,7 +261,33 @@ class FastStyleRun:
     batch: int = option(1, "--model: images of the same size per model call.")
     runtime: Runtime = option(Runtime.auto, RUNTIME_HELP)
     precision: Precision = option(Precision.auto, PRECISION_HELP)
+    stabilise: bool = option(
+        True,
+        "--model, video: blend each frame with the previous result warped by optical flow (less flicker).",
+    )
+    codec: str = option(
+        "auto",
+        "--model, video codec: auto (H.264; VP9 for .webm), h264, h265, vp9, av1, mpeg4 or an FFmpeg name.",
+    )
 
     def __post_init__(self) -> None:
         coerce_enums(self)
         require(self, ("tile", "batch"), 1)
+        self.video()  # checks --codec
+
+    def video(self) -> VideoOptions:
+        """What the translate pipeline does with video clips (:mod:`i2i.video`)."""
+        return VideoOptions(stabilise=self.stabilise, codec=self.codec)
+
+
+def refuse_video(inputs: Sequence[Path]) -> None:
+    """Optimisation-based stylize works on images only: one line for the first video clip among ``inputs``.
+
+    Raises:
+        I2IError: an input is a video clip (.mp4 .mov .mkv .avi .webm).
+    """
+    for path in inputs:
+        if is_video_path(path):
+            raise I2IError(
+                f"{path}: a video clip; use --model for video (a fast-style model, frame by frame)"
+            )
