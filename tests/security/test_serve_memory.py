@@ -99,14 +99,17 @@ def _status_kib(pid: int, key: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to read peak RSS")
-def test_4_megapixel_upload_to_starry_stays_within_max_memory(tmp_path):
+def test_1_megapixel_upload_to_starry_stays_within_max_memory(tmp_path):
+    """A 1000x1000 photo whole would take about 1.4 GiB in starry (~1.4 KiB a pixel with onnxruntime); with
+    --max-memory 256 the server must run it in tiles and stay within 256 MiB (measured: 114 MiB above the
+    warm baseline). The same property at 2000x2000 and 1024 MiB costs five times the compute."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    args = ["--models", "starry", "--port", str(port), "--workers", "1", "--max-memory", "1024"]
+    args = ["--models", "starry", "--port", str(port), "--workers", "1", "--max-memory", "256"]
     args += ["--threads", "2", "--timeout", "900"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "i2i.serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -124,12 +127,12 @@ def test_4_megapixel_upload_to_starry_stays_within_max_memory(tmp_path):
             time.sleep(0.2)
         call(f"{url}/v1/stylize?model=starry", image_bytes((64, 64)))  # warm up: sessions allocate once
         base = _status_kib(proc.pid, "VmRSS")
-        reply = call(f"{url}/v1/stylize?model=starry&format=png", image_bytes((2000, 2000)), timeout=600)
+        reply = call(f"{url}/v1/stylize?model=starry&format=png", image_bytes((1000, 1000)), timeout=600)
         assert reply.status == 200, reply.body[:200]
         peak = _status_kib(proc.pid, "VmHWM")
         after = _status_kib(proc.pid, "VmRSS")
     finally:
         stop_server(proc)
     print(f"baseline {base / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, after {after / 1024:.0f} MiB")
-    assert peak - base <= 1024 * 1024  # KiB: within --max-memory (the request body comes on top)
-    assert after - base <= 256 * 1024  # memory went back
+    assert peak - base <= 256 * 1024  # KiB: within --max-memory (the request body comes on top)
+    assert after - base <= 64 * 1024  # memory went back (measured: 6 MiB)
