@@ -12,18 +12,14 @@ from typing import Annotated, Any
 import typer
 
 from i2i.console import console
-from i2i.options import AMP_HELP
-from i2i.runtime.choices import PrecisionOption, RuntimeOption
+from i2i.runtime.translate_options import PRECISION_HELP, RUNTIME_HELP
 
 __all__ = [
-    "AmpOption",
     "DataRootOption",
-    "DeviceOption",
     "InsecureOption",
     "PrecisionOption",
     "ProgressOption",
     "RuntimeOption",
-    "SeedOption",
     "console",
     "finish_file_run",
     "group_help",
@@ -52,16 +48,14 @@ InsecureOption = Annotated[
         show_default=False,
     ),
 ]
-DeviceOption = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch commands).")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
-AmpOption = Annotated[
-    str,
-    typer.Option(
-        "--amp",
-        help=AMP_HELP,
-    ),
+#: `--runtime` and `--precision` for `i2i demo`, the one command that still declares them by hand (translate,
+#: serve and `stylize --model` make them from their option dataclasses); help as theirs.
+RuntimeOption = Annotated[
+    str, typer.Option("--runtime", help=f"auto | onnxruntime | openvino. {RUNTIME_HELP}")
 ]
-
+PrecisionOption = Annotated[
+    str, typer.Option("--precision", help=f"auto | fp32 | bf16 | fp16 | int8. {PRECISION_HELP}")
+]
 ProgressOption = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
 
 

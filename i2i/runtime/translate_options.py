@@ -14,7 +14,7 @@ from i2i.options import Direction, choices, coerce_enums, option, require
 Runtime = choices("Runtime", "Inference runtimes (:func:`i2i.runtime.engine.choose_runtime`).", "auto",
                   "onnxruntime", "openvino")  # fmt: skip
 Precision = choices("Precision", "Inference precisions (:func:`i2i.runtime.engine.open_session`).", "auto",
-                    "fp32", "bf16", "fp16")  # fmt: skip
+                    "fp32", "bf16", "fp16", "int8")  # fmt: skip
 InferenceDevice = choices("InferenceDevice", "Where inference runs (onnxruntime providers).", "auto", "cpu",
                           "cuda", "tensorrt")  # fmt: skip
 OutputFormat = choices("OutputFormat", "Output image formats.", "same", "png", "jpg", "webp")
@@ -23,7 +23,8 @@ OutputFormat = choices("OutputFormat", "Output image formats.", "same", "png", "
 RUNTIME_HELP = "auto: onnxruntime on a GPU, else OpenVINO on the CPU."
 PRECISION_HELP = (
     "auto: bf16 on CPUs with AMX/AVX512-BF16 (OpenVINO), fp16 with TensorRT, for models that keep >= 40 dB "
-    "PSNR against fp32 (checked once, remembered); else fp32."
+    "PSNR against fp32 (checked once, remembered); else fp32. auto and int8 run the int8 file `i2i export "
+    "--int8` made beside the model (auto: on CPUs with VNNI/AMX-INT8, when it passed its gate)."
 )
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,3 +196,24 @@ def test_export_int8_option_errors(local_model, tmp_path):
     assert error("--int8", "--fp16") == "--int8 quantises a float32 export; leave out --fp16"
     missing = tmp_path / "no"
     assert error("--int8", "--calibrate", str(missing)) == f"--calibrate {missing}: no such folder"
+
+
+def test_translate_and_stylize_accept_precision_int8(quantised, tmp_path):
+    """`--precision int8` is one of the generated choices of translate (run here, in a subprocess) and of
+    serve and `stylize --model` (their option dataclasses share translate's choice)."""
+    from i2i.optimize.stylize_options import FastStyleRun
+    from i2i.runtime.translate_options import Precision
+    from i2i.serve.settings import ServeOptions
+
+    for options in (FastStyleRun, ServeOptions):
+        assert typing.get_type_hints(options)["precision"] is Precision and Precision("int8")
+    photo = quantised.folder / "img0.png"
+    argv = ["translate", "-m", str(quantised.onnx), str(photo), str(tmp_path / "out"), "--precision", "int8"]
+    done = subprocess.run(
+        [sys.executable, "-c", "from i2i.cli.main import run; run()", *argv, "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "int8" in done.stderr + done.stdout and (tmp_path / "out" / "img0.png").is_file()
