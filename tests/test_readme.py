@@ -121,6 +121,7 @@ elif ! apt_get install -y --no-install-recommends "${packages[@]}"; then
     { apt_get update && apt_get install -y --no-install-recommends "${packages[@]}"; } \
         || echo ".ci/run: apt-get could not install ${packages[*]}: $skip" >&2
 fi
+command -v chromedriver >/dev/null && export I2I_BROWSER_TESTS=required || true
 """
 #: The README's sentence that names the prerequisite, and in it the packages CI_PREREQUISITE must install.
 README_PREREQUISITE = re.compile(r"optional test prerequisite[^.]*?`apt-get install ([a-z0-9 .+-]+)`")
