@@ -23,6 +23,11 @@ from i2i.video.extra import import_cv2
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
+#: The stabiliser's flow: DIS ``medium`` on luma scaled to 320 px on the long side (docs/video.md: on
+#: bikes.mp4 it removes more flicker than ``fast`` at 320 px under both the DIS and an independent
+#: Farneback measure; ``medium`` at 480 px scores better only under the DIS measure, for twice the cost).
+STABILISER_FLOW: tuple[str, int | None] = ("medium", 320)
+
 
 @dataclass(frozen=True)
 class Warp:
@@ -66,19 +71,24 @@ def consistency_mask(
 
 class FlowEstimator:
     """DIS optical flow on consecutive frames: ``step(rgb)`` -> :class:`Warp` from the previous frame
-    (None for the first). ``preset``: ``ultrafast`` | ``fast`` | ``medium`` (OpenCV's DIS presets).
+    (None for the first). ``preset``: ``ultrafast`` | ``fast`` | ``medium`` (OpenCV's DIS presets), or
+    ``farneback`` (OpenCV's Farneback flow: another algorithm, for checking a measure made with DIS).
 
     ``max_side``: flow and check are computed on luma scaled down so its long side is at most this many
     pixels (area averaging), then the flow is scaled back up (bilinear, vectors multiplied by the factor)
-    and the mask taken at the nearest pixel; None computes at full size. At 640x272, ``medium`` at full
-    size costs about 85 ms a frame on one core of this project's CPU, ``fast`` at 320 px about 8 ms.
+    and the mask taken at the nearest pixel; None computes at full size. The defaults are the
+    stabiliser's (:data:`STABILISER_FLOW`). At 640x272, one OpenCV thread of this project's CPU, a frame
+    (backward and forward flow and the check) costs about 11 ms with ``fast`` at 320 px, 21 ms with
+    ``medium`` at 320 px, 41 ms at 480 px and 54 ms at full size.
     """
 
     PRESETS: ClassVar[dict[str, int]] = {"ultrafast": 0, "fast": 1, "medium": 2}
 
-    def __init__(self, preset: str = "fast", max_side: int | None = 320) -> None:
+    def __init__(self, preset: str = STABILISER_FLOW[0], max_side: int | None = STABILISER_FLOW[1]) -> None:
         cv2 = import_cv2()
-        self.dis = cv2.DISOpticalFlow_create(self.PRESETS[preset])
+        if preset != "farneback" and preset not in self.PRESETS:
+            raise ValueError(f"unknown flow preset {preset!r}")
+        self.dis = None if preset == "farneback" else cv2.DISOpticalFlow_create(self.PRESETS[preset])
         self.max_side = max_side
         self.previous: np.ndarray | None = None
         self.grid: np.ndarray | None = None
@@ -116,9 +126,15 @@ class FlowEstimator:
             self.grid = np.stack([xs, ys], axis=2)
         return self.grid
 
+    def flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """float32 (H, W, 2): for each pixel of uint8 (H, W) ``a``, its displacement to ``b``."""
+        if self.dis is None:  # Farneback (pyramid 0.5 x 3 levels, 15 px window, 3 iterations, poly 5/1.2)
+            return import_cv2().calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        return self.dis.calc(a, b, None)
+
     def between(self, previous: np.ndarray, current: np.ndarray) -> Warp:
         """The :class:`Warp` from uint8 (H, W) luma ``previous`` to ``current``."""
-        backward = self.dis.calc(current, previous, None)
-        forward = self.dis.calc(previous, current, None)
+        backward = self.flow(current, previous)
+        forward = self.flow(previous, current)
         where, mask = consistency_mask(backward, forward, self._grid(*current.shape))
         return Warp(where, mask)

@@ -21,14 +21,15 @@ E_warp is the floor the flow allows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from i2i.video.flow import FlowEstimator, Warp
 
-#: How much of the warped previous result a reliable pixel keeps.
-WEIGHT = 0.75
+#: How much of the warped previous result a reliable pixel keeps (docs/video.md, "Temporal stability":
+#: the weight sweep on bikes.mp4; 0.9 stays within 7% on the wash-out check).
+WEIGHT = 0.9
 #: Below this fraction of reliable pixels, a frame starts a new shot (no blending).
 CUT_FRACTION = 0.2
 
@@ -57,21 +58,33 @@ class Stabiliser:
         return result
 
 
+def measure_warps(
+    inputs: Iterable[np.ndarray], preset: str = "medium", max_side: int | None = None
+) -> list[Warp | None]:
+    """The warping error's flow and masks for ``inputs`` (uint8 (H, W, 3) RGB), one per frame (None for
+    the first), to measure several outputs of the same frames without computing them again."""
+    flow = FlowEstimator(preset, max_side)
+    return [flow.step(rgb) for rgb in inputs]
+
+
 def warping_error(
     inputs: Iterable[np.ndarray],
     outputs: Iterable[np.ndarray],
     preset: str = "medium",
     max_side: int | None = None,
+    *,
+    warps: Sequence[Warp | None] | None = None,
 ) -> float:
     """E_warp of ``outputs`` (float32 (H, W, 3) in [0, 1]) given ``inputs`` (uint8 (H, W, 3) RGB), with
     flow and masks from the inputs (module docstring). 0.0 for fewer than two frames. The flow is DIS
-    ``medium`` at full size by default: a finer flow than the stabiliser's own (``fast`` at 320 px), so
-    the measure does not favour it."""
-    flow = FlowEstimator(preset, max_side)
+    ``medium`` at full size by default: a finer flow than the stabiliser's own (``medium`` at 320 px), so
+    the measure favours it less (docs/video.md checks with Farneback flow too); ``warps`` (from
+    :func:`measure_warps`) skips computing it."""
+    if warps is None:
+        warps = measure_warps(inputs, preset, max_side)
     total, count = 0.0, 0
     previous: np.ndarray | None = None
-    for rgb, out in zip(inputs, outputs, strict=True):
-        warp = flow.step(rgb)
+    for warp, out in zip(warps, outputs, strict=True):
         if warp is not None and previous is not None:
             weight = warp.mask.sum()
             if weight > 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from i2i.video.flow import FlowEstimator, Warp
-from i2i.video.stabilise import CUT_FRACTION, Stabiliser, warping_error
+from i2i.video.stabilise import CUT_FRACTION, Stabiliser, measure_warps, warping_error
 
 from .conftest import pattern
 
@@ -61,3 +61,18 @@ def test_a_cut_or_unreliable_flow_keeps_the_model_output():
     assert np.array_equal(stabilise(out_b, cut), out_b)
     steady = Warp(grid, np.ones((4, 4), np.float32))
     assert np.allclose(stabilise(out_a, steady), 0.5)  # half of the warped previous result (all ones)
+
+
+def test_measure_warps_reused_and_an_independent_flow():
+    inputs = [pattern(i) for i in range(4)]
+    outs = [f.astype(np.float32) / 255 + 0.02 * (i % 2) for i, f in enumerate(inputs)]
+    warps = measure_warps(inputs)
+    assert warps[0] is None and len(warps) == 4
+    assert warping_error(inputs, outs, warps=warps) == warping_error(inputs, outs)
+    farneback = FlowEstimator("farneback", None)
+    farneback.step(inputs[0])
+    warp = farneback.step(inputs[1])
+    assert warp is not None and warp.reliable > 0.6
+    inside = warp.mask > 0
+    a, b = inputs[0].astype(np.float32), inputs[1].astype(np.float32)
+    assert np.abs(warp.apply(a) - b)[inside].mean() < 0.35 * np.abs(a - b)[inside].mean()
