@@ -13,6 +13,11 @@ sha256), its recorded worst PSNR against fp32 is >= :data:`MIN_PSNR_DB`, and the
 units (AMX-INT8, AVX512-VNNI or AVX-VNNI; ``I2I_CPU_INT8=0``/``1`` overrides the detection). Otherwise
 ``auto`` goes on to bf16 / fp32 as before and the reason is one note on the run summary.
 ``--precision int8`` runs the file as asked, without the gate.
+
+A registered model's int8 file beside its ONNX file (a shipped ``weights/NAME.int8.xml``) is pinned like
+the ONNX file: the registry's ``int8`` table holds the sha256 of its ``.xml`` and ``.bin``, checked (cached
+per file version) before OpenVINO reads it (:func:`pinned_problem`); an unpinned one beside a shipped model
+is not used.
 """
 
 from __future__ import annotations
@@ -148,15 +153,42 @@ def read_record(xml: Path) -> Int8Record:
     return Int8Record.from_json(props[INT8_KEY], str(xml))
 
 
+def pinned_problem(onnx_path: Path) -> str:
+    """'' when the int8 file beside ``onnx_path`` may be read, else why not.
+
+    A registered model's int8 file beside its ONNX file is checked against the sha256 of its ``.xml`` and
+    ``.bin`` that the registry pins (``int8`` table, :class:`i2i.zoo.entry.Int8Pin`), like the ONNX file;
+    one beside a shipped model that the registry does not pin is not used. Files beside unregistered ONNX
+    files, and those in the user data folder, are the user's own and are not pinned."""
+    from i2i.zoo.store import entry_for_file
+    from i2i.zoo.verify import verify_int8
+
+    entry = entry_for_file(onnx_path)
+    if entry is None or (entry.int8 is None and entry.origin != "shipped"):
+        return ""
+    if entry.int8 is None:
+        return f"int8 file {sibling_path(onnx_path).name} is not pinned in the registry of {entry.name!r}"
+    try:
+        verify_int8(entry)
+    except I2IError as err:
+        return f"int8 file unusable: {err}"
+    return ""
+
+
 def find_int8(onnx_path: Path) -> tuple[Path, Int8Record] | str:
     """(the int8 file made from this ONNX file, its record), or why none is used ('' when none exists).
 
-    The ONNX file is hashed (sha256, cached per file version) only when an int8 file exists."""
+    The ONNX file is hashed (sha256, cached per file version) only when an int8 file exists; a registered
+    model's int8 file beside it must match the registry's pin first (:func:`pinned_problem`)."""
     from i2i.zoo.verify import file_sha256
 
     why = ""
-    for candidate in dict.fromkeys((sibling_path(onnx_path), user_int8_path(onnx_path))):
+    sibling = sibling_path(onnx_path)
+    for candidate in dict.fromkeys((sibling, user_int8_path(onnx_path))):
         if not candidate.is_file():
+            continue
+        if candidate == sibling and (problem := pinned_problem(onnx_path)):
+            why = problem
             continue
         try:
             record = read_record(candidate)

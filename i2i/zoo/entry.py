@@ -36,7 +36,12 @@ OPTIONAL_KEYS = (
     "checkpoint",
     "provenance",
     "quality",
+    "int8",
 )
+#: Keys of a model's ``int8`` table (:class:`Int8Pin`): the IR file beside the ONNX file and the sha256 of
+#: its ``.xml`` and ``.bin``.
+INT8_KEYS = ("file", "sha256", "bin_sha256")
+INT8_SUFFIX = ".int8.xml"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,24 @@ class Provenance:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in PROVENANCE_KEYS if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class Int8Pin:
+    """A model's int8 OpenVINO IR (``i2i export --int8``), pinned like its ONNX file: ``file``
+    (``<onnx stem>.int8.xml``, beside the ONNX file) and the sha256 of it and of its ``.bin``. The runtime
+    (:mod:`i2i.runtime.int8`) checks both before it reads the file."""
+
+    file: str
+    sha256: str
+    bin_sha256: str
+
+    @property
+    def bin_file(self) -> str:
+        return self.file[: -len(".xml")] + ".bin"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "sha256": self.sha256, "bin_sha256": self.bin_sha256}
 
 
 @dataclass(frozen=True)
@@ -85,6 +108,7 @@ class ModelEntry:
     checkpoint: str | None = None
     provenance: Provenance = field(default_factory=Provenance)
     quality: dict[str, float | int | str] = field(default_factory=dict)
+    int8: Int8Pin | None = None
     origin: str = "user"
     base: Path = field(default=Path("."), compare=False)
 
@@ -92,6 +116,11 @@ class ModelEntry:
     def path(self) -> Path:
         """The ONNX file."""
         return self.base / self.file
+
+    @property
+    def int8_path(self) -> Path | None:
+        """The pinned int8 IR file (``.xml``; its ``.bin`` beside it), or None."""
+        return self.base / self.int8.file if self.int8 else None
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -123,6 +152,8 @@ class ModelEntry:
             out["provenance"] = prov
         if self.quality:
             out["quality"] = dict(self.quality)
+        if self.int8 is not None:
+            out["int8"] = self.int8.to_dict()
         return out
 
 
@@ -186,6 +217,26 @@ def _quality(where: str, data: Any) -> dict[str, float | int | str]:
     return dict(data)
 
 
+def _int8(where: str, data: Any, onnx_file: str) -> Int8Pin | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise I2IError(f"{where}: 'int8' must be a table ({', '.join(INT8_KEYS)})")
+    unknown = sorted(set(data) - set(INT8_KEYS))
+    missing = [k for k in INT8_KEYS if k not in data]
+    if unknown or missing:
+        problem = f"unknown key(s) {', '.join(unknown)}" if unknown else f"missing {', '.join(missing)}"
+        raise I2IError(f"{where}: 'int8' {problem}; keys: {', '.join(INT8_KEYS)}")
+    file = _relative_file(where, "int8.file", data["file"])
+    expected = str(PurePosixPath(onnx_file).with_suffix("")) + INT8_SUFFIX
+    if file != expected:
+        raise I2IError(f"{where}: 'int8.file' must be {expected!r} (beside the ONNX file), got {file!r}")
+    for key in ("sha256", "bin_sha256"):
+        if not isinstance(data[key], str) or not _SHA_RE.fullmatch(data[key]):
+            raise I2IError(f"{where}: 'int8.{key}' must be 64 lower-case hex digits")
+    return Int8Pin(file=file, sha256=data["sha256"], bin_sha256=data["bin_sha256"])
+
+
 def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -> ModelEntry:
     """Validate one stored entry. ``source`` names the registry file for messages.
 
@@ -239,9 +290,10 @@ def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -
     if samples is not None and not NAME_RE.fullmatch(samples):
         raise I2IError(f"{where}: 'samples' must name a folder under i2i/assets/samples, got {samples!r}")
     checkpoint = data.get("checkpoint")
+    file = _relative_file(where, "file", data["file"])
     return ModelEntry(
         name=name,
-        file=_relative_file(where, "file", data["file"]),
+        file=file,
         sha256=sha,
         task=task,
         arch=_str(where, "arch", data["arch"]),
@@ -257,6 +309,7 @@ def parse_entry(name: str, data: Any, *, origin: str, base: Path, source: str) -
         checkpoint=None if checkpoint is None else _relative_file(where, "checkpoint", checkpoint),
         provenance=_provenance(where, data.get("provenance"), shipped=origin == "shipped"),
         quality=_quality(where, data.get("quality")),
+        int8=_int8(where, data.get("int8"), file),
         origin=origin,
         base=base,
     )

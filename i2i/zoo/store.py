@@ -10,6 +10,7 @@ a name a user already has, the shipped model wins and ``i2i models list`` flags 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tomllib
 from dataclasses import dataclass
@@ -146,6 +147,16 @@ def resolve_entry(name: str, direction: str | None = None) -> ModelEntry:
     entry = load_zoo().resolve(name, direction)
     verify_file(entry.path, entry.sha256, entry.name)
     return entry
+
+
+def entry_for_file(path: Path) -> ModelEntry | None:
+    """The registry entry (shipped first, then user) whose ONNX file is ``path``, or None. An unreadable
+    user registry counts as empty here (resolving a name reports it)."""
+    target = Path(path).resolve()
+    entries = list(load_shipped().values())
+    with contextlib.suppress(I2IError):
+        entries += load_user().values()
+    return next((e for e in entries if e.path.resolve() == target), None)
 
 
 def resolve_path(name: str, direction: str | None = None) -> Path:

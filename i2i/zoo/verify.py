@@ -12,6 +12,7 @@ from pathlib import Path
 
 from i2i.errors import I2IError
 from i2i.files import read_json_cache, sha256_file, write_json_cache
+from i2i.zoo.entry import ModelEntry
 from i2i.zoo.paths import verify_cache_path
 
 _memo: dict[tuple[str, int, int], str] = {}
@@ -57,6 +58,19 @@ def verify_file(path: Path, expected: str, label: str) -> Path:
             "(file corrupt or replaced; restore it or re-add the model)"
         )
     return path
+
+
+def verify_int8(entry: ModelEntry) -> Path:
+    """The entry's pinned int8 IR file (``.xml``) once it and its ``.bin`` match the registry's sha256.
+
+    Raises:
+        I2IError: the entry pins no int8 file, or a file is missing or differs.
+    """
+    if entry.int8 is None:
+        raise I2IError(f"model {entry.name!r}: the registry pins no int8 file")
+    label = f"{entry.name} (int8)"
+    verify_file(entry.base / entry.int8.bin_file, entry.int8.bin_sha256, label)
+    return verify_file(entry.base / entry.int8.file, entry.int8.sha256, label)
 
 
 def clear_memo() -> None:
