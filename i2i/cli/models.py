@@ -196,12 +196,33 @@ def show_model(name: Annotated[str, typer.Argument(help="Model name.", show_defa
         ("checkpoint", str(entry.checkpoint_path) if entry.checkpoint_path else "-"),
         ("sha256", entry.sha256),
         ("verified", status),
+        *_int8_rows(entry),
     ]
     rows += [(f"provenance.{k}", str(v)) for k, v in entry.provenance.to_dict().items()]
     rows += [(f"quality.{k}", str(v)) for k, v in entry.quality.items()]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
         print(f"{key.ljust(width)}  {value}")
+
+
+def _int8_rows(entry) -> list[tuple[str, str]]:
+    """`models show`'s int8 lines: the pinned file, its sha256 check and the gate it recorded."""
+    from i2i.errors import I2IError
+    from i2i.runtime.int8 import read_record
+    from i2i.zoo.verify import verify_int8
+
+    if entry.int8 is None:
+        return [("int8", "-")]
+    try:
+        record = read_record(verify_int8(entry))
+    except I2IError as err:
+        return [("int8", f"{entry.int8_path}"), ("int8.verified", f"FAILED: {err}")]
+    return [
+        ("int8", f"{entry.int8_path} (+ .bin {_size(entry.base / entry.int8.bin_file)})"),
+        ("int8.verified", "ok"),
+        ("int8.gate", record.describe()),
+        ("int8.made with", f"{record.quantiser}, {record.calibration_images} calibration images"),
+    ]
 
 
 @app.command("add")

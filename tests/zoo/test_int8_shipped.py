@@ -138,3 +138,26 @@ def test_a_changed_or_unpinned_int8_file_is_not_loaded(name, copied_weights):
     session = engine.open_session(resolve_path(name), runtime="openvino")
     assert session.precision == "fp32"
     assert session.gate_note == f"int8 file {entry.int8.file} is not pinned in the registry of '{name}'"
+
+
+def test_models_show_reports_the_int8_pin_and_its_gate(tmp_path, monkeypatch):
+    """`i2i models show` lists the pinned int8 file, its sha256 check and the gate it recorded; a model
+    without one says '-'."""
+    from typer.testing import CliRunner
+
+    from i2i.cli.main import app
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a fresh sha256 cache: really hashed
+    pinned = set(_pinned())
+    shown = CliRunner().invoke(app, ["models", "show", "facades_label2photo"])
+    assert shown.exit_code == 0, shown.output
+    assert "facades_label2photo" in pinned
+    lines = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in shown.output.splitlines() if line)
+    assert lines["int8"].endswith("facades_label2photo.int8.xml (+ .bin 1.9 MB)")
+    assert lines["int8.verified"] == "ok"
+    assert re.fullmatch(
+        r"int8 vs fp32 on \d+ held-back images: PSNR [\d.]+ dB >= 35 \(mean [\d.]+\)", lines["int8.gate"]
+    )
+    other = next(entry.name for entry in load_shipped().values() if entry.name not in pinned)
+    plain = CliRunner().invoke(app, ["models", "show", other])
+    assert re.search(r"^int8\s+-$", plain.output, flags=re.M), plain.output
