@@ -140,6 +140,7 @@ def test_a_changed_or_unpinned_int8_file_is_not_loaded(name, copied_weights):
     assert session.gate_note == f"int8 file {entry.int8.file} is not pinned in the registry of '{name}'"
 
 
+@pytest.mark.isolated  # OpenVINO reads the IR: never in the pytest process (tests/runtime/test_engine.py)
 def test_models_show_reports_the_int8_pin_and_its_gate(tmp_path, monkeypatch):
     """`i2i models show` lists the pinned int8 file, its sha256 check and the gate it recorded; a model
     without one says '-'."""
