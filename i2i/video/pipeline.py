@@ -226,8 +226,10 @@ def translate_video(
                 encoder.join()
                 abort.set()
                 reader.join()
-            for stage in (reader, encoder):
-                if stage.error is not None:
+            # A stage that failed set `abort`, so the other usually stopped with ClipInterrupted: raise
+            # the failure itself (the encoder's first), never that echo of it.
+            for stage in (encoder, reader):
+                if stage.error is not None and not isinstance(stage.error, ClipInterrupted):
                     raise stage.error
             if stop is not None and stop.interrupted:
                 raise ClipInterrupted

@@ -130,3 +130,26 @@ def test_tiles_and_resize_keep_the_input_size(clip, tmp_path):
     assert calls[0][2:] == (24, 32)  # the model saw 32x24 frames ...
     assert read_frames(small)[0].shape == read_frames(target)[0].shape == (48, 64, 3)  # ... written at 64x48
     assert pattern(0).shape == (48, 64, 3)
+
+
+def test_a_clip_whose_encoder_fails_is_its_own_failure_and_the_batch_goes_on(clip, tmp_path, monkeypatch):
+    """The encode thread's error is the clip's failure, not the decode thread's ClipInterrupted that it
+    caused (which the batch would take for Ctrl-C and stop): the next clip is still written."""
+    from i2i.video import encode
+
+    first, second = clip("a.mp4", frames=4), clip("b.mp4", frames=4)
+    real_write = encode.VideoWriter.write
+
+    def write(self, rgb, *args, **kwargs):
+        if "a.mp4" in str(self.target):
+            raise RuntimeError("encoder rejected the frame")
+        return real_write(self, rgb, *args, **kwargs)
+
+    monkeypatch.setattr(encode.VideoWriter, "write", write)
+    out = tmp_path / "out"
+    jobs = [Job(p, out / p.name) for p in (first, second)]
+    summary = translate_videos(invert_checking(4), jobs, multiple=4, video=PLAIN)
+    assert not summary.interrupted and summary.done == 1
+    failures = [(f.path.name, f.reason) for f in summary.failures]
+    assert failures == [("a.mp4", "RuntimeError: encoder rejected the frame")]
+    assert sorted(p.name for p in out.iterdir()) == ["b.mp4"]
