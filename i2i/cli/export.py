@@ -171,7 +171,12 @@ def _export_int8(
         f"{record.calibration_images} calibration images{kept})",
         soft_wrap=True,
     )
-    if record.passed():
+    from i2i.runtime.int8 import find_int8
+
+    found = find_int8(model)
+    if isinstance(found, str):  # e.g. written beside a shipped model whose registry pins another file
+        console.print(f"gate: {record.describe()}; --precision auto and int8 will not use it: {found}")
+    elif record.passed():
         where = (
             "this CPU has VNNI/AMX-INT8"
             if cpu_has_fast_int8()

@@ -25,12 +25,13 @@ against 68 s (benchmarks/int8.py, docs/int8.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -98,17 +99,30 @@ def folder_digest(files: list[Path]) -> str:
 
 def split_images(files: list[Path], limit: int = CALIBRATION_IMAGES) -> tuple[list[Path], list[Path]]:
     """(calibration files, held-back files): :data:`HELD_BACK` of them held back by name when there are
-    two or more, at most ``limit`` calibration files."""
+    two or more, at most ``limit`` of each (a large folder costs no more than ``limit`` comparisons)."""
     from i2i.data.holdout import holdout_files
 
     held = holdout_files(files, HELD_BACK) if len(files) >= 2 else []
-    return [p for p in files if p not in held][:limit], held
+    left_out = set(held)
+    return [p for p in files if p not in left_out][:limit], held[:limit]
 
 
 def _batches(paths: list[Path], channels: int, multiple: int, side: int) -> list[np.ndarray]:
     from i2i.runtime.gate import image_inputs
 
     return [pad_to_multiple(img, multiple)[0][None] for img in image_inputs(paths, channels, side)]
+
+
+@contextlib.contextmanager
+def _one_line(what: str) -> Iterator[None]:
+    """OpenVINO's and NNCF's multi-line reports as one I2IError line: ``what (first line)``."""
+    try:
+        yield
+    except I2IError:
+        raise
+    except Exception as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise I2IError(f"{what} ({first})") from None
 
 
 def _conv_names(model) -> list[str]:
@@ -187,26 +201,30 @@ def quantize_int8(
     calib_files, held_files = split_images(files, images)
     channels, multiple = info.io.in_channels, info.size_multiple
     calib = _batches(calib_files, channels, multiple, side)
-    held = _batches(held_files, channels, multiple, side) or calib
+    held = _batches(held_files, channels, multiple, side)
+    held_count = len(held)  # 0 when none could be read: then the gate runs on the calibration images
+    held = held or calib
     if not calib:
         raise I2IError(f"--calibrate {calibrate}: none of its images could be read")
 
     core = ov.Core()
-    source = core.read_model(str(model))
+    with _one_line(f"{model}: openvino cannot read this model"):
+        source = core.read_model(str(model))
+        onnx_props = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
     convs = _conv_names(source)
-    onnx_props = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
     reference = OpenVINOSession(model, "fp32", threads)
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def attempt(kept: tuple[str, ...], target: Path) -> tuple[object, Int8Record]:
         scope = nncf.IgnoredScope(names=list(kept)) if kept else None
-        quantized = nncf.quantize(
-            source.clone(),
-            nncf.Dataset(calib),
-            subset_size=len(calib),
-            preset=nncf.QuantizationPreset.MIXED,
-            **({"ignored_scope": scope} if scope else {}),
-        )
+        with _one_line(f"{model}: NNCF could not quantise this model"):
+            quantized = nncf.quantize(
+                source.clone(),
+                nncf.Dataset(calib),
+                subset_size=len(calib),
+                preset=nncf.QuantizationPreset.MIXED,
+                **({"ignored_scope": scope} if scope else {}),
+            )
         record = Int8Record(
             quantiser=f"nncf {version}",
             openvino=openvino_version(),
@@ -214,7 +232,7 @@ def quantize_int8(
             calibration_images=len(calib),
             calibration_sha256=folder_digest(calib_files),
             calibration_folder=calibrate.name,
-            held_back_images=len(held) if held_files else 0,
+            held_back_images=held_count,
             side=side,
             preset="mixed",
             ignored=kept,

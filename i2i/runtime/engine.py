@@ -121,7 +121,8 @@ def open_session(
     chosen = choose_runtime(runtime, device)
     int8_note = ""
     if precision == "int8" and chosen != "openvino":
-        raise I2IError("--precision int8 runs with OpenVINO on the CPU; use --runtime openvino (or auto)")
+        how = f"--runtime auto chose {chosen} here" if runtime == "auto" else f"not {chosen}"
+        raise I2IError(f"--precision int8 runs with OpenVINO on the CPU ({how}); use --runtime openvino")
     if chosen == "openvino" and precision in ("auto", "int8"):
         from i2i.runtime.int8 import pick
 

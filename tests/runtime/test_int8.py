@@ -217,3 +217,16 @@ def test_translate_and_stylize_accept_precision_int8(quantised, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "int8" in done.stderr + done.stdout and (tmp_path / "out" / "img0.png").is_file()
+
+
+def test_held_back_share_is_capped_and_quantiser_errors_are_one_line(tmp_path):
+    """A large calibration folder holds back at most ``limit`` files (each costs an fp32 and an int8 run),
+    never one that calibrates; OpenVINO's multi-line reports become one line."""
+    from i2i.quantize import _one_line, split_images
+
+    files = [tmp_path / f"{i:04d}.png" for i in range(1000)]
+    calib, held = split_images(files, limit=64)
+    assert len(calib) == 64 and 0 < len(held) <= 64 and not set(calib) & set(held)
+    with pytest.raises(I2IError) as caught, _one_line("m.onnx: openvino cannot read this model"):
+        raise RuntimeError("Exception from src/core.cpp:99:\nmore\nlines")
+    assert str(caught.value) == "m.onnx: openvino cannot read this model (Exception from src/core.cpp:99:)"
