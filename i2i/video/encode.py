@@ -1,4 +1,5 @@
-"""Write a translated clip with PyAV, atomically: the input's size, frame rate, timestamps, rotation and
+"""Write a translated clip with PyAV, atomically: the input's size (an odd width or height padded to even
+for yuv420p), frame rate, timestamps, rotation and
 audio packets, in a hidden temporary file in the output folder that is renamed over the target only when
 the clip is complete (:func:`i2i.files.atomic_output`). An exception or Ctrl-C anywhere before that leaves
 no partial file.
@@ -58,6 +59,19 @@ def encoder_name(codec: str, suffix: str) -> str:
     raise I2IError(f"--codec {codec}: no such video encoder in this PyAV build; try {', '.join(known)}")
 
 
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """The encoded size for a ``width`` x ``height`` clip: each rounded up to even (4:2:0 chroma)."""
+    return width + width % 2, height + height % 2
+
+
+def _pad_even(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) padded to even H and W by repeating the last row / column."""
+    h, w = rgb.shape[:2]
+    if h % 2 == 0 and w % 2 == 0:
+        return rgb
+    return np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
 class VideoWriter:
     """``with VideoWriter(target, info, codec, audio) as w: w.write(rgb, pts); w.mux(packet)``.
 
@@ -92,9 +106,10 @@ class VideoWriter:
             self.container = av.open(fh, "w", format=self.format)
             self._stack.callback(self.container.close)
             stream = self.container.add_stream(self.encoder, rate=info.rate)
-            stream.width, stream.height = info.width, info.height
-            even = info.width % 2 == 0 and info.height % 2 == 0
-            stream.pix_fmt = "yuv420p" if even or self.encoder != "libx264" else "yuv444p"
+            # yuv420p for every encoder (what browsers and players take), so an odd size is padded to
+            # the next even one by repeating the last column / row (see _pad_even)
+            stream.width, stream.height = self.size = even_size(info.width, info.height)
+            stream.pix_fmt = "yuv420p"
             stream.time_base = info.time_base
             stream.codec_context.time_base = info.time_base
             if self.encoder in _CRF:
@@ -118,6 +133,8 @@ class VideoWriter:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         if (frame.width, frame.height) != (info.width, info.height):
             frame = frame.reformat(width=info.width, height=info.height, interpolation="BICUBIC")
+        if (frame.width, frame.height) != self.size:  # odd input size: pad to the even stream size
+            frame = av.VideoFrame.from_ndarray(_pad_even(frame.to_ndarray(format="rgb24")), format="rgb24")
         step = max(1, round(1 / (info.rate * info.time_base)))  # one frame in time-base units
         if pts is None or info.indexed or self.format == "avi":  # AVI: a constant rate, frame by frame
             pts = self.frames * step

@@ -31,13 +31,14 @@ def make_clip(
     rate: Fraction = Fraction(25),
     audio: bool = False,
     rotation: int = 0,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Write an H.264 (VP9 for .webm) clip of ``frames`` :func:`pattern` frames (and, with ``audio``,
-    0.5 s of a 440 Hz tone, mono AAC)."""
+    0.5 s of a 440 Hz tone, mono AAC); an odd ``size`` needs ``pix_fmt`` yuv444p."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as out:
         video = out.add_stream("libvpx-vp9" if path.suffix == ".webm" else "libx264", rate=rate)
-        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        video.width, video.height, video.pix_fmt = size[0], size[1], pix_fmt
         video.options = {"crf": "10"}
         if rotation:
             video.set_display_rotation(rotation)
