@@ -29,7 +29,10 @@ class VideoInfo:
     ``time_base``: seconds per timestamp unit; ``frames``: the frame count the container states, else
     one estimated from the duration (0: unknown); ``codec``: the decoder's name; ``audio``:
     the number of audio streams (copied as they are); ``indexed``: the container has no presentation
-    timestamps of its own (AVI), so frames are written one frame period apart.
+    timestamps of its own (AVI), so frames are written one frame period apart. ``colorspace`` (the YUV
+    matrix), ``color_primaries``, ``color_trc`` and ``color_range``: the stream's colour tags as FFmpeg
+    numbers them (AVColorSpace, AVColorPrimaries, AVColorTransferCharacteristic, AVColorRange; 2, 2, 2
+    and 0 when unspecified), written back by the encoder.
     """
 
     width: int
@@ -40,6 +43,10 @@ class VideoInfo:
     codec: str
     audio: int
     indexed: bool = False
+    colorspace: int = 2
+    color_primaries: int = 2
+    color_trc: int = 2
+    color_range: int = 0
 
     def describe(self) -> str:
         """``640x272 25 fps h264, 250 frames, audio`` for messages."""
@@ -94,6 +101,10 @@ def open_clip(path: Path) -> tuple[Any, VideoInfo]:
             codec=ctx.name,
             audio=len(container.streams.audio),
             indexed=container.format.name == "avi",
+            colorspace=int(ctx.colorspace or 2),
+            color_primaries=int(ctx.color_primaries or 2),
+            color_trc=int(ctx.color_trc or 2),
+            color_range=int(ctx.color_range or 0),
         )
     except BaseException:
         container.close()

@@ -34,6 +34,9 @@ CODECS = {
     "av1": ("libsvtav1", "libaom-av1", "librav1e"),
     "mpeg4": ("mpeg4",),
 }
+#: FFmpeg's AVColorSpace (a stream's YUV matrix tag) -> swscale's name for the matrix; others (unspecified,
+#: RGB, ...) convert with BT.601, as the decoder reads them.
+_MATRIX = {1: "itu709", 4: "fcc", 5: "itu601", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 10: "bt2020"}
 _CRF = {"libx264": "18", "libx265": "18", "libvpx-vp9": "30", "libsvtav1": "30", "libaom-av1": "30"}
 
 
@@ -110,6 +113,15 @@ class VideoWriter:
             # the next even one by repeating the last column / row (see _pad_even)
             stream.width, stream.height = self.size = even_size(info.width, info.height)
             stream.pix_fmt = "yuv420p"
+            ctx = stream.codec_context  # the input's colour tags; the frames are converted to match
+            if info.colorspace in _MATRIX:
+                ctx.colorspace = info.colorspace
+            if info.color_primaries != 2:
+                ctx.color_primaries = info.color_primaries
+            if info.color_trc != 2:
+                ctx.color_trc = info.color_trc
+            if info.color_range:
+                ctx.color_range = info.color_range
             stream.time_base = info.time_base
             stream.codec_context.time_base = info.time_base
             if self.encoder in _CRF:
@@ -135,6 +147,13 @@ class VideoWriter:
             frame = frame.reformat(width=info.width, height=info.height, interpolation="BICUBIC")
         if (frame.width, frame.height) != self.size:  # odd input size: pad to the even stream size
             frame = av.VideoFrame.from_ndarray(_pad_even(frame.to_ndarray(format="rgb24")), format="rgb24")
+        frame = frame.reformat(  # RGB -> YUV with the input's matrix and range (the decoder used them)
+            format="yuv420p",
+            dst_colorspace=_MATRIX.get(info.colorspace, "itu601"),
+            dst_color_range="JPEG" if info.color_range == 2 else "MPEG",
+        )
+        frame.colorspace = info.colorspace if info.colorspace in _MATRIX else 2
+        frame.color_range = info.color_range
         step = max(1, round(1 / (info.rate * info.time_base)))  # one frame in time-base units
         if pts is None or info.indexed or self.format == "avi":  # AVI: a constant rate, frame by frame
             pts = self.frames * step

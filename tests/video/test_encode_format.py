@@ -46,3 +46,45 @@ def test_odd_size_other_encoders(clip, tmp_path, codec):
     assert translate_video(identity, source, target, multiple=4, video=VideoOptions(stabilise=False, codec=codec)) == 3
     assert stream_facts(target)[0] == "yuv420p"
     assert len(read_frames(target)) == 3
+
+
+def make_709_clip(path, frames=3, size=(64, 48)):
+    """A BT.709-tagged H.264 clip of a flat colour whose BT.601 and BT.709 YUV differ a lot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        video.options = {"crf": "10"}
+        ctx = video.codec_context
+        ctx.colorspace = ctx.color_primaries = ctx.color_trc = 1
+        img = np.zeros((size[1], size[0], 3), np.uint8)
+        img[..., 0], img[..., 2] = 200, 40
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p", dst_colorspace="itu709")
+            frame.pts, frame.colorspace = i, 1
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+    return path
+
+
+def colour(path):
+    """(colorspace, primaries, trc) of the first frame and its mean Y, U, V."""
+    with av.open(str(path)) as clip:
+        frame = next(clip.decode(video=0))
+        yuv = frame.reformat(format="yuv420p")
+        planes = [yuv.to_ndarray()[: frame.height].mean()]
+        chroma = yuv.to_ndarray()[frame.height :].reshape(-1)
+        planes += [chroma[: chroma.size // 2].mean(), chroma[chroma.size // 2 :].mean()]
+        return (int(frame.colorspace), int(frame.color_primaries), int(frame.color_trc)), np.array(planes)
+
+
+def test_bt709_matrix_and_tags_are_kept(tmp_path):
+    source = make_709_clip(tmp_path / "in" / "hd.mp4")
+    target = tmp_path / "out" / "hd.mp4"
+    translate_video(identity, source, target, multiple=4, video=PLAIN)
+    tags_in, yuv_in = colour(source)
+    tags_out, yuv_out = colour(target)
+    assert tags_in == tags_out == (1, 1, 1)
+    assert np.abs(yuv_out - yuv_in).max() < 2.5, (yuv_in, yuv_out)
