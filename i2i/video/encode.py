@@ -122,10 +122,15 @@ class VideoWriter:
                 ctx.color_trc = info.color_trc
             if info.color_range:
                 ctx.color_range = info.color_range
-            stream.time_base = info.time_base
-            stream.codec_context.time_base = info.time_base
+            # AVI has no timestamps, only a frame rate that is 1 / time base: one tick a frame, frame
+            # index as pts, and no B-frames (their reordering cannot be stored)
+            self.time_base = 1 / info.rate if self.format == "avi" else info.time_base
+            stream.time_base = self.time_base
+            stream.codec_context.time_base = self.time_base
+            options = {"bf": "0"} if self.format == "avi" else {}
             if self.encoder in _CRF:
-                stream.options = {"crf": _CRF[self.encoder], **({"b": "0"} if "vp9" in self.encoder else {})}
+                options |= {"crf": _CRF[self.encoder], **({"b": "0"} if "vp9" in self.encoder else {})}
+            stream.options = options
             self.video = stream
             self.audio = {s.index: self.container.add_stream_from_template(s) for s in self.audio_in}
         except BaseException as err:
@@ -154,12 +159,12 @@ class VideoWriter:
         )
         frame.colorspace = info.colorspace if info.colorspace in _MATRIX else 2
         frame.color_range = info.color_range
-        step = max(1, round(1 / (info.rate * info.time_base)))  # one frame in time-base units
+        step = max(1, round(1 / (info.rate * self.time_base)))  # one frame in time-base units
         if pts is None or info.indexed or self.format == "avi":  # AVI: a constant rate, frame by frame
             pts = self.frames * step
         if self._last is not None and pts <= self._last:  # e.g. .avi, whose decoded order lacks true pts
             pts = self._last + step
-        frame.pts, frame.time_base, self._last = pts, info.time_base, pts
+        frame.pts, frame.time_base, self._last = pts, self.time_base, pts
         for packet in self.video.encode(frame):
             self.container.mux(packet)
         self.frames += 1

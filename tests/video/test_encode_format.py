@@ -88,3 +88,18 @@ def test_bt709_matrix_and_tags_are_kept(tmp_path):
     tags_out, yuv_out = colour(target)
     assert tags_in == tags_out == (1, 1, 1)
     assert np.abs(yuv_out - yuv_in).max() < 2.5, (yuv_in, yuv_out)
+
+
+@pytest.mark.parametrize("rate", [Fraction(25), Fraction(30000, 1001)])
+def test_avi_output_keeps_rate_count_and_order(clip, tmp_path, rate):
+    source = clip(frames=10, rate=rate)
+    target = tmp_path / "out" / "clip.avi"
+    assert translate_video(identity, source, target, multiple=4, video=PLAIN) == 10
+    with av.open(str(target)) as out:
+        stream = out.streams.video[0]
+        assert stream.average_rate == rate and stream.time_base == 1 / rate
+    before, after = read_frames(source), read_frames(target)
+    assert len(after) == 10
+    for i, frame in enumerate(after):  # in order: each is nearest to the input frame it came from
+        errors = [np.abs(frame.astype(int) - b).mean() for b in before]
+        assert int(np.argmin(errors)) == i
