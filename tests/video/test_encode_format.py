@@ -43,7 +43,12 @@ def test_odd_size_is_written_yuv420p_padded_to_even(clip, tmp_path):
 def test_odd_size_other_encoders(clip, tmp_path, codec):
     source = clip(frames=3, size=(65, 47), pix_fmt="yuv444p")
     target = tmp_path / "out" / "clip.mp4"
-    assert translate_video(identity, source, target, multiple=4, video=VideoOptions(stabilise=False, codec=codec)) == 3
+    assert (
+        translate_video(
+            identity, source, target, multiple=4, video=VideoOptions(stabilise=False, codec=codec)
+        )
+        == 3
+    )
     assert stream_facts(target)[0] == "yuv420p"
     assert len(read_frames(target)) == 3
 
@@ -60,7 +65,9 @@ def make_709_clip(path, frames=3, size=(64, 48)):
         img = np.zeros((size[1], size[0], 3), np.uint8)
         img[..., 0], img[..., 2] = 200, 40
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p", dst_colorspace="itu709")
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(
+                format="yuv420p", dst_colorspace="itu709"
+            )
             frame.pts, frame.colorspace = i, 1
             for packet in video.encode(frame):
                 out.mux(packet)
