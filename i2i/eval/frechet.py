@@ -37,11 +37,17 @@ class GaussianStats:
     count: int
 
 
-def gaussian_stats(features: np.ndarray) -> GaussianStats:
-    """Fit a Gaussian to (N, d) features (unbiased covariance, N - 1). Needs N >= 2."""
+def _feature_set(features: np.ndarray) -> np.ndarray:
+    """(N, d) float64 features, N >= 2."""
     feats = np.asarray(features, dtype=np.float64)
     if feats.ndim != 2 or feats.shape[0] < 2:
         raise I2IError(f"need at least 2 feature vectors of shape (N, d), got {feats.shape}")
+    return feats
+
+
+def gaussian_stats(features: np.ndarray) -> GaussianStats:
+    """Fit a Gaussian to (N, d) features (unbiased covariance, N - 1). Needs N >= 2."""
+    feats = _feature_set(features)
     return GaussianStats(feats.mean(axis=0), np.cov(feats, rowvar=False), feats.shape[0])
 
 
@@ -66,16 +72,15 @@ def frechet_distance(a: GaussianStats, b: GaussianStats) -> float:
 def fid(real: np.ndarray, fake: np.ndarray) -> float:
     """FID between two (N, d) feature sets (through the samples' space when a set has fewer than d vectors:
     module docstring)."""
-    real = np.asarray(real, dtype=np.float64)
-    fake = np.asarray(fake, dtype=np.float64)
-    if min(len(real), len(fake)) > real.shape[-1] or real.shape[-1] != fake.shape[-1]:
+    real, fake = _feature_set(real), _feature_set(fake)
+    if min(len(real), len(fake)) > real.shape[1] or real.shape[1] != fake.shape[1]:
         return frechet_distance(gaussian_stats(real), gaussian_stats(fake))
-    a, b = gaussian_stats(real), gaussian_stats(fake)  # the checks, and the means
-    x, y = real - a.mu, fake - b.mu
-    scale = (a.count - 1) * (b.count - 1)
-    trace_sqrt = np.linalg.svd(x @ y.T, compute_uv=False).sum() / np.sqrt(scale)
-    traces = (x * x).sum() / (a.count - 1) + (y * y).sum() / (b.count - 1)
-    diff = a.mu - b.mu
+    mu_real, mu_fake = real.mean(axis=0), fake.mean(axis=0)  # no d x d covariance needed here
+    x, y = real - mu_real, fake - mu_fake
+    n_x, n_y = len(real) - 1, len(fake) - 1
+    trace_sqrt = np.linalg.svd(x @ y.T, compute_uv=False).sum() / np.sqrt(n_x * n_y)
+    traces = (x * x).sum() / n_x + (y * y).sum() / n_y
+    diff = mu_real - mu_fake
     return max(float(diff @ diff + traces - 2 * trace_sqrt), 0.0)
 
 
