@@ -23,6 +23,12 @@ class DownloadError(I2IError):
         self.url = url
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's text (its type name when it has none): third-party libraries
+    (onnxruntime, OpenVINO, NNCF, Ray, the exporter) raise multi-line reports."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
 def load_state_dict_reason(err: Exception) -> str:
     """The first mismatch that torch's ``load_state_dict`` error names (the line after its "Error(s) in
     loading state_dict for X:" heading), or the whole message when it has no such line."""

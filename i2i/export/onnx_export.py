@@ -17,7 +17,7 @@ import onnx
 import torch
 from torch import nn
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "translated"
@@ -67,7 +67,7 @@ def export_graph(
                 **kwargs,
             )
     except Exception as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         raise I2IError(f"ONNX export failed: {first}") from err
     if program is None:  # only when exporting to a file, which we do not do
         raise I2IError("ONNX export produced no program")

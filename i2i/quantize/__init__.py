@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 from i2i.files import sha256_file
 from i2i.imageio import pad_to_multiple
 from i2i.modelfile import PRECISION_KEY, read_model_info
@@ -121,7 +121,7 @@ def _one_line(what: str) -> Iterator[None]:
     except I2IError:
         raise
     except Exception as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         raise I2IError(f"{what} ({first})") from None
 
 

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 
 #: The metadata key (inside the IR's i2i metadata) that holds the :class:`Int8Record` JSON.
 INT8_KEY = "i2i.int8"
@@ -145,7 +145,7 @@ def read_record(xml: Path) -> Int8Record:
     try:
         model = ov.Core().read_model(str(xml))
     except Exception as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         raise I2IError(f"{xml}: openvino cannot read this file ({first})") from None
     props = ir_metadata(model, str(xml))
     if INT8_KEY not in props:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from i2i.batch import Tally
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 from i2i.progress import StopControl
 from i2i.runtime.engine import open_session
 from i2i.runtime.pipeline import TranslateOptions, check_direction
@@ -139,7 +139,7 @@ def ray_runtime(address: str | None = None, num_cpus: int | None = None) -> Iter
         else:
             ray.init(address=address, **quiet)
     except Exception as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         raise I2IError(f"cannot start or join Ray at {address!r}: {first}") from None
     try:
         yield ray

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 from i2i.modelfile import ModelInfo, model_info_from_metadata
 from i2i.sessions.providers import CPU, CUDA, SHORT_NAMES, TENSORRT, check_provider, requested_providers
 
@@ -92,7 +92,7 @@ class TranslatorSession:
                 provider_options=[opts for _, opts in providers],
             )
         except Exception as err:  # onnxruntime raises its own Fail/InvalidGraph/... types
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            first = first_line(err)
             raise I2IError(f"{self.path}: onnxruntime cannot load this model ({first})") from None
         self.providers: list[str] = list(self._session.get_providers())
         check_provider(device, self.providers)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 from i2i.modelfile import ModelInfo, model_info_from_metadata, read_model_info
 
 #: i2i precision name -> OpenVINO ``INFERENCE_PRECISION_HINT`` value (int8: for the layers left unquantised;
@@ -109,7 +109,7 @@ class OpenVINOSession:
         except I2IError:
             raise
         except Exception as err:  # OpenVINO raises RuntimeError with a multi-line report
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            first = first_line(err)
             raise I2IError(f"{self.path}: openvino cannot load this model ({first})") from None
         used = str(self._compiled.get_property("INFERENCE_PRECISION_HINT"))
         self.precision = "int8" if precision == "int8" else _FROM_OV.get(used.lower(), precision)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from i2i.errors import I2IError
+from i2i.errors import I2IError, first_line
 from i2i.modelfile import ModelInfo, min_side
 from i2i.sessions.onnxruntime_session import TranslatorSession
 
@@ -38,7 +38,7 @@ def check_model_runs(path: Path, info: ModelInfo) -> None:
         reason = str(err).removeprefix(f"{path}: ")
         raise I2IError(f"{path}: cannot be registered: {reason}; {_FIX}") from None
     except Exception as err:  # onnxruntime's own error types, on a graph that loads but cannot run
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        first = first_line(err)
         reason = f"onnxruntime failed on a {side}x{side} test image ({first})"
         raise I2IError(f"{path}: cannot be registered: {reason}; {_FIX}") from None
     if out.shape != expected:
