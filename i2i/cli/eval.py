@@ -143,26 +143,42 @@ def model_command(model: str, data: str, out: Path | None, as_json: bool, **valu
     )
 
 
-def style_command(model: str, as_json: bool, **values: Any) -> None:
-    """Fast style: content and style losses (VGG16, the training objective) of the model's outputs.
+def style_command(as_json: bool, **values: Any) -> None:
+    """Fast style: how much of the painting's style the stylised photos reach, and how much of each photo
+    they keep. Give a fast-style model to run (--model) or a folder of finished images (--outputs: Gatys'
+    `i2i stylize --style`, a fast model's `i2i stylize --model`, any tool) to compare methods on the same
+    photos at the same size.
 
-    Reports the mean relu2_2 content loss against each photo, the mean Gram style loss against the
-    painting, the style loss left as a share of the untouched photos' (lower is more stylised), the
+    Reports the Gram style distance to the painting left as a share of the unstylised photos' (lower is
+    more stylised; ± is the jackknife standard error over the photos) on two networks: VGG16 (relu1_2 to
+    relu4_3, the training loss network, which fast models and Gatys both minimise) and AlexNet (relu1 to
+    relu5, an independent check neither optimises); the VGG16 relu2_2 content loss against each photo, the
     near-black share (output pixels with max channel < 25 where the photo's luminance > 60) and the
-    checkerboard score.
+    checkerboard score. Score lossless (PNG) outputs: JPEG noise inflates the style distance.
     """
     from i2i.eval.style import eval_style
 
     options = StyleEvalOptions(**given(values, StyleEvalOptions))
-    scores = eval_style(model, **options.arguments(), on_stage=_stage_printer(as_json))
+    scores = eval_style(**options.arguments(), on_stage=_stage_printer(as_json))
     if as_json:
         print(json.dumps(scores.to_dict()))
         return
+    source = f"model {scores.model}" if scores.model is not None else f"outputs {scores.outputs}"
     console.print(
-        f"{scores.images} photos at {scores.size} px: content {scores.content:.3g}   style "
-        f"{scores.style_loss:.3g} vs {scores.style_baseline:.3g} unstylised ({100 * scores.style_ratio:.1f}% "
-        f"left)   (unweighted; x1e5 and x1e10 for the training log's terms)   near-black "
-        f"{100 * scores.near_black:.3f}%   checkerboard {scores.checkerboard:.2f}x the photos'",
+        f"{scores.images} photos at {scores.size} px, {source}, against {Path(scores.style).name}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  style left   VGG16 {100 * scores.style_ratio:.2f}% ± {100 * scores.style_ratio_se:.2f}% "
+        f"(training loss network: {scores.style_loss:.3g} vs {scores.style_baseline:.3g} unstylised)   "
+        f"AlexNet {100 * scores.style_ratio_alexnet:.1f}% ± {100 * scores.style_ratio_alexnet_se:.1f}% "
+        "(independent check)",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  content {scores.content:.3g} (relu2_2; unweighted: x1e5 and x1e10 for the training log's "
+        f"terms)   near-black {100 * scores.near_black:.3f}%   checkerboard {scores.checkerboard:.2f}x "
+        "the photos'",
         soft_wrap=True,
     )
 
@@ -233,9 +249,7 @@ app.command("model")(
         ],
     )
 )
-app.command("style")(
-    with_signature(style_command, [_keyword("model", ModelOption), *parameters(StyleEvalOptions), _json()])
-)
+app.command("style")(with_signature(style_command, [*parameters(StyleEvalOptions), _json()]))
 app.command("compare")(
     with_signature(
         compare_command,

@@ -99,22 +99,46 @@ class FolderOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class StyleEvalOptions:
-    """What ``i2i eval style`` scores a fast-style model on (:func:`~i2i.eval.style.eval_style`)."""
+    """What ``i2i eval style`` scores (:func:`~i2i.eval.style.eval_style`): a fast-style model run on the
+    photos, or a folder of finished images of them; exactly one of ``model`` and ``outputs``."""
 
+    model: str | None = option(
+        None,
+        "Fast-style model to run on the photos: name (see `i2i models list`) or .onnx file.",
+        flags=("-m",),
+    )
+    outputs: Path | None = option(
+        None,
+        "Instead of --model: a folder of finished stylised images (`i2i stylize --style` or `--model`, "
+        "any tool), one per photo, matched by name (photo.jpg -> photo.png or photo.STYLE.png), read as "
+        "they are.",
+    )
     photos: Path = option(help="Folder of held-out photos (recursive).")
     style: str = option(help="The painting: file or bundled style name.", flags=("-s",))
     limit: int | None = option(None, "Only the first N images (sorted by name).")
-    size: int = option(256, "Resize photos to this long side first.")
+    size: int = option(
+        256, "Resize photos to this long side first (--outputs: the size they were stylised at)."
+    )
     style_size: int = option(512, "Style image long side.")
-    backbone_weights: Path | None = option(None, "VGG16 weights file (skips the resolver).")
-    device: OrtDevice = option(OrtDevice.auto, "onnxruntime device.")
-    threads: int | None = option(None, "onnxruntime CPU threads.", min=1)
+    backbone_weights: Path | None = option(
+        None, "VGG16 weights file (skips the resolver); VGG16 is the training loss network."
+    )
+    alexnet_weights: Path | None = option(
+        None,
+        "AlexNet weights file (skips the resolver: LPIPS' lpips_alex file or torchvision's alexnet state "
+        "dict); AlexNet is the independent check.",
+    )
+    device: OrtDevice = option(OrtDevice.auto, "onnxruntime device (--model).")
+    threads: int | None = option(None, "onnxruntime CPU threads (--model).", min=1)
 
     def __post_init__(self) -> None:
+        from i2i.eval.style import check_source
+
         coerce_enums(self)
         check_ranges(self)
         require(self, ("limit", "size", "style_size"), 1)
+        check_source(self.model, self.outputs)
 
     def arguments(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`~i2i.eval.style.eval_style` after the model."""
+        """The keyword arguments of :func:`~i2i.eval.style.eval_style`."""
         return plain_values(self)

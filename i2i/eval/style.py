@@ -1,26 +1,40 @@
-"""Fast-style evaluation (``i2i eval style``): how close a model's outputs come to its painting, and how
-much of each photo they keep, in the terms of the training objective (Johnson et al. 2016).
+"""Style evaluation (``i2i eval style``): how close stylised photos come to their painting, and how much of
+each photo they keep, in the terms of the fast-style training objective (Johnson et al. 2016), with the
+style term checked again on a network that no method optimises.
 
-For photos x (RGB in [0, 1], long side resized to ``size``), outputs y = model(x) through the ONNX runtime,
-the frozen VGG16 phi and the style image s (long side ``style_size``)::
+The stylised images y come from a fast-style ONNX model run here (``model``) or from a folder of finished
+images (``outputs``: Gatys' optimisation, another model, any tool), matched to the photos by name
+(:mod:`i2i.eval.output_pairs`). Both routes score with the same code. For photos x (RGB in [0, 1], long
+side resized to ``size``), the style image s (long side ``style_size``), the frozen VGG16 phi (the training
+loss network, ImageNet weights) and the frozen AlexNet psi (an independent network: torchvision's ImageNet
+AlexNet, the trunk of LPIPS' ``lpips_alex`` weights), per image i::
 
-    content  = mean_i  mean((phi_relu2_2(y_i) - phi_relu2_2(x_i))^2)
-    style    = mean_i  sum_l mean((G(phi_l(y_i)) - G(phi_l(s)))^2)      l in relu1_2 relu2_2 relu3_3 relu4_3
-    baseline = the same style term for the photos themselves (y = x)
+    content_i          = mean((phi_relu2_2(y_i) - phi_relu2_2(x_i))^2)
+    style_i            = sum_l mean((G(phi_l(y_i)) - G(phi_l(s)))^2)   l in relu1_2 relu2_2 relu3_3 relu4_3
+    baseline_i         = the same style term for the photo itself (y = x)
+    style_alexnet_i    = sum_k mean((G(psi_k(y_i)) - G(psi_k(s)))^2)   k in relu1 .. relu5, all weights 1
+    baseline_alexnet_i = the same for the photo
 
-Unweighted (multiply by the recipe's lambda_c = 1e5 and lambda_s = 1e10 to compare with training logs).
-``style_ratio`` = style / baseline: the share of the photos' Gram distance to the painting that is left
-after stylising (lower is more stylised; 1 means no change). ``near_black`` and ``checkerboard`` are the
-artefact scores of :mod:`i2i.eval.artifacts` (black holes where the photo was bright; periodic up-sampling
-patterns relative to the photos'). Use held-out photos: numbers on the training photos flatter the model.
+with G(F) = F F^T / (C H W). Reported: the means over the images (unweighted: multiply by the recipe's
+lambda_c = 1e5 and lambda_s = 1e10 to compare with training logs), ``style_ratio`` = mean style / mean
+baseline (the share of the photos' Gram distance to the painting that is left after stylising; lower is
+more stylised, 1 means no change) and ``style_ratio_alexnet`` the same on AlexNet, each with a delete-one
+jackknife standard error over the images (``*_se``: a 6-photo set has a spread worth knowing). A method
+that games VGG16's Grams (the network both a fast model and Gatys minimise) scores well on ``style_ratio``
+but not on ``style_ratio_alexnet``. ``near_black`` and ``checkerboard`` are the artefact scores of
+:mod:`i2i.eval.artifacts`. Use held-out photos: numbers on the training photos flatter a model. Finished
+images must be written losslessly (PNG): JPEG noise moves the relu1_2 Gram (a fast model's 5.5% becomes
+13.6%).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from i2i import tasks
 from i2i.errors import I2IError
@@ -29,13 +43,35 @@ from i2i.tasks.registry import EVAL_STYLE
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+ALEXNET_LAYERS = ("relu1", "relu2", "relu3", "relu4", "relu5")
+
+#: One image to score: (photo name, output file or None for a model's output in memory, photo, output),
+#: the images (3, H, W) float32 in [0, 1] of the same size.
+StylePair = tuple[str, str | None, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ImageStyleScore(ScoreRecord):
+    """One photo's terms (see the module docstring); ratios are this image's style over its baseline."""
+
+    photo: str
+    output: str | None
+    content: float
+    style_loss: float
+    style_baseline: float
+    style_ratio: float
+    style_loss_alexnet: float
+    style_baseline_alexnet: float
+    style_ratio_alexnet: float
 
 
 @dataclass(frozen=True)
 class StyleScores(ScoreRecord):
-    """Mean per-image losses of a fast-style model on a folder of photos (see the module docstring)."""
+    """Means over a folder of photos (see the module docstring). ``model``: the model run (None when
+    ``outputs``, the folder of finished images, was scored). The fields up to ``seconds`` are those of the
+    first version of this record (VGG16 only), unchanged."""
 
-    model: str
+    model: str | None
     photos: str
     style: str
     images: int
@@ -48,94 +84,276 @@ class StyleScores(ScoreRecord):
     near_black: float
     checkerboard: float
     seconds: float
+    outputs: str | None
+    style_ratio_se: float
+    style_loss_alexnet: float
+    style_baseline_alexnet: float
+    style_ratio_alexnet: float
+    style_ratio_alexnet_se: float
+    per_image: tuple[ImageStyleScore, ...]
+
+
+def check_source(model: str | None, outputs: str | Path | None) -> None:
+    """I2IError unless exactly one of ``model`` (run it) and ``outputs`` (score these files) is given."""
+    if (model is None) == (outputs is None):
+        what = "both" if model is not None else "neither"
+        raise I2IError(
+            f"give exactly one of --model (run a fast-style model) and --outputs (score a folder of "
+            f"finished images), got {what}"
+        )
+
+
+def ratio_standard_error(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    """Delete-one jackknife standard error of ``sum(numerators) / sum(denominators)`` over the images:
+    ``se^2 = (n - 1) / n * sum_i (r_(i) - mean r_(.))^2`` with ``r_(i)`` the ratio without image i (the
+    estimate :mod:`i2i.eval.jackknife` uses for KID ratios). NaN with fewer than 2 images or a
+    non-positive leave-one-out denominator."""
+    num, den = np.asarray(numerators, dtype=np.float64), np.asarray(denominators, dtype=np.float64)
+    n = len(num)
+    if n < 2 or len(den) != n:
+        return float("nan")
+    rest = den.sum() - den
+    if bool((rest <= 0).any()):
+        return float("nan")
+    without = (num.sum() - num) / rest
+    return float(np.sqrt((n - 1) / n * np.sum((without - without.mean()) ** 2)))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("nan")
+
+
+def _read_photo(path: Path, size: int) -> np.ndarray:
+    """(3, H, W) float32 in [0, 1]: the photo with its long side resized to ``size``.
+
+    Raises:
+        I2IError: unreadable, or a side shorter than AlexNet's minimum after resizing.
+    """
+    from i2i.features.alexnet import MIN_SIDE
+    from i2i.imageio import read_image, resize_long_side, to_float_chw
+
+    photo = to_float_chw(resize_long_side(read_image(path), size))
+    if min(photo.shape[1:]) < MIN_SIDE:
+        raise I2IError(
+            f"{path}: {photo.shape[2]}x{photo.shape[1]} px at --size {size}; the AlexNet check needs at "
+            f"least {MIN_SIDE} px a side (raise --size)"
+        )
+    return photo
+
+
+def score_style_pairs(
+    pairs: Iterable[StylePair],
+    style_path: Path,
+    *,
+    style_size: int,
+    backbone_weights: str | Path | None = None,
+    alexnet_weights: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[list[ImageStyleScore], float, float]:
+    """Score each (photo, output) pair against the painting at ``style_path`` (long side ``style_size``):
+    the per-image terms of the module docstring, then the near-black share and the checkerboard score of
+    the whole set. The model route and the folder route both end here.
+
+    Raises:
+        I2IError: the VGG16 or AlexNet weights are unavailable, or no pairs were given.
+    """
+    import torch
+
+    from i2i.eval.artifacts import score_pairs
+    from i2i.features.alexnet import MIN_SIDE, load_alexnet
+    from i2i.features.vgg import load_vgg
+    from i2i.imageio import from_float_chw, read_image, resize_long_side, to_float_chw
+    from i2i.losses import content_loss, gram, style_loss
+
+    say = log or (lambda _m: None)
+    vgg = load_vgg("vgg16", [CONTENT_LAYER, *STYLE_LAYERS], backbone_weights, log=say)
+    alexnet = load_alexnet(ALEXNET_LAYERS, alexnet_weights, log=say)
+    vgg_layers, alexnet_layers = dict.fromkeys(STYLE_LAYERS, 1.0), dict.fromkeys(ALEXNET_LAYERS, 1.0)
+    rows: list[ImageStyleScore] = []
+    artefact_pairs = []
+    with torch.inference_mode():
+        s = torch.from_numpy(to_float_chw(resize_long_side(read_image(style_path), style_size)))[None]
+        if min(s.shape[2:]) < MIN_SIDE:
+            raise I2IError(
+                f"{style_path}: {s.shape[3]}x{s.shape[2]} px at --style-size {style_size}; the AlexNet check "
+                f"needs at least {MIN_SIDE} px a side (raise --style-size)"
+            )
+        vgg_grams = {layer: gram(f) for layer, f in vgg(s).items() if layer in STYLE_LAYERS}
+        alexnet_grams = {layer: gram(f) for layer, f in alexnet(s).items()}
+        for photo_name, output_name, photo, output in pairs:
+            artefact_pairs.append((np.asarray(from_float_chw(photo)), np.asarray(from_float_chw(output))))
+            x, y = torch.from_numpy(photo)[None], torch.from_numpy(output)[None]
+            vx, vy, ax, ay = vgg(x), vgg(y), alexnet(x), alexnet(y)
+            styled = float(style_loss(vy, vgg_grams, vgg_layers))
+            baseline = float(style_loss(vx, vgg_grams, vgg_layers))
+            styled_a = float(style_loss(ay, alexnet_grams, alexnet_layers))
+            baseline_a = float(style_loss(ax, alexnet_grams, alexnet_layers))
+            rows.append(
+                ImageStyleScore(
+                    photo=photo_name,
+                    output=output_name,
+                    content=float(content_loss(vy[CONTENT_LAYER], vx[CONTENT_LAYER])),
+                    style_loss=styled,
+                    style_baseline=baseline,
+                    style_ratio=_ratio(styled, baseline),
+                    style_loss_alexnet=styled_a,
+                    style_baseline_alexnet=baseline_a,
+                    style_ratio_alexnet=_ratio(styled_a, baseline_a),
+                )
+            )
+    if not rows:
+        raise I2IError("no images to score")
+    artefacts = score_pairs(artefact_pairs, near_black=True)
+    return rows, float(artefacts.near_black or 0.0), artefacts.checkerboard
 
 
 def eval_style(
-    model: str,
+    model: str | None,
     photos: str | Path,
     style: str,
     *,
+    outputs: str | Path | None = None,
     limit: int | None = None,
     size: int = 256,
     style_size: int = 512,
     device: str = "auto",
     threads: int | None = None,
     backbone_weights: str | Path | None = None,
+    alexnet_weights: str | Path | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> StyleScores:
-    """Stylise the first ``limit`` photos under ``photos`` (sorted, recursive) with ``model`` (a registry
-    name or .onnx file) and score them against ``style`` (a file or bundled style name).
+    """Score the first ``limit`` photos under ``photos`` (sorted, recursive) stylised against ``style`` (a
+    file or bundled style name): either by running ``model`` (a registry name or .onnx fast-style model,
+    through onnxruntime, the float outputs scored as they are) or by reading the finished images under
+    ``outputs`` (one per photo, matched by name: :mod:`i2i.eval.output_pairs`; each must be as large as its
+    photo resized to ``size``). Exactly one of ``model`` and ``outputs``.
 
     Raises:
-        I2IError: the model is not a fast-style model, the folder has no images, an image cannot be read,
-            or the VGG16 weights are unavailable.
+        I2IError: both or neither of ``model`` and ``outputs``; the model is not a fast-style model; the
+            folder has no images; an image cannot be read; a photo has no output, or one of another size; a
+            photo is under 31 px a side at ``size``; the VGG16 or AlexNet weights are unavailable.
     """
-    import numpy as np
-    import torch
-
-    from i2i.eval.artifacts import score_pairs
-    from i2i.features.vgg import load_vgg
-    from i2i.imageio import from_float_chw, list_images, read_image, resize_long_side, to_float_chw
-    from i2i.losses import content_loss, gram, style_loss
     from i2i.optimize.style_images import resolve_style
-    from i2i.runtime.resolve import resolve_model
-    from i2i.runtime.tiling import translate_whole
-    from i2i.sessions.onnxruntime_session import TranslatorSession
 
+    check_source(model, outputs)
     say = on_stage or (lambda _m: None)
     if size < 16 or style_size < 16:
         raise I2IError(f"--size and --style-size must be at least 16, got {size} and {style_size}")
     if limit is not None and limit < 1:
         raise I2IError(f"--limit must be >= 1, got {limit}")
+    session = _fast_style_session(model, device, threads) if model is not None else None
+    folder = Path(photos)
+    paths = _photo_paths(folder, limit)
+    style_path, style_name = resolve_style(style)
+    if session is not None:
+        say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
+        pairs = _model_pairs(session, folder, paths, size)
+    else:
+        assert outputs is not None  # check_source
+        from i2i.eval.output_pairs import pair_outputs
+
+        files = pair_outputs(folder, paths, Path(outputs), style_name)
+        _check_sizes(paths, files, size)
+        say(f"scoring {len(files)} images from {outputs} against their photos in {folder} and {style_name}")
+        pairs = _folder_pairs(folder, paths, files, size)
+
+    start = time.perf_counter()
+    rows, near_black, checkerboard = score_style_pairs(
+        pairs,
+        style_path,
+        style_size=style_size,
+        backbone_weights=backbone_weights,
+        alexnet_weights=alexnet_weights,
+        log=say,
+    )
+    column = {name: [getattr(r, name) for r in rows] for name in ImageStyleScore.__dataclass_fields__}
+    mean = {
+        name: float(np.mean(values)) for name, values in column.items() if name not in ("photo", "output")
+    }
+    return StyleScores(
+        model=str(session.path) if session is not None else None,
+        photos=str(folder),
+        style=str(style_path),
+        images=len(rows),
+        size=size,
+        style_size=style_size,
+        content=mean["content"],
+        style_loss=mean["style_loss"],
+        style_baseline=mean["style_baseline"],
+        style_ratio=_ratio(mean["style_loss"], mean["style_baseline"]),
+        near_black=near_black,
+        checkerboard=checkerboard,
+        seconds=time.perf_counter() - start,
+        outputs=str(outputs) if outputs is not None else None,
+        style_ratio_se=ratio_standard_error(column["style_loss"], column["style_baseline"]),
+        style_loss_alexnet=mean["style_loss_alexnet"],
+        style_baseline_alexnet=mean["style_baseline_alexnet"],
+        style_ratio_alexnet=_ratio(mean["style_loss_alexnet"], mean["style_baseline_alexnet"]),
+        style_ratio_alexnet_se=ratio_standard_error(
+            column["style_loss_alexnet"], column["style_baseline_alexnet"]
+        ),
+        per_image=tuple(rows),
+    )
+
+
+def _fast_style_session(model: str, device: str, threads: int | None):  # -> TranslatorSession
+    """The model through onnxruntime; I2IError unless it is a fast-style model."""
+    from i2i.runtime.resolve import resolve_model
+    from i2i.sessions.onnxruntime_session import TranslatorSession
+
     session = TranslatorSession(resolve_model(model), device=device, threads=threads)
     spec = tasks.find(session.info.task)
     if spec is None or spec.eval != EVAL_STYLE:
         raise I2IError(
             f"{session.path}: a {session.info.task} model; `i2i eval style` scores fast-style models"
         )
-    folder = Path(photos)
+    return session
+
+
+def _photo_paths(folder: Path, limit: int | None) -> list[Path]:
+    from i2i.imageio import list_images
+
     if not folder.is_dir():
         raise I2IError(f"{folder}: no such folder")
     paths, _ = list_images(folder)
     paths = paths[:limit] if limit else paths
     if not paths:
         raise I2IError(f"{folder}: no images found")
-    style_path, style_name = resolve_style(style)
+    return paths
 
-    start = time.perf_counter()
-    vgg = load_vgg("vgg16", [CONTENT_LAYER, *STYLE_LAYERS], backbone_weights, log=say)
-    weights = dict.fromkeys(STYLE_LAYERS, 1.0)
-    with torch.inference_mode():
-        s_img = to_float_chw(resize_long_side(read_image(style_path), style_size))
-        s_feats = vgg(torch.from_numpy(s_img)[None])
-        grams = {layer: gram(s_feats[layer]) for layer in STYLE_LAYERS}
-        totals = np.zeros(3)
-        pairs = []
-        say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
-        for path in paths:
-            photo = to_float_chw(resize_long_side(read_image(path), size))
-            out = translate_whole(session, photo, session.info.size_multiple)
-            pairs.append((np.asarray(from_float_chw(photo)), np.asarray(from_float_chw(out))))
-            x, y = vgg(torch.from_numpy(photo)[None]), vgg(torch.from_numpy(out)[None])
-            totals += [
-                float(content_loss(y[CONTENT_LAYER], x[CONTENT_LAYER])),
-                float(style_loss(y, grams, weights)),
-                float(style_loss(x, grams, weights)),
-            ]
-    content, styled, baseline = totals / len(paths)
-    artefacts = score_pairs(pairs, near_black=True)
-    return StyleScores(
-        model=str(session.path),
-        photos=str(folder),
-        style=str(style_path),
-        images=len(paths),
-        size=size,
-        style_size=style_size,
-        content=content,
-        style_loss=styled,
-        style_baseline=baseline,
-        style_ratio=styled / baseline if baseline > 0 else float("nan"),
-        near_black=float(artefacts.near_black or 0.0),
-        checkerboard=artefacts.checkerboard,
-        seconds=time.perf_counter() - start,
-    )
+
+def _name(folder: Path, path: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def _model_pairs(session, folder: Path, paths: Sequence[Path], size: int) -> Iterator[StylePair]:
+    """Each photo and the model's output for it, stylised in memory (float, not rounded to 8 bits)."""
+    from i2i.runtime.tiling import translate_whole
+
+    for path in paths:
+        photo = _read_photo(path, size)
+        yield _name(folder, path), None, photo, translate_whole(session, photo, session.info.size_multiple)
+
+
+def _check_sizes(paths: Sequence[Path], files: Sequence[Path], size: int) -> None:
+    """Before any network is loaded: every output as large as its photo at ``size`` (I2IError naming it)."""
+    from i2i.imageio import read_image
+
+    for path, file in zip(paths, files, strict=True):
+        want = _read_photo(path, size).shape[1:]
+        got = read_image(file).size[::-1]
+        if tuple(got) != tuple(want):
+            raise I2IError(
+                f"{file}: {got[1]}x{got[0]} px, but its photo {path} is {want[1]}x{want[0]} px at "
+                f"--size {size} (stylise the photos at that size, or give the --size they were stylised at)"
+            )
+
+
+def _folder_pairs(
+    folder: Path, paths: Sequence[Path], files: Sequence[Path], size: int
+) -> Iterator[StylePair]:
+    """Each photo and its finished image, read as it is."""
+    from i2i.imageio import read_image, to_float_chw
+
+    for path, file in zip(paths, files, strict=True):
+        yield _name(folder, path), str(file), _read_photo(path, size), to_float_chw(read_image(file))

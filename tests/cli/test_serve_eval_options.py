@@ -113,4 +113,4 @@ def test_eval_bounds_and_choices_exit_2():
     assert threads.exit_code == 2 and "'--threads'" in threads.output
     device = runner.invoke(eval_app, ["paired", "-m", "m", "--data", "d", "--device", "tpu"])
     assert device.exit_code == 2 and "tpu" in device.output
-    assert StyleEvalOptions(photos="p", style="s").arguments()["size"] == 256
+    assert StyleEvalOptions(model="m", photos="p", style="s").arguments()["size"] == 256
