@@ -18,10 +18,11 @@ from i2i.losses.gan import (
     l1_loss,
 )
 from i2i.losses.patchnce import multilayer_patch_nce_loss, patch_nce_loss
-from i2i.losses.perceptual import content_loss, gram, style_loss, tv_loss
+from i2i.losses.perceptual import GRAM_NORM_FLOOR, content_loss, gram, style_loss, target_normalised, tv_loss
 
 __all__ = [
     "GAN_MODES",
+    "GRAM_NORM_FLOOR",
     "GanMode",
     "content_loss",
     "discriminator_accuracy",
@@ -34,5 +35,6 @@ __all__ = [
     "multilayer_patch_nce_loss",
     "patch_nce_loss",
     "style_loss",
+    "target_normalised",
     "tv_loss",
 ]

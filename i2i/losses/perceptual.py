@@ -49,6 +49,23 @@ def style_loss(
     return total
 
 
+#: Floor of mean(A_l^2) (= ||A_l||_F^2 / C_l^2) in :func:`target_normalised`. The bundled paintings'
+#: targets are 2.8e-6 (relu5_1, The Scream) and above at 256 px, so the floor never touches them.
+GRAM_NORM_FLOOR = 1e-12
+
+
+def target_normalised(
+    target_grams: Mapping[str, torch.Tensor], layer_weights: Mapping[str, float]
+) -> dict[str, torch.Tensor]:
+    """``w_l / max(mean(A_l^2), GRAM_NORM_FLOOR)`` per layer (0-dim tensors on the targets' device): as
+    :func:`style_loss` weights they make layer l's term ``w_l ||G_l - A_l||_F^2 / ||A_l||_F^2``, the
+    relative error, which scaling the painting's activations at a layer by any constant leaves unchanged."""
+    return {
+        layer: w / target_grams[layer].detach().square().mean().clamp_min(GRAM_NORM_FLOOR)
+        for layer, w in layer_weights.items()
+    }
+
+
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
     """Total variation of an (N, C, H, W) image: mean squared vertical + horizontal differences."""
     dy = image[..., 1:, :] - image[..., :-1, :]

@@ -43,7 +43,7 @@ from torch import nn
 
 from i2i.amp import Amp
 from i2i.errors import I2IError
-from i2i.losses import content_loss, gram, style_loss, tv_loss
+from i2i.losses import GRAM_NORM_FLOOR, content_loss, gram, style_loss, target_normalised, tv_loss
 from i2i.optimize.color import match_color, transfer_luminance
 from i2i.optimize.stylize_options import (
     DEFAULT_SCHEDULE,
@@ -63,10 +63,6 @@ __all__ = [
     "StepInfo", "StyleResult", "blend_weights", "default_schedule", "fit_long_side", "fit_schedule",
     "parse_layer_weights", "resize", "run_features", "style_layer_weights", "style_targets", "stylize",
 ]  # fmt: skip
-
-#: Floor of mean(A_l^2) (= ||A_l||_F^2 / C_l^2) under ``style_norm="target"``. The bundled paintings'
-#: targets are 2.8e-6 (relu5_1, The Scream) and above at 256 px, so the floor never touches them.
-GRAM_NORM_FLOOR = 1e-12
 
 
 @dataclass(frozen=True)
@@ -156,10 +152,7 @@ def style_layer_weights(
     """
     if config.style_norm == "none":
         return dict(config.layer_weights)
-    return {
-        layer: w / targets[layer].detach().square().mean().clamp_min(GRAM_NORM_FLOOR)
-        for layer, w in config.layer_weights.items()
-    }
+    return target_normalised(targets, config.layer_weights)
 
 
 def _device_of(module: nn.Module) -> torch.device:

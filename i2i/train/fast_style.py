@@ -15,6 +15,12 @@ scale), Adam lr 1e-3, batch 4, 2 epochs of 256x256 crops. Naming key: ``content_
 ``style_weight`` = lambda_s, ``tv_weight`` = lambda_tv, ``net`` = T. Logged terms (weighted): ``content``,
 ``style``, ``tv``, ``total``.
 
+``--loss gatys`` swaps in the objective of :mod:`i2i.optimize.neural_style` (content at relu4_2, each style
+layer's Gram error divided by the painting's ``mean(A_l^2)``, relu1_1..relu5_1, lambda_c = 1, lambda_s = 30).
+``--loss-scales 1,0.5`` averages the content and style terms over the photo and output shrunk by each
+factor (antialiased bilinear), against the painting shrunk by the same factor: the half-size term asks for
+strokes twice as large, as the coarse pass of the optimisation's coarse-to-fine schedule does.
+
 Runs on :mod:`i2i.train.loop` (run folder, resume, EMA, snapshots, divergence guard); the release
 checkpoint is ``model.pt`` (self-describing, task ``fast_style``; export it with ``i2i export``).
 """
@@ -22,10 +28,12 @@ checkpoint is ``model.pt`` (self-describing, task ``fast_style``; export it with
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -33,7 +41,7 @@ from i2i import checkpoint
 from i2i.amp import Precision
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
-from i2i.losses import content_loss, gram, style_loss, tv_loss
+from i2i.losses import content_loss, gram, style_loss, target_normalised, tv_loss
 from i2i.nn import build_generator
 from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
 from i2i.specs import ArchSpec
@@ -91,26 +99,66 @@ class PhotoCrops(Dataset):
         return torch.from_numpy(to_float_chw(img))
 
 
+@dataclass(frozen=True)
+class ScaleTargets:
+    """The painting at one loss scale: ``grams`` {layer: (1, C, C)} of the style image shrunk by ``scale``,
+    and ``factors``, each layer's weight in :func:`i2i.losses.style_loss` (1, or 1 / mean(A_l^2) under the
+    ``target`` norm)."""
+
+    scale: float
+    grams: dict[str, torch.Tensor]
+    factors: dict[str, float | torch.Tensor]
+
+
+def shrink(images: torch.Tensor, scale: float) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, round(H * scale), round(W * scale)), antialiased bilinear (1: unchanged)."""
+    if scale == 1:
+        return images
+    size = (max(1, round(images.shape[-2] * scale)), max(1, round(images.shape[-1] * scale)))
+    # In float32 outside autocast: the CPU has no bfloat16 antialiased resize.
+    with torch.autocast(images.device.type, enabled=False):
+        return F.interpolate(images.float(), size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+@torch.no_grad()
+def style_targets(features: nn.Module, style: torch.Tensor, cfg: FastStyleConfig) -> list[ScaleTargets]:
+    """The painting ``style`` ((1, 3, h, w) in [0, 1], already at ``--style-size``) at every loss scale."""
+    out = []
+    for scale in cfg.scales:
+        feats = features(shrink(style, scale))
+        grams = {layer: gram(feats[layer]) for layer in cfg.style_layers}
+        ones = dict.fromkeys(cfg.style_layers, 1.0)
+        factors = target_normalised(grams, ones) if cfg.style_norm == "target" else ones
+        out.append(ScaleTargets(scale, grams, factors))
+    return out
+
+
 def perceptual_losses(
     features: nn.Module,
     net: nn.Module,
     x: torch.Tensor,
-    grams: dict[str, torch.Tensor],
+    targets: list[ScaleTargets],
     cfg: FastStyleConfig,
     precision: Precision,
 ) -> dict[str, torch.Tensor]:
     """The weighted loss terms of photos ``x`` ((N, 3, H, W) in [0, 1]) as 0-d device tensors (``total``
-    carries the graph); nothing is read back to the host here."""
+    carries the graph), content and style averaged over ``targets``' scales; nothing is read back to the
+    host here."""
+    content, styled = x.new_zeros(()), x.new_zeros(())
     with precision.autocast():
         y = (net(x * 2 - 1) + 1) / 2
-        with torch.no_grad():
-            target = features(x)[cfg.content_layer]
-        feats = features(y)
-    # Grams of bfloat16 activations lose the small differences the style loss is made of: float32 here.
-    feats = {name: value.float() for name, value in feats.items()}
+    for target in targets:
+        with precision.autocast():
+            with torch.no_grad():
+                reference = features(shrink(x, target.scale))[cfg.content_layer]
+            feats = features(shrink(y, target.scale))
+        # Grams of bfloat16 activations lose the small differences the style loss is made of: float32 here.
+        feats = {name: value.float() for name, value in feats.items()}
+        content = content + content_loss(feats[cfg.content_layer], reference.float())
+        styled = styled + style_loss(feats, target.grams, target.factors)
     y = y.float()
-    c = cfg.content_weight * content_loss(feats[cfg.content_layer], target.float())
-    s = cfg.style_weight * style_loss(feats, grams, dict.fromkeys(cfg.style_layers, 1.0))
+    c = cfg.content_weight * content / len(targets)
+    s = cfg.style_weight * styled / len(targets)
     t = cfg.tv_weight * tv_loss(y) if cfg.tv_weight else y.new_zeros(())
     return {"total": c + s + t, "content": c, "style": s, "tv": t}
 
@@ -140,9 +188,8 @@ class FastStyle(Recipe[FastStyleConfig]):
         style_img = read_image(self.style_path)
         if cfg.style_size is not None:
             style_img = resize_long_side(style_img, cfg.style_size)
-        with torch.no_grad():
-            s_feats = self.features(torch.from_numpy(to_float_chw(style_img)).unsqueeze(0).to(env.ctx.device))
-            self.grams = {layer: gram(s_feats[layer]) for layer in cfg.style_layers}
+        style = torch.from_numpy(to_float_chw(style_img)).unsqueeze(0).to(env.ctx.device)
+        self.targets = style_targets(self.features, style, cfg)
         self.train_set = PhotoCrops(Path(cfg.data), cfg.size, cfg.seed, load_size=cfg.load_size)
         fixed = PhotoCrops(Path(cfg.data), cfg.size, train=False, load_size=cfg.load_size)
         self.fixed = torch.stack([fixed[i] for i in range(min(cfg.n_samples, len(fixed)))])
@@ -157,8 +204,11 @@ class FastStyle(Recipe[FastStyleConfig]):
         self.optimizers = {"net": torch.optim.Adam(self.modules["net"].parameters(), lr=cfg.lr)}
 
     def describe(self) -> str:
-        layers = f"{self.features.arch} {self.cfg.content_layer} / {', '.join(self.cfg.style_layers)}"
-        return f"style {self.data_name}: {len(self.train_set)} photos from {self.cfg.data}, {layers}"
+        cfg = self.cfg
+        layers = f"{self.features.arch} {cfg.content_layer} / {', '.join(cfg.style_layers)}"
+        scales = f", scales {', '.join(f'{v:g}' for v in cfg.scales)}" if cfg.scales != (1.0,) else ""
+        loss = f"{cfg.loss} loss ({layers}, style norm {cfg.style_norm}{scales})"
+        return f"style {self.data_name}: {len(self.train_set)} photos from {cfg.data}, {loss}"
 
     def run_info(self) -> dict[str, Any]:
         return {"data_path": str(Path(self.cfg.data).resolve()), "style_file": str(self.style_path)}
@@ -167,7 +217,7 @@ class FastStyle(Recipe[FastStyleConfig]):
         opt = self.optimizers["net"]
         opt.zero_grad(set_to_none=True)
         x, env = self.env.batch(batch), self.env
-        terms = perceptual_losses(self.features, self.nets["net"], x, self.grams, self.cfg, env.prec)
+        terms = perceptual_losses(self.features, self.nets["net"], x, self.targets, self.cfg, env.prec)
         optimizer_step(terms["total"], opt, self.scalers["net"])
         return {k: v.detach() for k, v in terms.items()}
 

@@ -168,6 +168,36 @@ class CUTConfig(GanConfig):
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
 
+class StyleLoss(StrEnum):
+    """The perceptual objective a fast-style network learns (:data:`STYLE_LOSSES`)."""
+
+    johnson = "johnson"
+    gatys = "gatys"
+
+
+@dataclass(frozen=True)
+class StyleLossPreset:
+    """One objective's VGG16 taps and weights. ``style_norm``: ``none`` (each layer's Gram MSE as it is) or
+    ``target`` (divided by the painting's own mean squared Gram, as ``i2i stylize`` does)."""
+
+    content_layer: str
+    style_layers: tuple[str, ...]
+    style_norm: str
+    content_weight: float
+    style_weight: float
+
+
+#: ``johnson``: Johnson et al.'s (2016) objective. ``gatys``: the one ``i2i stylize`` optimises per photo
+#: (:mod:`i2i.optimize.neural_style` defaults: content relu4_2 at weight 1, target-normalised Grams at
+#: relu1_1..relu5_1 at weight 30), so the network learns what the optimisation does.
+STYLE_LOSSES: dict[StyleLoss, StyleLossPreset] = {
+    StyleLoss.johnson: StyleLossPreset("relu2_2", STYLE_LAYERS, "none", 1e5, 1e10),
+    StyleLoss.gatys: StyleLossPreset(
+        "relu4_2", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "target", 1.0, 30.0
+    ),
+}
+
+
 class StyleNorm(StrEnum):
     """Where the transformer network normalises (:class:`i2i.nn.transformer.TransformerNet`)."""
 
@@ -193,11 +223,24 @@ class FastStyleConfig(RunConfig):
         "scale the model will run at keeps strokes and objects at that scale (e.g. 256 with --size 128).",
     )
     style_size: int | None = option(512, "Long side the style image is resized to (0 keeps its size).")
-    content_weight: float = option(1e5, "lambda_c (relu2_2 content).")
-    style_weight: float = option(1e10, "lambda_s (Grams at relu1_2, relu2_2, relu3_3, relu4_3).")
+    loss: StyleLoss = option(
+        StyleLoss.johnson,
+        "The objective: johnson (Johnson et al.: content relu2_2, unnormalised Grams at relu1_2..relu4_3, "
+        "weights 1e5 / 1e10) or gatys (what `i2i stylize --style` optimises per photo: content relu4_2, "
+        "Grams at relu1_1..relu5_1 each relative to the painting's, weights 1 / 30).",
+    )
+    content_weight: float | None = option(None, "lambda_c [the --loss's: 1e5 johnson, 1 gatys].")
+    style_weight: float | None = option(None, "lambda_s [the --loss's: 1e10 johnson, 30 gatys].")
     tv_weight: float = option(0.0, "Total variation weight.")
-    content_layer: str = option("relu2_2", "VGG16 layer of the content loss.")
-    style_layers: tuple[str, ...] = option(STYLE_LAYERS, "VGG16 layers of the style loss.", cli=False)
+    content_layer: str | None = option(None, "VGG16 layer of the content loss [the --loss's].")
+    style_layers: tuple[str, ...] = option((), "VGG16 layers of the style loss [the --loss's].", cli=False)
+    style_norm: str | None = option(None, "none | target [the --loss's].", cli=False)
+    loss_scales: str = option(
+        "1",
+        "Image scales the loss is computed at, comma-separated (e.g. 1,0.5: also on the output and photo "
+        "shrunk to half against the painting at half --style-size, averaged; larger strokes, as the "
+        "coarse-to-fine schedule of `i2i stylize` gives).",
+    )
     ngf: int = option(32, "Width of the transformer network.")
     n_blocks: int = option(5, "Residual blocks of the transformer network.")
     norm: StyleNorm = option(
@@ -230,3 +273,24 @@ class FastStyleConfig(RunConfig):
             raise I2IError(f"--pad must be a multiple of 4 from 0 to below --size, got {self.pad}")
         if self.style_size == 0:
             object.__setattr__(self, "style_size", None)
+        preset = STYLE_LOSSES[StyleLoss(self.loss)]
+        for name in ("content_layer", "style_norm", "content_weight", "style_weight"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(preset, name))
+        if not self.style_layers:
+            object.__setattr__(self, "style_layers", preset.style_layers)
+        if self.style_norm not in ("none", "target"):
+            raise I2IError(f"style_norm must be none or target, got {self.style_norm!r}")
+        self.scales  # noqa: B018 - checks --loss-scales now, not at the first step
+
+    @property
+    def scales(self) -> tuple[float, ...]:
+        """``loss_scales`` as floats in (0, 1], largest first."""
+        try:
+            values = tuple(float(v) for v in self.loss_scales.split(","))
+        except ValueError:
+            values = ()
+        if not values or any(not 0 < v <= 1 for v in values):
+            wanted = "comma-separated numbers in (0, 1]"
+            raise I2IError(f"--loss-scales must be {wanted}, got {self.loss_scales!r}")
+        return tuple(sorted(values, reverse=True))

@@ -187,3 +187,58 @@ def test_resume_mid_epoch_is_bit_identical(setup, tmp_path):
     assert (a["epoch"], a["batch_in_epoch"]) == (b["epoch"], b["batch_in_epoch"]) == (1, 1)
     for key in ("net", "ema_net"):
         assert all(torch.equal(v, b[key][k]) for k, v in a[key].items()), key
+
+
+def test_loss_presets_fill_the_taps_and_weights_and_explicit_values_win():
+    from i2i.train.recipe_configs import STYLE_LAYERS
+
+    johnson = FastStyleConfig(style="starry", data="x")
+    assert (johnson.content_layer, johnson.style_layers, johnson.style_norm) == (
+        "relu2_2",
+        STYLE_LAYERS,
+        "none",
+    )
+    assert (johnson.content_weight, johnson.style_weight, johnson.scales) == (1e5, 1e10, (1.0,))
+    gatys = FastStyleConfig(style="starry", data="x", loss="gatys", style_weight=60, loss_scales="0.5,1")
+    assert gatys.content_layer == "relu4_2" and gatys.style_norm == "target" and len(gatys.style_layers) == 5
+    assert (gatys.content_weight, gatys.style_weight, gatys.scales) == (1.0, 60, (1.0, 0.5))
+    for bad in ("", "1,x", "0", "1.5"):
+        with pytest.raises(I2IError, match="--loss-scales must be comma-separated numbers in"):
+            FastStyleConfig(style="starry", data="x", loss_scales=bad)
+
+
+def test_target_norm_makes_the_style_term_blind_to_a_layers_activation_scale():
+    from i2i.losses import gram, style_loss, target_normalised
+
+    torch.manual_seed(0)
+    feats, painting = torch.rand(2, 8, 6, 6), torch.rand(1, 8, 5, 7)
+    terms = []
+    for k in (1.0, 7.0):  # a painting (and output) whose activations at this layer are k times larger
+        grams = {"l": gram(painting * k)}
+        terms.append(style_loss({"l": feats * k}, grams, target_normalised(grams, {"l": 2.0})))
+    assert terms[0] > 0 and torch.allclose(terms[0], terms[1], rtol=1e-5)
+
+
+def test_the_half_scale_term_compares_shrunk_outputs_with_the_painting_shrunk_alike(setup):
+    """With scales 1 and 0.5 the loss is the mean of the full-size loss and the loss of everything shrunk by
+    half; the shrink runs in float32 even under bf16 autocast (the CPU has no bf16 antialiased resize)."""
+    from i2i.amp import Precision
+    from i2i.features.vgg import load_vgg
+
+    _, weights, _ = setup
+    torch.manual_seed(0)
+    x, style, net = torch.rand(2, 3, 32, 32), torch.rand(1, 3, 48, 40), torch.nn.Conv2d(3, 3, 3, padding=1)
+    both = FastStyleConfig(style="starry", data="x", loss="gatys", loss_scales="1,0.5")
+    cfg = {s: replace(both, loss_scales=s) for s in ("1", "0.5")}
+    features = load_vgg("vgg16", ["relu4_2", *both.style_layers], str(weights))
+    fp32 = Precision(torch.device("cpu"), "none")
+
+    def total(c, image, precision=fp32):
+        targets = fast_style.style_targets(features, style, c)
+        return fast_style.perceptual_losses(features, net, image, targets, c, precision)["total"]
+
+    mean = (total(cfg["1"], x) + total(cfg["0.5"], x)) / 2
+    assert torch.allclose(total(both, x), mean, rtol=1e-5)
+    half = fast_style.style_targets(features, style, cfg["0.5"])[0]
+    assert half.scale == 0.5 and half.grams["relu1_1"].shape == (1, 64, 64)
+    assert torch.isfinite(total(both, x, Precision(torch.device("cpu"), "bf16")))

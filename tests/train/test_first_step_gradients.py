@@ -1,9 +1,10 @@
 """The first training step's gradients are right under every precision the defaults can give here.
 
-For each recipe (pix2pix, CycleGAN, CUT, FastCUT, fast style), at one and two images per batch, under
-``--amp auto`` with and without ``--channels-last`` (bf16 autocast on a CPU with AVX512-BF16/AMX, float32
-elsewhere), every trained network's first-step gradient, as the run computes it, is compared with the same
-step in float64 NCHW from the same weights and batch (:mod:`tests.train.first_step`). Tolerance per network:
+For each recipe (pix2pix, CycleGAN, CUT, FastCUT, fast style with either objective), at one and two images
+per batch, under ``--amp auto`` with and without ``--channels-last`` (bf16 autocast on a CPU with
+AVX512-BF16/AMX, float32 elsewhere), every trained network's first-step gradient, as the run computes it,
+is compared with the same step in float64 NCHW from the same weights and batch
+(:mod:`tests.train.first_step`). Tolerance per network:
 cosine >= 0.85 and relative norm error <= 0.6 under bf16 (measured worst at these sizes: cyclegan's
 generators, cos 0.94, rel 0.35), cosine >= 0.9999 and relative error <= 0.01 under float32. torch 2.14.1's
 channels_last norm backward at batch 1 gives cos 0.13-0.77, rel 0.68-1.4 here. A run may also refuse a
@@ -27,7 +28,7 @@ from tests.train.first_step import cosine_and_error, first_step_gradients
 from tests.train.test_cut import tiny_cut_config
 from tests.train.test_cyclegan import tiny_cyclegan_config, write_unpaired
 
-RECIPES = ("pix2pix", "pix2pix_unet64", "cyclegan", "cut", "fastcut", "style")
+RECIPES = ("pix2pix", "pix2pix_unet64", "cyclegan", "cut", "fastcut", "style", "style_gatys")
 BF16_LIMITS = (0.85, 0.6)  # (minimum cosine, maximum relative error) against float64
 FLOAT32_LIMITS = (0.9999, 0.01)
 
@@ -57,6 +58,8 @@ def recipe_config(name: str, data: dict[str, Path], **options: Any) -> tuple[typ
         return cyclegan.CycleGAN, tiny_cyclegan_config(data["unpaired"], **options)
     if name in ("cut", "fastcut"):
         return cut.CUT, tiny_cut_config(data["unpaired"], fast=name == "fastcut", **options)
+    if name == "style_gatys":  # the optimisation's objective, also at half size
+        options = {"loss": "gatys", "loss_scales": "1,0.5", **options}
     cfg = fast_style.FastStyleConfig(
         style="starry", data=str(data["photos"]), size=32, style_size=64, ngf=4, workers=0, device="cpu",
         backbone_weights=str(data["vgg"]), **options,
