@@ -155,6 +155,10 @@ def style_command(as_json: bool, **values: Any) -> None:
     relu5, an independent check neither optimises); the VGG16 relu2_2 content loss against each photo, the
     near-black share (output pixels with max channel < 25 where the photo's luminance > 60) and the
     checkerboard score. Score lossless (PNG) outputs: JPEG noise inflates the style distance.
+
+    --against DIR scores reference finished images of the same photos too (e.g. Gatys') and prints the
+    style left as a multiple of theirs on both networks (> 1x: less stylised than the reference; ± over the
+    photos, paired), with their own shares and near-black share.
     """
     from i2i.eval.style import eval_style
 
@@ -181,6 +185,16 @@ def style_command(as_json: bool, **values: Any) -> None:
         "the photos'",
         soft_wrap=True,
     )
+    if scores.against is not None:
+        vgg, alexnet = scores.style_ratio_vs_against, scores.style_ratio_alexnet_vs_against
+        own, own_alexnet = scores.against_style_ratio, scores.against_style_ratio_alexnet
+        se, se_alexnet = scores.style_ratio_vs_against_se, scores.style_ratio_alexnet_vs_against_se
+        console.print(
+            f"  vs {scores.against}: VGG16 {vgg:.2f}x ± {se:.2f} "
+            f"(its {100 * own:.2f}%)   AlexNet {alexnet:.2f}x ± {se_alexnet:.2f} "
+            f"(its {100 * own_alexnet:.1f}%)   near-black {100 * scores.against_near_black:.3f}%",
+            soft_wrap=True,
+        )
 
 
 def compare_command(models: list[str], data: str, as_json: bool, **values: Any) -> None:

@@ -100,7 +100,8 @@ class FolderOptions:
 @dataclass(frozen=True, kw_only=True)
 class StyleEvalOptions:
     """What ``i2i eval style`` scores (:func:`~i2i.eval.style.eval_style`): a fast-style model run on the
-    photos, or a folder of finished images of them; exactly one of ``model`` and ``outputs``."""
+    photos, or a folder of finished images of them; exactly one of ``model`` and ``outputs``; ``against``:
+    reference finished images to compare with."""
 
     model: str | None = option(
         None,
@@ -112,6 +113,12 @@ class StyleEvalOptions:
         "Instead of --model: a folder of finished stylised images (`i2i stylize --style` or `--model`, "
         "any tool), one per photo, matched by name (photo.jpg -> photo.png or photo.STYLE.png), read as "
         "they are.",
+    )
+    against: Path | None = option(
+        None,
+        "Also score a folder of reference finished images of the same photos (e.g. Gatys': `i2i stylize "
+        "--style STYLE -o DIR`), matched like --outputs, and report the style left relative to theirs "
+        "(> 1x: less stylised than the reference).",
     )
     photos: Path = option(help="Folder of held-out photos (recursive).")
     style: str = option(help="The painting: file or bundled style name.", flags=("-s",))

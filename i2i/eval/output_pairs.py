@@ -1,5 +1,5 @@
 """Which finished image in a folder belongs to which photo (torch-free), for scoring images that another
-command wrote (``i2i eval style --outputs``).
+command wrote (``i2i eval style --outputs``, and the reference images of ``--against``).
 
 A photo ``PHOTOS/sub/name.jpg`` (relative path ``sub/name.jpg``) is matched, in ``OUT``, by
 
@@ -22,9 +22,12 @@ from i2i.errors import I2IError
 from i2i.imageio import list_images
 
 
-def pair_outputs(photos_root: Path, photos: Sequence[Path], outputs_root: Path, tag: str) -> list[Path]:
+def pair_outputs(
+    photos_root: Path, photos: Sequence[Path], outputs_root: Path, tag: str, flag: str = "--outputs"
+) -> list[Path]:
     """One output file per photo, in the order of ``photos`` (files under ``photos_root``), by the rules of
-    the module docstring; ``tag`` is the style's name as ``i2i stylize`` writes it (``starry``).
+    the module docstring; ``tag`` is the style's name as ``i2i stylize`` writes it (``starry``), ``flag``
+    the option that named ``outputs_root`` (for the messages: ``--outputs``, ``--against``).
 
     Raises:
         I2IError: ``outputs_root`` is missing, is ``photos_root`` or lies inside it (its images would be
@@ -32,16 +35,16 @@ def pair_outputs(photos_root: Path, photos: Sequence[Path], outputs_root: Path, 
     """
     photos_root, outputs_root = Path(photos_root), Path(outputs_root)
     if not outputs_root.is_dir():
-        raise I2IError(f"{outputs_root}: no such folder (--outputs)")
+        raise I2IError(f"{outputs_root}: no such folder ({flag})")
     inside = photos_root.resolve()
     if outputs_root.resolve() == inside or inside in outputs_root.resolve().parents:
         raise I2IError(
-            f"{outputs_root}: --outputs must be a folder outside --photos {photos_root} "
+            f"{outputs_root}: {flag} must be a folder outside --photos {photos_root} "
             "(its images would be scored as photos)"
         )
     found, _ = list_images(outputs_root)
     if not found:
-        raise I2IError(f"{outputs_root}: no images found (--outputs)")
+        raise I2IError(f"{outputs_root}: no images found ({flag})")
     by_stem: dict[str, list[Path]] = {}
     for path in found:
         relative = PurePosixPath(path.relative_to(outputs_root).as_posix())

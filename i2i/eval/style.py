@@ -25,13 +25,24 @@ but not on ``style_ratio_alexnet``. ``near_black`` and ``checkerboard`` are the 
 :mod:`i2i.eval.artifacts`. Use held-out photos: numbers on the training photos flatter a model. Finished
 images must be written losslessly (PNG): JPEG noise moves the relu1_2 Gram (a fast model's 5.5% becomes
 13.6%).
+
+``against``: a folder of reference finished images of the same photos (typically Gatys', matched by the same
+rules as ``outputs``), scored in the same pass with the same photo and painting features: per image
+``against_style_i`` and ``against_style_alexnet_i`` (the style terms above with y = the reference), the
+reference's own shares ``against_style_ratio`` = mean against_style / mean baseline (and on AlexNet), and
+
+    style_ratio_vs_against = style_ratio / against_style_ratio   (> 1: the scored images keep more of the
+                                                                   photos' style distance than the reference)
+
+with its jackknife standard error (the leave-one-out ratio of the two shares, paired per photo; the common
+baseline cancels, so it is :func:`ratio_standard_error` of the style terms over the reference's).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +59,15 @@ ALEXNET_LAYERS = ("relu1", "relu2", "relu3", "relu4", "relu5")
 #: One image to score: (photo name, output file or None for a model's output in memory, photo, output),
 #: the images (3, H, W) float32 in [0, 1] of the same size.
 StylePair = tuple[str, str | None, np.ndarray, np.ndarray]
+#: A reference finished image of the same photo (``against``): (its file, the image (3, H, W) float32 in
+#: [0, 1], the photo's size).
+StyleReference = tuple[str, np.ndarray]
 
 
 @dataclass(frozen=True)
 class ImageStyleScore(ScoreRecord):
-    """One photo's terms (see the module docstring); ratios are this image's style over its baseline."""
+    """One photo's terms (see the module docstring); ratios are this image's style over its baseline.
+    ``against*``: the reference image's file and style terms (None without ``against``)."""
 
     photo: str
     output: str | None
@@ -63,13 +78,17 @@ class ImageStyleScore(ScoreRecord):
     style_loss_alexnet: float
     style_baseline_alexnet: float
     style_ratio_alexnet: float
+    against: str | None = None
+    against_style_loss: float | None = None
+    against_style_loss_alexnet: float | None = None
 
 
 @dataclass(frozen=True)
 class StyleScores(ScoreRecord):
     """Means over a folder of photos (see the module docstring). ``model``: the model run (None when
     ``outputs``, the folder of finished images, was scored). The fields up to ``seconds`` are those of the
-    first version of this record (VGG16 only), unchanged."""
+    first version of this record (VGG16 only), unchanged. ``against`` and the fields after it: the
+    reference folder and its comparison (module docstring), all None without ``against``."""
 
     model: str | None
     photos: str
@@ -90,7 +109,26 @@ class StyleScores(ScoreRecord):
     style_baseline_alexnet: float
     style_ratio_alexnet: float
     style_ratio_alexnet_se: float
+    against: str | None
+    against_style_ratio: float | None
+    against_style_ratio_alexnet: float | None
+    style_ratio_vs_against: float | None
+    style_ratio_vs_against_se: float | None
+    style_ratio_alexnet_vs_against: float | None
+    style_ratio_alexnet_vs_against_se: float | None
+    against_near_black: float | None
     per_image: tuple[ImageStyleScore, ...]
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """What :func:`score_style_pairs` measured: the per-image terms, the near-black share and checkerboard
+    score of the outputs, and the reference images' near-black share (None without references)."""
+
+    rows: list[ImageStyleScore]
+    near_black: float
+    checkerboard: float
+    against_near_black: float | None
 
 
 def check_source(model: str | None, outputs: str | Path | None) -> None:
@@ -148,18 +186,22 @@ def score_style_pairs(
     style_size: int,
     backbone_weights: str | Path | None = None,
     alexnet_weights: str | Path | None = None,
+    references: Iterable[StyleReference] | None = None,
     log: Callable[[str], None] | None = None,
-) -> tuple[list[ImageStyleScore], float, float]:
+) -> ScoredPairs:
     """Score each (photo, output) pair against the painting at ``style_path`` (long side ``style_size``):
     the per-image terms of the module docstring, then the near-black share and the checkerboard score of
-    the whole set. The model route and the folder route both end here.
+    the whole set. The model route and the folder route both end here. ``references``: one reference image
+    per pair, in the same order (``against``), scored with the same networks, painting Grams and photo
+    features.
 
     Raises:
         I2IError: the VGG16 or AlexNet weights are unavailable, or no pairs were given.
+        ValueError: ``references`` and ``pairs`` differ in length.
     """
     import torch
 
-    from i2i.eval.artifacts import score_pairs
+    from i2i.eval.artifacts import near_black_share, score_pairs
     from i2i.features.alexnet import MIN_SIDE, load_alexnet
     from i2i.features.vgg import load_vgg
     from i2i.imageio import from_float_chw, read_image, resize_long_side, to_float_chw
@@ -180,31 +222,53 @@ def score_style_pairs(
             )
         vgg_grams = {layer: gram(f) for layer, f in vgg(s).items() if layer in STYLE_LAYERS}
         alexnet_grams = {layer: gram(f) for layer, f in alexnet(s).items()}
-        for photo_name, output_name, photo, output in pairs:
-            artefact_pairs.append((np.asarray(from_float_chw(photo)), np.asarray(from_float_chw(output))))
-            x, y = torch.from_numpy(photo)[None], torch.from_numpy(output)[None]
-            vx, vy, ax, ay = vgg(x), vgg(y), alexnet(x), alexnet(y)
-            styled = float(style_loss(vy, vgg_grams, vgg_layers))
-            baseline = float(style_loss(vx, vgg_grams, vgg_layers))
-            styled_a = float(style_loss(ay, alexnet_grams, alexnet_layers))
-            baseline_a = float(style_loss(ax, alexnet_grams, alexnet_layers))
-            rows.append(
-                ImageStyleScore(
-                    photo=photo_name,
-                    output=output_name,
-                    content=float(content_loss(vy[CONTENT_LAYER], vx[CONTENT_LAYER])),
-                    style_loss=styled,
-                    style_baseline=baseline,
-                    style_ratio=_ratio(styled, baseline),
-                    style_loss_alexnet=styled_a,
-                    style_baseline_alexnet=baseline_a,
-                    style_ratio_alexnet=_ratio(styled_a, baseline_a),
-                )
+
+        def distances(image: np.ndarray) -> tuple[dict[str, torch.Tensor], float, float]:
+            """VGG16 features of (3, H, W) ``image`` in [0, 1], its style terms on VGG16 and on AlexNet."""
+            batch = torch.from_numpy(image)[None]
+            features = vgg(batch)
+            styled_alexnet = float(style_loss(alexnet(batch), alexnet_grams, alexnet_layers))
+            return features, float(style_loss(features, vgg_grams, vgg_layers)), styled_alexnet
+
+        items = zip(pairs, references, strict=True) if references is not None else ((p, None) for p in pairs)
+        dark = bright = 0  # the references' near-black pixels among the photos' bright ones
+        for (photo_name, output_name, photo, output), reference in items:
+            photo_u8 = np.asarray(from_float_chw(photo))
+            artefact_pairs.append((photo_u8, np.asarray(from_float_chw(output))))
+            vx, baseline, baseline_a = distances(photo)
+            vy, styled, styled_a = distances(output)
+            row = ImageStyleScore(
+                photo=photo_name,
+                output=output_name,
+                content=float(content_loss(vy[CONTENT_LAYER], vx[CONTENT_LAYER])),
+                style_loss=styled,
+                style_baseline=baseline,
+                style_ratio=_ratio(styled, baseline),
+                style_loss_alexnet=styled_a,
+                style_baseline_alexnet=baseline_a,
+                style_ratio_alexnet=_ratio(styled_a, baseline_a),
             )
+            if reference is not None:
+                reference_name, reference_image = reference
+                _, against_styled, against_styled_a = distances(reference_image)
+                d, b = near_black_share(np.asarray(from_float_chw(reference_image)), photo_u8)
+                dark, bright = dark + d, bright + b
+                row = replace(
+                    row,
+                    against=reference_name,
+                    against_style_loss=against_styled,
+                    against_style_loss_alexnet=against_styled_a,
+                )
+            rows.append(row)
     if not rows:
         raise I2IError("no images to score")
     artefacts = score_pairs(artefact_pairs, near_black=True)
-    return rows, float(artefacts.near_black or 0.0), artefacts.checkerboard
+    return ScoredPairs(
+        rows=rows,
+        near_black=float(artefacts.near_black or 0.0),
+        checkerboard=artefacts.checkerboard,
+        against_near_black=(dark / bright if bright else 0.0) if references is not None else None,
+    )
 
 
 def eval_style(
@@ -213,6 +277,7 @@ def eval_style(
     style: str,
     *,
     outputs: str | Path | None = None,
+    against: str | Path | None = None,
     limit: int | None = None,
     size: int = 256,
     style_size: int = 512,
@@ -226,12 +291,15 @@ def eval_style(
     file or bundled style name): either by running ``model`` (a registry name or .onnx fast-style model,
     through onnxruntime, the float outputs scored as they are) or by reading the finished images under
     ``outputs`` (one per photo, matched by name: :mod:`i2i.eval.output_pairs`; each must be as large as its
-    photo resized to ``size``). Exactly one of ``model`` and ``outputs``.
+    photo resized to ``size``). Exactly one of ``model`` and ``outputs``. ``against``: also score the
+    reference finished images in this folder (matched and checked as ``outputs``) and compare (module
+    docstring).
 
     Raises:
         I2IError: both or neither of ``model`` and ``outputs``; the model is not a fast-style model; the
-            folder has no images; an image cannot be read; a photo has no output, or one of another size; a
-            photo is under 31 px a side at ``size``; the VGG16 or AlexNet weights are unavailable.
+            folder has no images; an image cannot be read; a photo has no output or reference, or one of
+            another size; a photo is under 31 px a side at ``size``; the VGG16 or AlexNet weights are
+            unavailable.
     """
     from i2i.optimize.style_images import resolve_style
 
@@ -256,20 +324,37 @@ def eval_style(
         _check_sizes(paths, files, size)
         say(f"scoring {len(files)} images from {outputs} against their photos in {folder} and {style_name}")
         pairs = _folder_pairs(folder, paths, files, size)
+    references = None
+    if against is not None:
+        from i2i.eval.output_pairs import pair_outputs
+
+        against_files = pair_outputs(folder, paths, Path(against), style_name, flag="--against")
+        _check_sizes(paths, against_files, size)
+        say(f"comparing with the reference images in {against}")
+        references = ((str(file), _read_output(file)) for file in against_files)
 
     start = time.perf_counter()
-    rows, near_black, checkerboard = score_style_pairs(
+    scored = score_style_pairs(
         pairs,
         style_path,
         style_size=style_size,
         backbone_weights=backbone_weights,
         alexnet_weights=alexnet_weights,
+        references=references,
         log=say,
     )
+    rows = scored.rows
     column = {name: [getattr(r, name) for r in rows] for name in ImageStyleScore.__dataclass_fields__}
     mean = {
-        name: float(np.mean(values)) for name, values in column.items() if name not in ("photo", "output")
+        name: float(np.mean(values))
+        for name, values in column.items()
+        if name not in ("photo", "output", "against") and None not in values
     }
+    style_ratio = _ratio(mean["style_loss"], mean["style_baseline"])
+    style_ratio_alexnet = _ratio(mean["style_loss_alexnet"], mean["style_baseline_alexnet"])
+    compared = _against_scores(
+        against, mean, column, style_ratio, style_ratio_alexnet, scored.against_near_black
+    )
     return StyleScores(
         model=str(session.path) if session is not None else None,
         photos=str(folder),
@@ -280,20 +365,61 @@ def eval_style(
         content=mean["content"],
         style_loss=mean["style_loss"],
         style_baseline=mean["style_baseline"],
-        style_ratio=_ratio(mean["style_loss"], mean["style_baseline"]),
-        near_black=near_black,
-        checkerboard=checkerboard,
+        style_ratio=style_ratio,
+        near_black=scored.near_black,
+        checkerboard=scored.checkerboard,
         seconds=time.perf_counter() - start,
         outputs=str(outputs) if outputs is not None else None,
         style_ratio_se=ratio_standard_error(column["style_loss"], column["style_baseline"]),
         style_loss_alexnet=mean["style_loss_alexnet"],
         style_baseline_alexnet=mean["style_baseline_alexnet"],
-        style_ratio_alexnet=_ratio(mean["style_loss_alexnet"], mean["style_baseline_alexnet"]),
+        style_ratio_alexnet=style_ratio_alexnet,
         style_ratio_alexnet_se=ratio_standard_error(
             column["style_loss_alexnet"], column["style_baseline_alexnet"]
         ),
+        **compared,
         per_image=tuple(rows),
     )
+
+
+def _against_scores(
+    against: str | Path | None,
+    mean: dict[str, float],
+    column: dict[str, list],
+    style_ratio: float,
+    style_ratio_alexnet: float,
+    near_black: float | None,
+) -> dict[str, str | float | None]:
+    """The ``against*`` and ``*_vs_against*`` fields of :class:`StyleScores` (all None without ``against``).
+
+    The jackknife of ``style_ratio / against_style_ratio`` leaves a photo out of both shares; their common
+    baseline cancels, so each leave-one-out value is sum style / sum against_style over the other photos.
+    """
+    names = (
+        "against_style_ratio",
+        "against_style_ratio_alexnet",
+        "style_ratio_vs_against",
+        "style_ratio_vs_against_se",
+        "style_ratio_alexnet_vs_against",
+        "style_ratio_alexnet_vs_against_se",
+    )
+    if against is None:
+        return {"against": None, **dict.fromkeys(names), "against_near_black": None}
+    own = _ratio(mean["against_style_loss"], mean["style_baseline"])
+    own_alexnet = _ratio(mean["against_style_loss_alexnet"], mean["style_baseline_alexnet"])
+    values = (
+        own,
+        own_alexnet,
+        _ratio(style_ratio, own),
+        ratio_standard_error(column["style_loss"], column["against_style_loss"]),
+        _ratio(style_ratio_alexnet, own_alexnet),
+        ratio_standard_error(column["style_loss_alexnet"], column["against_style_loss_alexnet"]),
+    )
+    return {
+        "against": str(against),
+        **dict(zip(names, values, strict=True)),
+        "against_near_black": near_black,
+    }
 
 
 def _fast_style_session(model: str, device: str, threads: int | None):  # -> TranslatorSession
@@ -349,11 +475,16 @@ def _check_sizes(paths: Sequence[Path], files: Sequence[Path], size: int) -> Non
             )
 
 
+def _read_output(file: Path) -> np.ndarray:
+    """A finished image as it is: (3, H, W) float32 in [0, 1]."""
+    from i2i.imageio import read_image, to_float_chw
+
+    return to_float_chw(read_image(file))
+
+
 def _folder_pairs(
     folder: Path, paths: Sequence[Path], files: Sequence[Path], size: int
 ) -> Iterator[StylePair]:
     """Each photo and its finished image, read as it is."""
-    from i2i.imageio import read_image, to_float_chw
-
     for path, file in zip(paths, files, strict=True):
-        yield _name(folder, path), str(file), _read_photo(path, size), to_float_chw(read_image(file))
+        yield _name(folder, path), str(file), _read_photo(path, size), _read_output(file)

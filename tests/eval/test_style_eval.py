@@ -197,7 +197,7 @@ def test_cli_style_help_says_which_network_is_which():
     text = " ".join(runner.invoke(app, ["eval", "style", "--help"], terminal_width=400).output.split())
     assert "VGG16 (relu1_2 to relu4_3, the training loss network" in text
     assert "AlexNet (relu1 to relu5, an independent check" in text
-    assert "--outputs" in text and "--alexnet-weights" in text
+    assert "--outputs" in text and "--alexnet-weights" in text and "--against" in text
 
 
 def test_ratio_standard_error_is_the_delete_one_jackknife():
@@ -207,3 +207,105 @@ def test_ratio_standard_error_is_the_delete_one_jackknife():
     assert ratio_standard_error(num, den) == pytest.approx(expected, rel=1e-12)
     assert ratio_standard_error(num * 0 + 1, den * 0 + 2) == 0.0
     assert np.isnan(ratio_standard_error([1.0], [2.0]))
+
+
+def _darker(image):
+    return image.point(lambda v: v // 2)
+
+
+def _flatter(image):
+    return image.quantize(4).convert("RGB")
+
+
+def test_against_the_scored_folder_itself_is_exactly_one_with_no_spread(setup, tmp_path):
+    outputs = _copy_photos(setup[1], tmp_path / "dark", _darker)
+    scores = _eval(setup, outputs=outputs, against=outputs)
+    assert scores.against == str(outputs) and scores.style_ratio != 1.0
+    assert scores.style_ratio_vs_against == 1.0 and scores.style_ratio_alexnet_vs_against == 1.0
+    assert scores.style_ratio_vs_against_se == 0.0 and scores.style_ratio_alexnet_vs_against_se == 0.0
+    assert scores.against_style_ratio == scores.style_ratio
+    assert scores.against_style_ratio_alexnet == scores.style_ratio_alexnet
+    assert scores.against_near_black == scores.near_black
+    assert scores.per_image[2].against == str(outputs / "sub" / "2.png")
+
+
+def _leave_one_out_se(first, second, loss, baseline):
+    """The jackknife standard error of first's style ratio over second's, from the two separate runs."""
+    a = np.array([[getattr(r, loss), getattr(r, baseline)] for r in first.per_image])
+    b = np.array([[getattr(r, loss), getattr(r, baseline)] for r in second.per_image])
+    n = len(a)
+    without = []
+    for i in range(n):
+        keep = np.arange(n) != i
+        ra, rb = a[keep, 0].sum() / a[keep, 1].sum(), b[keep, 0].sum() / b[keep, 1].sum()
+        without.append(ra / rb)
+    return float(np.sqrt((n - 1) / n * np.sum((np.array(without) - np.mean(without)) ** 2)))
+
+
+def test_against_is_the_quotient_of_the_two_separate_scores(setup, tmp_path):
+    photos = setup[1]
+    dark, flat = (
+        _copy_photos(photos, tmp_path / "dark", _darker),
+        _copy_photos(photos, tmp_path / "flat", _flatter),
+    )
+    first, second = _eval(setup, outputs=dark), _eval(setup, outputs=flat)
+    both = _eval(setup, outputs=dark, against=flat)
+    for name in ("style_ratio", "style_ratio_alexnet", "content", "near_black", "style_ratio_se"):
+        assert getattr(both, name) == getattr(first, name), name  # --against changes nothing of the rest
+    assert both.against_style_ratio == pytest.approx(second.style_ratio, rel=1e-12)
+    assert both.against_style_ratio_alexnet == pytest.approx(second.style_ratio_alexnet, rel=1e-12)
+    assert both.against_near_black == second.near_black
+    ratio = both.style_ratio_vs_against
+    assert ratio == pytest.approx(first.style_ratio / second.style_ratio, rel=1e-12) and ratio != 1.0
+    assert both.style_ratio_alexnet_vs_against == pytest.approx(
+        first.style_ratio_alexnet / second.style_ratio_alexnet, rel=1e-12
+    )
+    se = _leave_one_out_se(first, second, "style_loss", "style_baseline")
+    se_alexnet = _leave_one_out_se(first, second, "style_loss_alexnet", "style_baseline_alexnet")
+    assert se > 0 and both.style_ratio_vs_against_se == pytest.approx(se, rel=1e-9)
+    assert se_alexnet > 0 and both.style_ratio_alexnet_vs_against_se == pytest.approx(se_alexnet, rel=1e-9)
+    assert [r.against_style_loss for r in both.per_image] == [r.style_loss for r in second.per_image]
+
+
+def test_cli_style_against_prints_the_line_and_json_carries_the_keys(setup, tmp_path):
+    _, photos, models = setup
+    same = _copy_photos(photos, tmp_path / "same")
+    result = runner.invoke(app, [*_args(setup, "-m", str(models["style"])), "--against", str(same), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["against"] == str(same) and data["against_style_ratio"] == pytest.approx(1.0)
+    assert data["style_ratio_vs_against"] == pytest.approx(data["style_ratio"])  # the reference: the photos
+    for key in (
+        "style_ratio_vs_against_se",
+        "style_ratio_alexnet_vs_against",
+        "style_ratio_alexnet_vs_against_se",
+    ):
+        assert data[key] > 0, key
+    assert data["against_style_ratio_alexnet"] == pytest.approx(1.0) and data["against_near_black"] == 0.0
+    assert data["per_image"][0]["against"] == str(same / "0.png")
+    result = runner.invoke(app, [*_args(setup, "--outputs", str(same)), "--against", str(same)])
+    assert result.exit_code == 0, result.output
+    line = f"  vs {same}: VGG16 1.00x ± 0.00 (its 100.00%)   AlexNet 1.00x ± 0.00 (its 100.0%)   "
+    line += "near-black 0.000%"
+    assert line in result.output.splitlines()
+    result = runner.invoke(app, [*_args(setup, "--outputs", str(same)), "--json"])
+    data = json.loads(result.stdout)
+    assert data["against"] is None and data["style_ratio_vs_against"] is None
+    assert data["per_image"][0]["against_style_loss"] is None
+
+
+def test_a_missing_or_mis_sized_reference_is_one_line_naming_the_file(setup, tmp_path):
+    photos = setup[1]
+    outputs = _copy_photos(photos, tmp_path / "outputs")
+    against = _copy_photos(photos, tmp_path / "against")
+    (against / "sub" / "2.png").unlink()
+    with pytest.raises(I2IError) as info:
+        _eval(setup, outputs=outputs, against=against)
+    message = str(info.value)
+    assert message.startswith(f"{photos / 'sub' / '2.png'}: no output") and "\n" not in message
+    assert str(against / "sub" / "2") in message
+    big = _copy_photos(photos, tmp_path / "big", lambda im: im.resize((im.width * 2, im.height * 2)))
+    with pytest.raises(I2IError, match=r"big/0\.png: 96x72 px, but its photo .* is 48x36 px"):
+        _eval(setup, "identity", against=big)
+    with pytest.raises(I2IError, match=r"nowhere: no such folder \(--against\)"):
+        _eval(setup, outputs=outputs, against=tmp_path / "nowhere")

@@ -68,3 +68,11 @@ def test_outputs_must_lie_outside_the_photos(photos, tmp_path):
             pair_outputs(root, paths, outputs, "starry")
     with pytest.raises(I2IError, match="no such folder"):
         pair_outputs(root, paths, tmp_path / "nowhere", "starry")
+
+
+def test_the_messages_name_the_option_that_gave_the_folder(photos, tmp_path):
+    root, paths = photos
+    with pytest.raises(I2IError, match=r"no such folder \(--against\)"):
+        pair_outputs(root, paths, tmp_path / "nowhere", "starry", flag="--against")
+    with pytest.raises(I2IError, match="--against must be a folder outside --photos"):
+        pair_outputs(root, paths, root, "starry", flag="--against")
