@@ -22,6 +22,10 @@ torch eager.
     python benchmarks/stylize.py                      # 256 and 512
     python benchmarks/stylize.py --sizes 256 --iters 3
     python benchmarks/stylize.py --skip-fast --skip-gatys --schedule --size 512
+    python benchmarks/stylize.py --skip-fast --skip-gatys --realtime --iters 20   # 640x360 frames/s
+
+4. ``--realtime``: frames/s at 640x360 of the shipped fast-style layout (ngf 32) and the light one (ngf 16)
+   through the default runtime, against issue 42's bar of 10 frames/s.
 """
 
 from __future__ import annotations
@@ -127,8 +131,12 @@ def compare_schedules(
     print(f"new / old: time {rows[0][2] / rows[1][2]:.2f}x, style score {rows[0][3] / rows[1][3]:.2f}x")
 
 
-def fast_style_rates(long_side: int, iters: int) -> tuple[dict[str, float], str]:
-    """images/s of onnxruntime fp32, the default runtime (``open_session`` auto) and torch eager."""
+def fast_style_rates(
+    long_side: int, iters: int, arch: dict | None = None, frame: tuple[int, int] | None = None
+) -> tuple[dict[str, float], str]:
+    """images/s of onnxruntime fp32, the default runtime (``open_session`` auto) and torch eager, for the
+    Johnson network with ``arch`` keyword arguments (default: its defaults) on a 4:3 image of ``long_side``
+    or on a ``frame`` of (width, height)."""
     from i2i import checkpoint
     from i2i.export import export_generator
     from i2i.export.wrapper import ExportWrapper, inference_copy
@@ -138,16 +146,16 @@ def fast_style_rates(long_side: int, iters: int) -> tuple[dict[str, float], str]
     from i2i.specs import ArchSpec
 
     torch.manual_seed(0)
-    net = build_generator("johnson").eval()
-    header = checkpoint.make_header(ArchSpec("johnson", {}), net, task="fast_style", name="bench")
+    net = build_generator("johnson", **(arch or {})).eval()
+    header = checkpoint.make_header(ArchSpec("johnson", arch or {}), net, task="fast_style", name="bench")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "johnson.onnx"
         export_generator(net, header.to_json(), path, value_range=(-1.0, 1.0), multiple=4)
         session = TranslatorSession(path, device="auto")
         default = open_session(path)
         eager = ExportWrapper(inference_copy(net), (-1.0, 1.0)).eval()
-        h = long_side * 3 // 4 // 4 * 4
-        image = np.random.default_rng(0).random((1, 3, h, long_side), dtype=np.float32)
+        w, h = frame or (long_side, long_side * 3 // 4 // 4 * 4)
+        image = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
         x = torch.from_numpy(image)
 
         def torch_fn() -> None:
@@ -166,6 +174,28 @@ def fast_style_rates(long_side: int, iters: int) -> tuple[dict[str, float], str]
         return {name: iters / t for name, t in totals.items()}, describe_session(default)
 
 
+#: The fast-style layouts compared by ``--realtime``: the shipped starry model's (ngf 32) and the light
+#: one (ngf 16: a quarter of the residual stage's multiply-adds), both with the encoder-only norm and pad 8.
+REALTIME_LAYOUTS = {f"ngf {n}": {"ngf": n, "norm": "encoder", "pad": 8} for n in (32, 16)}
+#: The issue's real-time bar: frames/s at 640x360 (issue 42).
+REALTIME_FPS = 10.0
+
+
+def realtime(iters: int) -> None:
+    """Frames/s of each :data:`REALTIME_LAYOUTS` network on a 640x360 frame, side by side."""
+    frame = (640, 360)
+    rows = {name: fast_style_rates(0, iters, arch, frame) for name, arch in REALTIME_LAYOUTS.items()}
+    base = rows["ngf 32"][0]
+    for name, (rates, default) in rows.items():
+        verdict = "real time" if rates["default"] >= REALTIME_FPS else f"below {REALTIME_FPS:g} frames/s"
+        print(
+            f"fast style 640x360, {name}: default {rates['default']:6.2f} frames/s [{default}] = "
+            f"{rates['default'] / base['default']:.2f}x ngf 32 ({verdict}); onnxruntime fp32 "
+            f"{rates['ort_fp32']:6.2f}, torch eager {rates['torch']:6.2f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,6 +210,9 @@ def main() -> None:
     parser.add_argument("--content", type=Path, default=SHARED / "content" / "tubingen.jpg")
     parser.add_argument("--style", type=Path, default=SHARED / "style" / "starry_night.jpg")
     parser.add_argument("--out", type=Path, default=Path("stylize-bench"), help="--schedule: images")
+    parser.add_argument(
+        "--realtime", action="store_true", help="fast style at 640x360: the shipped width vs ngf 16"
+    )
     parser.add_argument(
         "--schedule-iters", default=None, help="--schedule: try these per-scale counts, e.g. 150,100"
     )
@@ -211,6 +244,8 @@ def main() -> None:
                 f"torch eager {rates['torch']:6.2f} img/s",
                 flush=True,
             )
+    if args.realtime:
+        realtime(args.iters)
     if args.schedule:
         counts = tuple(int(n) for n in args.schedule_iters.split(",")) if args.schedule_iters else None
         compare_schedules(args.content, args.style, args.size, args.baseline_iters, args.out, counts)
