@@ -41,24 +41,21 @@ baseline cancels, so it is :func:`ratio_standard_error` of the style terms over 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from i2i import tasks
 from i2i.errors import I2IError
+from i2i.eval import style_sources as sources
 from i2i.eval.record import ScoreRecord
-from i2i.tasks.registry import EVAL_STYLE
+from i2i.eval.style_sources import StylePair
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 ALEXNET_LAYERS = ("relu1", "relu2", "relu3", "relu4", "relu5")
 
-#: One image to score: (photo name, output file or None for a model's output in memory, photo, output),
-#: the images (3, H, W) float32 in [0, 1] of the same size.
-StylePair = tuple[str, str | None, np.ndarray, np.ndarray]
 #: A reference finished image of the same photo (``against``): (its file, the image (3, H, W) float32 in
 #: [0, 1], the photo's size).
 StyleReference = tuple[str, np.ndarray]
@@ -159,24 +156,6 @@ def ratio_standard_error(numerators: Sequence[float], denominators: Sequence[flo
 
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
-
-
-def _read_photo(path: Path, size: int) -> np.ndarray:
-    """(3, H, W) float32 in [0, 1]: the photo with its long side resized to ``size``.
-
-    Raises:
-        I2IError: unreadable, or a side shorter than AlexNet's minimum after resizing.
-    """
-    from i2i.features.alexnet import MIN_SIDE
-    from i2i.imageio import read_image, resize_long_side, to_float_chw
-
-    photo = to_float_chw(resize_long_side(read_image(path), size))
-    if min(photo.shape[1:]) < MIN_SIDE:
-        raise I2IError(
-            f"{path}: {photo.shape[2]}x{photo.shape[1]} px at --size {size}; the AlexNet check needs at "
-            f"least {MIN_SIDE} px a side (raise --size)"
-        )
-    return photo
 
 
 def score_style_pairs(
@@ -309,29 +288,29 @@ def eval_style(
         raise I2IError(f"--size and --style-size must be at least 16, got {size} and {style_size}")
     if limit is not None and limit < 1:
         raise I2IError(f"--limit must be >= 1, got {limit}")
-    session = _fast_style_session(model, device, threads) if model is not None else None
+    session = sources.fast_style_session(model, device, threads) if model is not None else None
     folder = Path(photos)
-    paths = _photo_paths(folder, limit)
+    paths = sources.photo_paths(folder, limit)
     style_path, style_name = resolve_style(style)
     if session is not None:
         say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
-        pairs = _model_pairs(session, folder, paths, size)
+        pairs = sources.model_pairs(session, folder, paths, size)
     else:
         assert outputs is not None  # check_source
         from i2i.eval.output_pairs import pair_outputs
 
         files = pair_outputs(folder, paths, Path(outputs), style_name)
-        _check_sizes(paths, files, size)
+        sources.check_sizes(paths, files, size)
         say(f"scoring {len(files)} images from {outputs} against their photos in {folder} and {style_name}")
-        pairs = _folder_pairs(folder, paths, files, size)
+        pairs = sources.folder_pairs(folder, paths, files, size)
     references = None
     if against is not None:
         from i2i.eval.output_pairs import pair_outputs
 
         against_files = pair_outputs(folder, paths, Path(against), style_name, flag="--against")
-        _check_sizes(paths, against_files, size)
+        sources.check_sizes(paths, against_files, size)
         say(f"comparing with the reference images in {against}")
-        references = ((str(file), _read_output(file)) for file in against_files)
+        references = ((str(file), sources.read_output(file)) for file in against_files)
 
     start = time.perf_counter()
     scored = score_style_pairs(
@@ -420,71 +399,3 @@ def _against_scores(
         **dict(zip(names, values, strict=True)),
         "against_near_black": near_black,
     }
-
-
-def _fast_style_session(model: str, device: str, threads: int | None):  # -> TranslatorSession
-    """The model through onnxruntime; I2IError unless it is a fast-style model."""
-    from i2i.runtime.resolve import resolve_model
-    from i2i.sessions.onnxruntime_session import TranslatorSession
-
-    session = TranslatorSession(resolve_model(model), device=device, threads=threads)
-    spec = tasks.find(session.info.task)
-    if spec is None or spec.eval != EVAL_STYLE:
-        raise I2IError(
-            f"{session.path}: a {session.info.task} model; `i2i eval style` scores fast-style models"
-        )
-    return session
-
-
-def _photo_paths(folder: Path, limit: int | None) -> list[Path]:
-    from i2i.imageio import list_images
-
-    if not folder.is_dir():
-        raise I2IError(f"{folder}: no such folder")
-    paths, _ = list_images(folder)
-    paths = paths[:limit] if limit else paths
-    if not paths:
-        raise I2IError(f"{folder}: no images found")
-    return paths
-
-
-def _name(folder: Path, path: Path) -> str:
-    return path.relative_to(folder).as_posix()
-
-
-def _model_pairs(session, folder: Path, paths: Sequence[Path], size: int) -> Iterator[StylePair]:
-    """Each photo and the model's output for it, stylised in memory (float, not rounded to 8 bits)."""
-    from i2i.runtime.tiling import translate_whole
-
-    for path in paths:
-        photo = _read_photo(path, size)
-        yield _name(folder, path), None, photo, translate_whole(session, photo, session.info.size_multiple)
-
-
-def _check_sizes(paths: Sequence[Path], files: Sequence[Path], size: int) -> None:
-    """Before any network is loaded: every output as large as its photo at ``size`` (I2IError naming it)."""
-    from i2i.imageio import read_image
-
-    for path, file in zip(paths, files, strict=True):
-        want = _read_photo(path, size).shape[1:]
-        got = read_image(file).size[::-1]
-        if tuple(got) != tuple(want):
-            raise I2IError(
-                f"{file}: {got[1]}x{got[0]} px, but its photo {path} is {want[1]}x{want[0]} px at "
-                f"--size {size} (stylise the photos at that size, or give the --size they were stylised at)"
-            )
-
-
-def _read_output(file: Path) -> np.ndarray:
-    """A finished image as it is: (3, H, W) float32 in [0, 1]."""
-    from i2i.imageio import read_image, to_float_chw
-
-    return to_float_chw(read_image(file))
-
-
-def _folder_pairs(
-    folder: Path, paths: Sequence[Path], files: Sequence[Path], size: int
-) -> Iterator[StylePair]:
-    """Each photo and its finished image, read as it is."""
-    for path, file in zip(paths, files, strict=True):
-        yield _name(folder, path), str(file), _read_photo(path, size), _read_output(file)
