@@ -2,9 +2,9 @@
 
 Each summary table row names a model (first cell, in backticks); every figure such a row quotes with a
 known label (`KID 0.165`, `LPIPS 0.514`, `checkerboard 0.96x`, `0.63x (± 0.04) the untranslated ...
-0.130`, `style left 5.41%`, `near-black 0.082%`) must equal that model's `[models.NAME.quality]` entry in
-`weights/registry.toml`, rounded to the digits shown. A retrained model whose registry entry changes then
-fails here until both tables say the new numbers.
+0.130`, `style left 5.41%`, `1.14x Gatys'`, `near-black 0.082%`) must equal that model's
+`[models.NAME.quality]` entry in `weights/registry.toml`, rounded to the digits shown. A retrained model
+whose registry entry changes then fails here until both tables say the new numbers.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ FIGURES = [
     ),
     (rf"= {NUMBER}x the untranslated {NUMBER}", ("KID_ratio", "untranslated_KID")),
     (rf"style left {NUMBER}%", ("style_left_percent",)),
+    (rf"{NUMBER}x Gatys'", ("style_left_vs_gatys",)),
     (rf"near-black {NUMBER}%", ("near_black_percent",)),
 ]
 

@@ -77,6 +77,7 @@ HEADLINE_QUALITY = (
     ("KID_ratio", "KID/untranslated {:.3g}"),
     ("FID", "FID {:.3g}"),
     ("LPIPS_vgg", "LPIPS {:.3g}"),
+    ("style_left_vs_gatys", "style left {:.2f}x Gatys'"),
     ("style_left_percent", "style left {:.3g}%"),
     ("PSNR_dB", "PSNR {:.3g} dB"),
 )

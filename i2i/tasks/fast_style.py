@@ -15,7 +15,9 @@ SPEC = TaskSpec(
     releases=("model",),
     gates=(
         QualityGate("near_black_percent", "<", 0.1),
-        QualityGate("style_left_percent", "<=", 5.95),  # the first shipped starry model's figure
+        # style left over Gatys' optimisation's on the same photos (`i2i eval style --against`): a fixed
+        # share does not carry from one painting to another (Gatys leaves 4.8% of starry, 8.1% of great_wave)
+        QualityGate("style_left_vs_gatys", "<=", 1.5),
     ),
     eval=EVAL_STYLE,
     directions=(),
