@@ -46,7 +46,10 @@ def demo_model(name: str | None = None):  # -> i2i.zoo.ModelEntry
 
 def demo_command(
     out_dir: Annotated[
-        Path, typer.Argument(help="Where the results go.", show_default=True, metavar="[OUT_DIR]")
+        Path,
+        typer.Argument(
+            help="Where the results go [i2i-demo; with --model, i2i-demo/MODEL].", metavar="[OUT_DIR]"
+        ),
     ] = DEFAULT_OUT,
     model: Annotated[
         str | None,
@@ -62,6 +65,8 @@ def demo_command(
     from i2i.zoo import samples_dir
 
     entry = demo_model(model)
+    if model is not None and out_dir == DEFAULT_OUT:
+        out_dir = DEFAULT_OUT / entry.name  # several models share a sample folder (apples): keep theirs apart
     inputs = samples_dir() / entry.samples
     if not inputs.is_dir():
         raise I2IError(f"model {entry.name!r}: bundled sample folder {inputs} is missing")

@@ -108,6 +108,9 @@ def test_demo_fails_clearly_without_a_shipped_model_then_runs_offline(zoo_env, t
     outputs = sorted(p.name for p in (tmp_path / "i2i-demo").iterdir())
     assert outputs == ["val_12.png", "val_2.png", "val_3.png", "val_6.png"]
     assert Image.open(tmp_path / "i2i-demo" / "val_2.png").size == (256, 256)
+    named = _i2i("demo", "-m", "facades_tiny", "--no-progress", cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    assert sorted(p.name for p in (tmp_path / "i2i-demo" / "facades_tiny").iterdir()) == outputs
 
 
 def _broken_copies(onnx_path, folder):
