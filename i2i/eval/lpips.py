@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from i2i.errors import I2IError
+from i2i.features.alexnet import alexnet_layers
 from i2i.features.frozen import FrozenNetwork
 from i2i.features.lpips_weights import ALEX_HEAD_CHANNELS, VGG_HEAD_CHANNELS, load_state
 from i2i.features.resolver import Log, default_log, resolve_weights
@@ -42,20 +43,7 @@ class AlexNetTrunk(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 64, 11, stride=4, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(3, 2),
-            nn.Conv2d(64, 192, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(3, 2),
-            nn.Conv2d(192, 384, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(384, 256, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(256, 256, 3, padding=1),
-            nn.ReLU(),
-        )
+        self.features = nn.Sequential(*alexnet_layers())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         outs = []

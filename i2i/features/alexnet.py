@@ -31,7 +31,7 @@ TAPS = tuple(TAP_INDICES)
 MIN_SIDE = 31
 
 
-def _layers() -> list[nn.Module]:
+def alexnet_layers() -> list[nn.Module]:
     """torchvision ``alexnet().features`` without the final pooling (indices 0..11)."""
     return [
         nn.Conv2d(3, 64, 11, stride=4, padding=2),
@@ -65,7 +65,7 @@ class AlexNetFeatures(FrozenNetwork):
             )
         self.taps = list(dict.fromkeys(taps))
         deepest = max(TAP_INDICES[t] for t in self.taps)
-        self.features = nn.Sequential(*_layers()[: deepest + 1])
+        self.features = nn.Sequential(*alexnet_layers()[: deepest + 1])
         names = {i: name for name, i in TAP_INDICES.items()}
         self.layer_names = [names.get(i, f"layer{i}") for i in range(deepest + 1)]
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
