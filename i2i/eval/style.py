@@ -57,7 +57,7 @@ STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 ALEXNET_LAYERS = ("relu1", "relu2", "relu3", "relu4", "relu5")
 
 #: A reference finished image of the same photo (``against``): (its file, the image (3, H, W) float32 in
-#: [0, 1], the photo's size).
+#: [0, 1] at the photo's size).
 StyleReference = tuple[str, np.ndarray]
 
 
@@ -292,6 +292,7 @@ def eval_style(
     folder = Path(photos)
     paths = sources.photo_paths(folder, limit)
     style_path, style_name = resolve_style(style)
+    sizes = sources.photo_sizes(paths, size) if outputs is not None or against is not None else None
     if session is not None:
         say(f"stylising and scoring {len(paths)} photos from {folder} against {style_name}")
         pairs = sources.model_pairs(session, folder, paths, size)
@@ -300,7 +301,7 @@ def eval_style(
         from i2i.eval.output_pairs import pair_outputs
 
         files = pair_outputs(folder, paths, Path(outputs), style_name)
-        sources.check_sizes(paths, files, size)
+        sources.check_sizes(paths, sizes, files, size)
         say(f"scoring {len(files)} images from {outputs} against their photos in {folder} and {style_name}")
         pairs = sources.folder_pairs(folder, paths, files, size)
     references = None
@@ -308,7 +309,7 @@ def eval_style(
         from i2i.eval.output_pairs import pair_outputs
 
         against_files = pair_outputs(folder, paths, Path(against), style_name, flag="--against")
-        sources.check_sizes(paths, against_files, size)
+        sources.check_sizes(paths, sizes, against_files, size)
         say(f"comparing with the reference images in {against}")
         references = ((str(file), sources.read_output(file)) for file in against_files)
 

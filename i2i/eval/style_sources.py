@@ -80,12 +80,19 @@ def model_pairs(session, folder: Path, paths: Sequence[Path], size: int) -> Iter
         )
 
 
-def check_sizes(paths: Sequence[Path], files: Sequence[Path], size: int) -> None:
-    """Before any network is loaded: every output as large as its photo at ``size`` (I2IError naming it)."""
+def photo_sizes(paths: Sequence[Path], size: int) -> list[tuple[int, int]]:
+    """(H, W) of each photo at ``size``, what its finished image must measure (read once for every check)."""
+    return [tuple(read_photo(path, size).shape[1:]) for path in paths]
+
+
+def check_sizes(
+    paths: Sequence[Path], sizes: Sequence[tuple[int, int]], files: Sequence[Path], size: int
+) -> None:
+    """Before any network is loaded: every file as large as its photo at ``size`` (``sizes``, from
+    :func:`photo_sizes`); I2IError naming the first that is not."""
     from i2i.imageio import read_image
 
-    for path, file in zip(paths, files, strict=True):
-        want = read_photo(path, size).shape[1:]
+    for path, want, file in zip(paths, sizes, files, strict=True):
         got = read_image(file).size[::-1]
         if tuple(got) != tuple(want):
             raise I2IError(
