@@ -234,7 +234,12 @@ class FastStyleConfig(RunConfig):
     tv_weight: float = option(0.0, "Total variation weight.")
     content_layer: str | None = option(None, "VGG16 layer of the content loss [the --loss's].")
     style_layers: tuple[str, ...] = option((), "VGG16 layers of the style loss [the --loss's].", cli=False)
-    style_norm: str | None = option(None, "none | target [the --loss's].", cli=False)
+    style_norm: str | None = option(
+        None,
+        "none (each style layer's Gram MSE as it is: Johnson's, where relu4_3 carries under 1% of the "
+        "style term) or target (each divided by the painting's mean squared Gram, so every layer counts "
+        "alike; give --style-weight with it) [the --loss's].",
+    )
     loss_scales: str = option(
         "1",
         "Image scales the loss is computed at, comma-separated (e.g. 1,0.5: also on the output and photo "
@@ -274,6 +279,12 @@ class FastStyleConfig(RunConfig):
         if self.style_size == 0:
             object.__setattr__(self, "style_size", None)
         preset = STYLE_LOSSES[StyleLoss(self.loss)]
+        if self.style_norm not in (None, preset.style_norm) and self.style_weight is None:
+            # The two norms put the style term on scales some 1e3-1e4 apart: no one weight serves both.
+            raise I2IError(
+                f"--style-norm {self.style_norm} with --loss {self.loss} needs --style-weight (the --loss's "
+                f"{preset.style_weight:g} is for --style-norm {preset.style_norm})"
+            )
         for name in ("content_layer", "style_norm", "content_weight", "style_weight"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, getattr(preset, name))

@@ -205,6 +205,16 @@ def test_loss_presets_fill_the_taps_and_weights_and_explicit_values_win():
     for bad in ("", "1,x", "0", "1.5"):
         with pytest.raises(I2IError, match="--loss-scales must be comma-separated numbers in"):
             FastStyleConfig(style="starry", data="x", loss_scales=bad)
+    balanced = FastStyleConfig(style="starry", data="x", style_norm="target", style_weight=3e6)
+    assert (balanced.content_layer, balanced.style_layers, balanced.style_norm) == (
+        "relu2_2",
+        STYLE_LAYERS,
+        "target",
+    )
+    with pytest.raises(I2IError, match="--style-norm target with --loss johnson needs --style-weight"):
+        FastStyleConfig(style="starry", data="x", style_norm="target")
+    with pytest.raises(I2IError, match="style_norm must be none or target"):
+        FastStyleConfig(style="starry", data="x", style_norm="layer", style_weight=1.0)
 
 
 def test_target_norm_makes_the_style_term_blind_to_a_layers_activation_scale():
