@@ -185,6 +185,7 @@ def style_command(as_json: bool, **values: Any) -> None:
         "the photos'",
         soft_wrap=True,
     )
+    console.print(f"  per layer    {_layer_row(scores.style_ratio_layers, None)}", soft_wrap=True)
     if scores.against is not None:
         vgg, alexnet = scores.style_ratio_vs_against, scores.style_ratio_alexnet_vs_against
         own, own_alexnet = scores.against_style_ratio, scores.against_style_ratio_alexnet
@@ -195,6 +196,19 @@ def style_command(as_json: bool, **values: Any) -> None:
             f"(its {100 * own_alexnet:.1f}%)   near-black {100 * scores.against_near_black:.3f}%",
             soft_wrap=True,
         )
+        row = _layer_row(scores.style_ratio_layers, scores.against_style_ratio_layers)
+        console.print(f"  per layer vs {scores.against}: {row}", soft_wrap=True)
+
+
+def _layer_row(ratios: dict[str, float], reference: dict[str, float] | None) -> str:
+    """``VGG16 relu1_2 3.0% ... | AlexNet relu1 14.7% ...``: each layer's style left, or (``reference``) as
+    a multiple of the reference's."""
+    groups: dict[str, list[str]] = {}
+    for key, value in ratios.items():
+        net, layer = key.split("/")
+        cell = f"{value / reference[key]:.2f}x" if reference is not None else f"{100 * value:.1f}%"
+        groups.setdefault({"vgg16": "VGG16", "alexnet": "AlexNet"}[net], []).append(f"{layer} {cell}")
+    return " | ".join(f"{net} {' '.join(cells)}" for net, cells in groups.items())
 
 
 def compare_command(models: list[str], data: str, as_json: bool, **values: Any) -> None:

@@ -36,6 +36,12 @@ reference's own shares ``against_style_ratio`` = mean against_style / mean basel
 
 with its jackknife standard error (the leave-one-out ratio of the two shares, paired per photo; the common
 baseline cancels, so it is :func:`ratio_standard_error` of the style terms over the reference's).
+
+Per layer (``style_ratio_layers``, keyed ``vgg16/relu1_2`` .. ``alexnet/relu5``): each layer's term summed
+over the images over the same for the photos, and ``against_style_ratio_layers`` for the reference. The sums
+above are unweighted, so their largest layers rule them (relu2_2 and relu1_2 on VGG16: relu4_3's Gram
+distances are some 1e-3 of theirs); the per-layer shares show what they hide, e.g. a model that matches the
+painting's fine texture better than Gatys does and its deep layers half as well.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -51,6 +58,9 @@ from i2i.errors import I2IError
 from i2i.eval import style_sources as sources
 from i2i.eval.record import ScoreRecord
 from i2i.eval.style_sources import StylePair
+
+if TYPE_CHECKING:
+    import torch
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -78,6 +88,10 @@ class ImageStyleScore(ScoreRecord):
     against: str | None = None
     against_style_loss: float | None = None
     against_style_loss_alexnet: float | None = None
+    #: Each layer's style term for the output, the photo and the reference (module docstring's keys).
+    layers: dict[str, float] | None = None
+    baseline_layers: dict[str, float] | None = None
+    against_layers: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,8 @@ class StyleScores(ScoreRecord):
     style_ratio_alexnet_vs_against_se: float | None
     against_near_black: float | None
     per_image: tuple[ImageStyleScore, ...]
+    style_ratio_layers: dict[str, float] | None = None
+    against_style_ratio_layers: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +200,7 @@ def score_style_pairs(
     from i2i.features.alexnet import MIN_SIDE, load_alexnet
     from i2i.features.vgg import load_vgg
     from i2i.imageio import from_float_chw, read_image, resize_long_side, to_float_chw
-    from i2i.losses import content_loss, gram, style_loss
+    from i2i.losses import content_loss, gram
 
     say = log or (lambda _m: None)
     vgg = load_vgg("vgg16", [CONTENT_LAYER, *STYLE_LAYERS], backbone_weights, log=say)
@@ -202,20 +218,25 @@ def score_style_pairs(
         vgg_grams = {layer: gram(f) for layer, f in vgg(s).items() if layer in STYLE_LAYERS}
         alexnet_grams = {layer: gram(f) for layer, f in alexnet(s).items()}
 
-        def distances(image: np.ndarray) -> tuple[dict[str, torch.Tensor], float, float]:
-            """VGG16 features of (3, H, W) ``image`` in [0, 1], its style terms on VGG16 and on AlexNet."""
+        def distances(image: np.ndarray) -> tuple[dict[str, torch.Tensor], float, float, dict[str, float]]:
+            """VGG16 features of (3, H, W) ``image`` in [0, 1], its style terms on VGG16 and on AlexNet, and
+            each layer's term."""
             batch = torch.from_numpy(image)[None]
             features = vgg(batch)
-            styled_alexnet = float(style_loss(alexnet(batch), alexnet_grams, alexnet_layers))
-            return features, float(style_loss(features, vgg_grams, vgg_layers)), styled_alexnet
+            terms = {f"vgg16/{k}": _gram_distance(features[k], vgg_grams[k]) for k in vgg_layers}
+            alexnet_features = alexnet(batch)
+            alexnet_terms = {
+                f"alexnet/{k}": _gram_distance(alexnet_features[k], alexnet_grams[k]) for k in alexnet_layers
+            }
+            return features, sum(terms.values()), sum(alexnet_terms.values()), {**terms, **alexnet_terms}
 
         items = zip(pairs, references, strict=True) if references is not None else ((p, None) for p in pairs)
         dark = bright = 0  # the references' near-black pixels among the photos' bright ones
         for (photo_name, output_name, photo, output), reference in items:
             photo_u8 = np.asarray(from_float_chw(photo))
             artefact_pairs.append((photo_u8, np.asarray(from_float_chw(output))))
-            vx, baseline, baseline_a = distances(photo)
-            vy, styled, styled_a = distances(output)
+            vx, baseline, baseline_a, baseline_layers = distances(photo)
+            vy, styled, styled_a, layers = distances(output)
             row = ImageStyleScore(
                 photo=photo_name,
                 output=output_name,
@@ -226,10 +247,12 @@ def score_style_pairs(
                 style_loss_alexnet=styled_a,
                 style_baseline_alexnet=baseline_a,
                 style_ratio_alexnet=_ratio(styled_a, baseline_a),
+                layers=layers,
+                baseline_layers=baseline_layers,
             )
             if reference is not None:
                 reference_name, reference_image = reference
-                _, against_styled, against_styled_a = distances(reference_image)
+                _, against_styled, against_styled_a, against_layers = distances(reference_image)
                 d, b = near_black_share(np.asarray(from_float_chw(reference_image)), photo_u8)
                 dark, bright = dark + d, bright + b
                 row = replace(
@@ -237,6 +260,7 @@ def score_style_pairs(
                     against=reference_name,
                     against_style_loss=against_styled,
                     against_style_loss_alexnet=against_styled_a,
+                    against_layers=against_layers,
                 )
             rows.append(row)
     if not rows:
@@ -328,7 +352,9 @@ def eval_style(
     mean = {
         name: float(np.mean(values))
         for name, values in column.items()
-        if name not in ("photo", "output", "against") and None not in values
+        if name not in ("photo", "output", "against")
+        and None not in values
+        and not isinstance(values[0], dict)
     }
     style_ratio = _ratio(mean["style_loss"], mean["style_baseline"])
     style_ratio_alexnet = _ratio(mean["style_loss_alexnet"], mean["style_baseline_alexnet"])
@@ -359,7 +385,26 @@ def eval_style(
         ),
         **compared,
         per_image=tuple(rows),
+        style_ratio_layers=_layer_ratios(rows, "layers"),
+        against_style_ratio_layers=_layer_ratios(rows, "against_layers") if against is not None else None,
     )
+
+
+def _gram_distance(features: torch.Tensor, target_gram: torch.Tensor) -> float:
+    """``mean((G(F) - A)^2)`` of one layer's (1, C, H, W) ``features`` and the painting's (1, C, C) Gram."""
+    from i2i.losses import gram
+
+    return float(((gram(features) - target_gram) ** 2).mean())
+
+
+def _layer_ratios(rows: Sequence[ImageStyleScore], field: str) -> dict[str, float]:
+    """Per layer: the ``field`` terms summed over ``rows`` over the photos' (``baseline_layers``) sum."""
+    return {
+        layer: _ratio(
+            sum(getattr(r, field)[layer] for r in rows), sum(r.baseline_layers[layer] for r in rows)
+        )
+        for layer in rows[0].baseline_layers
+    }
 
 
 def _against_scores(

@@ -92,6 +92,22 @@ def test_a_changing_model_loses_content_and_limit_counts_photos(setup):
     assert scores.style_ratio_se > 0 and scores.style_ratio_alexnet_se > 0
     row = scores.per_image[0]
     assert row.style_ratio_alexnet == pytest.approx(row.style_loss_alexnet / row.style_baseline_alexnet)
+    # The per-layer terms add up to the totals; each layer's share is its own sum over the photos'.
+    vgg = [k for k in row.layers if k.startswith("vgg16/")]
+    assert (
+        vgg == ["vgg16/relu1_2", "vgg16/relu2_2", "vgg16/relu3_3", "vgg16/relu4_3"] and len(row.layers) == 9
+    )
+    assert sum(row.layers[k] for k in vgg) == pytest.approx(row.style_loss, rel=1e-6)
+    assert sum(v for k, v in row.layers.items() if k not in vgg) == pytest.approx(
+        row.style_loss_alexnet, rel=1e-6
+    )
+    shares = scores.style_ratio_layers
+    for layer, share in shares.items():
+        expected = sum(r.layers[layer] for r in scores.per_image) / sum(
+            r.baseline_layers[layer] for r in scores.per_image
+        )
+        assert share == pytest.approx(expected, rel=1e-12) and share != pytest.approx(1.0), layer
+    assert scores.against_style_ratio_layers is None
 
 
 def test_refuses_models_of_other_tasks_and_empty_folders(setup, tmp_path):
@@ -265,6 +281,8 @@ def test_against_is_the_quotient_of_the_two_separate_scores(setup, tmp_path):
     assert se > 0 and both.style_ratio_vs_against_se == pytest.approx(se, rel=1e-9)
     assert se_alexnet > 0 and both.style_ratio_alexnet_vs_against_se == pytest.approx(se_alexnet, rel=1e-9)
     assert [r.against_style_loss for r in both.per_image] == [r.style_loss for r in second.per_image]
+    assert both.style_ratio_layers == first.style_ratio_layers
+    assert both.against_style_ratio_layers == pytest.approx(second.style_ratio_layers, rel=1e-12)
 
 
 def test_cli_style_against_prints_the_line_and_json_carries_the_keys(setup, tmp_path):
@@ -288,6 +306,11 @@ def test_cli_style_against_prints_the_line_and_json_carries_the_keys(setup, tmp_
     line = f"  vs {same}: VGG16 1.00x ± 0.00 (its 100.00%)   AlexNet 1.00x ± 0.00 (its 100.0%)   "
     line += "near-black 0.000%"
     assert line in result.output.splitlines()
+    layers = (
+        "VGG16 relu1_2 1.00x relu2_2 1.00x relu3_3 1.00x relu4_3 1.00x | AlexNet relu1 1.00x relu2 1.00x "
+    )
+    assert f"  per layer vs {same}: {layers}relu3 1.00x relu4 1.00x relu5 1.00x" in result.output.splitlines()
+    assert "  per layer    VGG16 relu1_2 100.0% relu2_2 100.0% " in result.output
     result = runner.invoke(app, [*_args(setup, "--outputs", str(same)), "--json"])
     data = json.loads(result.stdout)
     assert data["against"] is None and data["style_ratio_vs_against"] is None
