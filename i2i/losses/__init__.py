@@ -18,7 +18,15 @@ from i2i.losses.gan import (
     l1_loss,
 )
 from i2i.losses.patchnce import multilayer_patch_nce_loss, patch_nce_loss
-from i2i.losses.perceptual import GRAM_NORM_FLOOR, content_loss, gram, style_loss, target_normalised, tv_loss
+from i2i.losses.perceptual import (
+    GRAM_NORM_FLOOR,
+    content_loss,
+    gram,
+    grid_loss,
+    style_loss,
+    target_normalised,
+    tv_loss,
+)
 
 __all__ = [
     "GAN_MODES",
@@ -31,6 +39,7 @@ __all__ = [
     "generator_gan_loss",
     "gradient_penalty",
     "gram",
+    "grid_loss",
     "l1_loss",
     "multilayer_patch_nce_loss",
     "patch_nce_loss",

@@ -7,13 +7,15 @@ y = (T(2x - 1) + 1) / 2::
     L(T) = lambda_c * mean((phi_c(y) - phi_c(x))^2)                          content, relu2_2
          + lambda_s * sum_l mean((G(phi_l(y)) - G(phi_l(s)))^2)              style, relu1_2 relu2_2
                                                                             relu3_3 relu4_3
-         + lambda_tv * TV(y)
+         + lambda_tv * TV(y) + lambda_grid * grid(y)
 
 phi: frozen VGG16 (ImageNet-normalised inside), G: Gram F F^T / (C H W), s: the style image (Grams
 computed once). Defaults follow the authors' code: lambda_c = 1e5, lambda_s = 1e10 (for inputs on a 0-255
 scale), Adam lr 1e-3, batch 4, 2 epochs of 256x256 crops. Naming key: ``content_weight`` = lambda_c,
-``style_weight`` = lambda_s, ``tv_weight`` = lambda_tv, ``net`` = T. Logged terms (weighted): ``content``,
-``style``, ``tv``, ``total``.
+``style_weight`` = lambda_s, ``tv_weight`` = lambda_tv, ``grid_weight`` = lambda_grid (off by default; grid:
+:func:`i2i.losses.grid_loss`, the energy of y's local period-4 pattern, which VGG16's Grams reward and an
+independent network does not), ``net`` = T. Logged terms (weighted): ``content``, ``style``, ``tv``,
+``grid``, ``total``.
 
 ``--loss gatys`` swaps in the objective of :mod:`i2i.optimize.neural_style` (content at relu4_2, each style
 layer's Gram error divided by the painting's ``mean(A_l^2)``, relu1_1..relu5_1, lambda_c = 1, lambda_s = 30).
@@ -41,7 +43,7 @@ from i2i import checkpoint
 from i2i.amp import Precision
 from i2i.errors import I2IError
 from i2i.imageio import list_images, read_image, resize_long_side, to_float_chw
-from i2i.losses import content_loss, gram, style_loss, target_normalised, tv_loss
+from i2i.losses import content_loss, gram, grid_loss, style_loss, target_normalised, tv_loss
 from i2i.nn import build_generator
 from i2i.nn.transformer import JOHNSON_OUTPUT_SCALE
 from i2i.specs import ArchSpec
@@ -160,7 +162,8 @@ def perceptual_losses(
     c = cfg.content_weight * content / len(targets)
     s = cfg.style_weight * styled / len(targets)
     t = cfg.tv_weight * tv_loss(y) if cfg.tv_weight else y.new_zeros(())
-    return {"total": c + s + t, "content": c, "style": s, "tv": t}
+    g = cfg.grid_weight * grid_loss(y) if cfg.grid_weight else y.new_zeros(())
+    return {"total": c + s + t + g, "content": c, "style": s, "tv": t, "grid": g}
 
 
 class FastStyle(Recipe[FastStyleConfig]):
@@ -171,7 +174,7 @@ class FastStyle(Recipe[FastStyleConfig]):
     ema_modules = ("net",)
     guard_keys = ("total",)
     progress_keys = ("total", "content", "style")
-    curve_keys = ("total", "content", "style", "tv")
+    curve_keys = ("total", "content", "style", "tv", "grid")
 
     def build(self) -> None:
         from i2i.features.vgg import load_vgg

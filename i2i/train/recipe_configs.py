@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from i2i.errors import I2IError
+from i2i.options import check_ranges
 from i2i.train.config import Downsample, GanConfig, GanMode, Init, Norm, RunConfig, Upsample, option, require
 
 #: DiffAugment's transforms, in the order they are applied (Zhao et al. 2020, arXiv 2006.10738).
@@ -232,6 +233,12 @@ class FastStyleConfig(RunConfig):
     content_weight: float | None = option(None, "lambda_c [the --loss's: 1e5 johnson, 1 gatys].")
     style_weight: float | None = option(None, "lambda_s [the --loss's: 1e10 johnson, 30 gatys].")
     tv_weight: float = option(0.0, "Total variation weight.")
+    grid_weight: float = option(
+        0.0,
+        "Weight of the penalty on the output's local period-4 pattern (i2i.losses.grid_loss: the up-sampling "
+        "grid a network can fill with a fixed pattern that VGG16's Grams take for brush texture).",
+        min=0.0,
+    )
     content_layer: str | None = option(None, "VGG16 layer of the content loss [the --loss's].")
     style_layers: tuple[str, ...] = option((), "VGG16 layers of the style loss [the --loss's].", cli=False)
     style_norm: str | None = option(
@@ -270,6 +277,7 @@ class FastStyleConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self, ("epochs",), 1)
+        check_ranges(self)
         if self.size < 16 or self.size % 4:
             raise I2IError(f"--size must be a multiple of 4 and at least 16, got {self.size}")
         if self.load_size is not None and self.load_size < self.size:

@@ -137,7 +137,7 @@ def test_bf16_autocast_trains_with_float32_losses(setup, tmp_path, monkeypatch):
     before = torch.get_default_dtype()
     result = train(cfg)
     assert result.step == 2 and torch.get_default_dtype() == before
-    assert set(result.losses) == {"total", "content", "style", "tv"}
+    assert set(result.losses) == {"total", "content", "style", "tv", "grid"}
     assert all(isinstance(v, float) and math.isfinite(v) for v in result.losses.values())  # read back
     assert seen[-2:] == [torch.bfloat16] * 2  # the two steps ran under bf16 autocast
     loaded = checkpoint.load(result.checkpoint)
@@ -252,3 +252,27 @@ def test_the_half_scale_term_compares_shrunk_outputs_with_the_painting_shrunk_al
     half = fast_style.style_targets(features, style, cfg["0.5"])[0]
     assert half.scale == 0.5 and half.grams["relu1_1"].shape == (1, 64, 64)
     assert torch.isfinite(total(both, x, Precision(torch.device("cpu"), "bf16")))
+
+
+def test_grid_weight_adds_the_weighted_grid_loss_of_the_output(setup):
+    from i2i.amp import Precision
+    from i2i.features.vgg import load_vgg
+    from i2i.losses import grid_loss
+
+    _, weights, _ = setup
+    torch.manual_seed(0)
+    x, style, net = torch.rand(2, 3, 32, 32), torch.rand(1, 3, 48, 40), torch.nn.Conv2d(3, 3, 3, padding=1)
+    plain = FastStyleConfig(style="starry", data="x")
+    gridded = replace(plain, grid_weight=1e6)
+    features = load_vgg("vgg16", [plain.content_layer, *plain.style_layers], str(weights))
+    fp32 = Precision(torch.device("cpu"), "none")
+    targets = fast_style.style_targets(features, style, plain)
+    without = fast_style.perceptual_losses(features, net, x, targets, plain, fp32)
+    withgrid = fast_style.perceptual_losses(features, net, x, targets, gridded, fp32)
+    with torch.no_grad():
+        expected = 1e6 * grid_loss((net(x * 2 - 1) + 1) / 2)
+    assert without["grid"] == 0 and expected > 0
+    torch.testing.assert_close(withgrid["grid"], expected)
+    torch.testing.assert_close(withgrid["total"], without["total"] + expected)
+    with pytest.raises(I2IError, match="grid-weight must be >= 0"):
+        FastStyleConfig(style="starry", data="x", grid_weight=-1.0)
