@@ -210,7 +210,10 @@ class StyleNorm(StrEnum):
 class FastStyleConfig(RunConfig):
     """A fast-style run. The defaults are Johnson et al.'s (2016): content weight 1e5 at relu2_2, style
     weight 1e10 on Grams at relu1_2, relu2_2, relu3_3, relu4_3 of a frozen VGG16, Adam 1e-3, batch 4,
-    2 epochs of 256x256 crops."""
+    2 epochs of 256x256 crops. ``--resume`` also takes ``--epochs`` (the learning rate is constant, so a
+    run extended this way trains on as if planned longer; with ``--lr`` it adds a low-rate tail)."""
+
+    resume_overrides: ClassVar[tuple[str, ...]] = (*RunConfig.resume_overrides, "epochs")
 
     style: str = option(help="Style image: a file or a bundled name.", hint="a file or a bundled name")
     data: str = option(help="Folder of photos (searched recursively).", hint="a folder of photos")

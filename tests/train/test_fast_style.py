@@ -3,6 +3,7 @@ state, samples; it exports to ONNX and `i2i stylize --model` runs it through the
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -92,6 +93,13 @@ def test_resume_continues_from_the_saved_step(setup, tmp_path):
         train(cfg)
     second = train(replace(cfg, max_steps=2), resume=True)
     assert second.step == 2
+    # --epochs extends a finished run (a low-learning-rate tail: --lr with it); config.json keeps both.
+    done = train(replace(cfg, max_steps=None), resume=True)
+    assert done.stopped != "max_steps" and done.step > 2
+    longer = train(replace(cfg, max_steps=None, epochs=cfg.epochs + 1, lr=1e-4), resume=True)
+    assert longer.step == done.step // cfg.epochs * (cfg.epochs + 1)
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert (saved["config"]["epochs"], saved["config"]["lr"]) == (cfg.epochs + 1, 1e-4)
 
 
 def test_bad_config_is_a_clear_error(tmp_path):
