@@ -15,7 +15,7 @@ scale), Adam lr 1e-3, batch 4, 2 epochs of 256x256 crops. Naming key: ``content_
 ``style_weight`` = lambda_s, ``tv_weight`` = lambda_tv, ``grid_weight`` = lambda_grid (off by default; grid:
 :func:`i2i.losses.grid_loss`, the energy of y's local period-4 pattern, which VGG16's Grams reward and an
 independent network does not), ``net`` = T. Logged terms (weighted): ``content``, ``style``, ``tv``,
-``grid``, ``total``.
+``grid`` (with a grid weight), ``total``.
 
 ``--loss gatys`` swaps in the objective of :mod:`i2i.optimize.neural_style` (content at relu4_2, each style
 layer's Gram error divided by the painting's ``mean(A_l^2)``, relu1_1..relu5_1, lambda_c = 1, lambda_s = 30).
@@ -162,7 +162,9 @@ def perceptual_losses(
     c = cfg.content_weight * content / len(targets)
     s = cfg.style_weight * styled / len(targets)
     t = cfg.tv_weight * tv_loss(y) if cfg.tv_weight else y.new_zeros(())
-    g = cfg.grid_weight * grid_loss(y) if cfg.grid_weight else y.new_zeros(())
+    if not cfg.grid_weight:  # logged only when on, so runs without it keep the records they always had
+        return {"total": c + s + t, "content": c, "style": s, "tv": t}
+    g = cfg.grid_weight * grid_loss(y)
     return {"total": c + s + t + g, "content": c, "style": s, "tv": t, "grid": g}
 
 
