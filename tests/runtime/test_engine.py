@@ -176,6 +176,24 @@ def test_synthetic_inputs_are_fixed_smooth_images():
     assert gate.synthetic_inputs(1)[0].shape == (1, 256, 256)
 
 
+def test_a_synthetic_verdict_is_measured_again_once_the_model_names_samples(monkeypatch, tmp_path):
+    """A model run by its path before it shipped was gated on synthetic images; once registered with
+    samples, the cached verdict gives way to one measured on them."""
+    from i2i.zoo import paths
+
+    monkeypatch.setattr(paths, "precision_gate_cache_path", lambda: tmp_path / "gate.json")
+    key = gate.cache_key("a" * 64, "openvino", "1", "bf16", "cpu:x")
+    gate.remember(key, gate.Verdict(False, 30.9, "2 synthetic images"))
+    monkeypatch.setattr(gate, "bundled_samples", lambda sha: None)
+    assert gate.cached_verdict(key) == gate.Verdict(False, 30.9, "2 synthetic images", cached=True)
+    monkeypatch.setattr(
+        gate, "bundled_samples", lambda sha: ("apples", tmp_path) if sha == "a" * 64 else None
+    )
+    assert gate.cached_verdict(key) is None
+    gate.remember(key, gate.Verdict(True, 54.9, "2 bundled samples 'apples'"))
+    assert gate.cached_verdict(key).passed  # a samples verdict stands
+
+
 def test_bundled_samples_found_by_sha256():
     from i2i.zoo import load_zoo
 
