@@ -40,8 +40,8 @@ baseline cancels, so it is :func:`ratio_standard_error` of the style terms over 
 Per layer (``style_ratio_layers``, keyed ``vgg16/relu1_2`` .. ``alexnet/relu5``): each layer's term summed
 over the images over the same for the photos, and ``against_style_ratio_layers`` for the reference. The sums
 above are unweighted, so their largest layers rule them (relu2_2 and relu1_2 on VGG16: relu4_3's Gram
-distances are some 1e-3 of theirs); the per-layer shares show what they hide, e.g. a model that matches the
-painting's fine texture better than Gatys does and its deep layers half as well.
+distances are a few thousandths of theirs); the per-layer shares show what they hide, e.g. a model that
+matches the painting's fine texture better than Gatys does and its deep layers half as well.
 """
 
 from __future__ import annotations

@@ -287,6 +287,8 @@ class FastStyleConfig(RunConfig):
             raise I2IError(f"--load-size ({self.load_size}) must be at least --size ({self.size})")
         if self.pad < 0 or self.pad % 4 or self.pad >= self.size:
             raise I2IError(f"--pad must be a multiple of 4 from 0 to below --size, got {self.pad}")
+        if self.grid_weight and self.size < 32:
+            raise I2IError(f"--grid-weight needs --size 32 or more (its blocks are 32 px), got {self.size}")
         if self.style_size == 0:
             object.__setattr__(self, "style_size", None)
         preset = STYLE_LOSSES[StyleLoss(self.loss)]

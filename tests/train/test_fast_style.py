@@ -284,3 +284,5 @@ def test_grid_weight_adds_the_weighted_grid_loss_of_the_output(setup):
     torch.testing.assert_close(withgrid["total"], without["total"] + expected)
     with pytest.raises(I2IError, match="grid-weight must be >= 0"):
         FastStyleConfig(style="starry", data="x", grid_weight=-1.0)
+    with pytest.raises(I2IError, match="--grid-weight needs --size 32 or more"):
+        FastStyleConfig(style="starry", data="x", grid_weight=1.0, size=28)
