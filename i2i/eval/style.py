@@ -50,7 +50,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,9 +57,6 @@ from i2i.errors import I2IError
 from i2i.eval import style_sources as sources
 from i2i.eval.record import ScoreRecord
 from i2i.eval.style_sources import StylePair
-
-if TYPE_CHECKING:
-    import torch
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -200,12 +196,11 @@ def score_style_pairs(
     from i2i.features.alexnet import MIN_SIDE, load_alexnet
     from i2i.features.vgg import load_vgg
     from i2i.imageio import from_float_chw, read_image, resize_long_side, to_float_chw
-    from i2i.losses import content_loss, gram
+    from i2i.losses import content_loss, gram, style_loss
 
     say = log or (lambda _m: None)
     vgg = load_vgg("vgg16", [CONTENT_LAYER, *STYLE_LAYERS], backbone_weights, log=say)
     alexnet = load_alexnet(ALEXNET_LAYERS, alexnet_weights, log=say)
-    vgg_layers, alexnet_layers = dict.fromkeys(STYLE_LAYERS, 1.0), dict.fromkeys(ALEXNET_LAYERS, 1.0)
     rows: list[ImageStyleScore] = []
     artefact_pairs = []
     with torch.inference_mode():
@@ -223,10 +218,11 @@ def score_style_pairs(
             each layer's term."""
             batch = torch.from_numpy(image)[None]
             features = vgg(batch)
-            terms = {f"vgg16/{k}": _gram_distance(features[k], vgg_grams[k]) for k in vgg_layers}
             alexnet_features = alexnet(batch)
+            terms = {f"vgg16/{k}": float(style_loss(features, vgg_grams, {k: 1.0})) for k in STYLE_LAYERS}
             alexnet_terms = {
-                f"alexnet/{k}": _gram_distance(alexnet_features[k], alexnet_grams[k]) for k in alexnet_layers
+                f"alexnet/{k}": float(style_loss(alexnet_features, alexnet_grams, {k: 1.0}))
+                for k in ALEXNET_LAYERS
             }
             return features, sum(terms.values()), sum(alexnet_terms.values()), {**terms, **alexnet_terms}
 
@@ -388,13 +384,6 @@ def eval_style(
         style_ratio_layers=_layer_ratios(rows, "layers"),
         against_style_ratio_layers=_layer_ratios(rows, "against_layers") if against is not None else None,
     )
-
-
-def _gram_distance(features: torch.Tensor, target_gram: torch.Tensor) -> float:
-    """``mean((G(F) - A)^2)`` of one layer's (1, C, H, W) ``features`` and the painting's (1, C, C) Gram."""
-    from i2i.losses import gram
-
-    return float(((gram(features) - target_gram) ** 2).mean())
 
 
 def _layer_ratios(rows: Sequence[ImageStyleScore], field: str) -> dict[str, float]:
