@@ -18,6 +18,9 @@ SPEC = TaskSpec(
         # style left over Gatys' optimisation's on the same photos (`i2i eval style --against`): a fixed
         # share does not carry from one painting to another (Gatys leaves 4.8% of starry, 8.1% of great_wave)
         QualityGate("style_left_vs_gatys", "<=", 1.5),
+        # the same ratio on AlexNet, a network neither the fast model nor Gatys optimised: VGG16's ratio
+        # alone rewards a fixed 4-px grid that VGG16's Grams take for brush texture (docs/stylize.md)
+        QualityGate("style_left_alexnet_vs_gatys", "<=", 1.5),
     ),
     eval=EVAL_STYLE,
     directions=(),

@@ -14,6 +14,8 @@ translation    ``checkerboard``            <= 1.5: period-2/4 spectral share, ou
 fast_style     ``near_black_percent``      < 0.1
 fast_style     ``style_left_vs_gatys``     <= 1.5: style left (VGG16) over Gatys' optimisation's for the
                                            same painting and held-out photos (``i2i eval style --against``)
+fast_style     ``style_left_alexnet_vs_    <= 1.5: the same ratio on AlexNet, a network neither method
+               gatys``                     optimised (``style_ratio_alexnet_vs_against`` in the JSON)
 =============  ==========================  =====================================================
 
 A model that misses a gate can still be shipped with a reason: ``i2i models ship --force REASON`` records

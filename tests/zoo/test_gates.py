@@ -27,13 +27,24 @@ def test_each_task_needs_its_own_numbers():
         "LPIPS_vgg": "LPIPS_vgg 0.607 > 0.55",
         "checkerboard": "checkerboard 14.4 > 1.5",
     }
-    assert gate_failures("fast_style", {"style_left_vs_gatys": 1.5}) == {
+    assert gate_failures("fast_style", {"style_left_vs_gatys": 1.5, "style_left_alexnet_vs_gatys": 1.5}) == {
         "near_black_percent": "near_black_percent not measured"
     }
-    assert gate_failures("fast_style", {"style_left_vs_gatys": 1.51, "near_black_percent": 0.1}) == {
+    assert gate_failures(
+        "fast_style",
+        {"style_left_vs_gatys": 1.51, "style_left_alexnet_vs_gatys": 1.2, "near_black_percent": 0.1},
+    ) == {
         "near_black_percent": "near_black_percent 0.1 >= 0.1",  # strictly below
         "style_left_vs_gatys": "style_left_vs_gatys 1.51 > 1.5",
     }
+    # VGG16 is the fast model's training network: its ratio alone does not pass a model
+    assert gate_failures("fast_style", {"style_left_vs_gatys": 1.1, "near_black_percent": 0.05}) == {
+        "style_left_alexnet_vs_gatys": "style_left_alexnet_vs_gatys not measured"
+    }
+    assert gate_failures(
+        "fast_style",
+        {"style_left_vs_gatys": 1.1, "style_left_alexnet_vs_gatys": 1.72, "near_black_percent": 0.05},
+    ) == {"style_left_alexnet_vs_gatys": "style_left_alexnet_vs_gatys 1.72 > 1.5"}
     # the share of the painting's style left is no gate by itself: it depends on the painting
     assert "style_left_vs_gatys" in gate_failures("fast_style", {"style_left_percent": 5.0})
 
