@@ -6,9 +6,17 @@ compared with ``tests/train/pinned/<recipe>.pt``, written by the code of commit 
 redesign:
 
 - the loss of every step (``train_log.jsonl``, ``--log-every 1``), relative tolerance 1e-3;
-- every released weight tensor (the files ``i2i export`` reads), as one vector per file, within 2% of the
+- every released weight tensor (the files ``i2i export`` reads), as one vector per file, within 5% of the
   distance three Adam steps move the weights (``3 * lr * sqrt(n)``): a few first-step signs may flip between
-  CPUs on near-zero gradients, a changed loss, data order or initialisation moves far more.
+  CPUs on near-zero gradients, a changed loss, data order or initialisation moves far more;
+- except the parameters whose gradient is zero by construction, such as a convolution's bias that an
+  instance norm subtracts again (found by a float64 backward pass through the rebuilt network): Adam moves
+  them by about the learning rate on rounding noise, in a direction that depends on the CPU's kernels, so
+  each of their elements is only held within the six learning rates three steps of either sign can span.
+
+Measured on an AVX2-only AMD EPYC (the pins come from CPUs with AVX-512): CycleGAN's two generators each
+ended 5.4% of the movement from their pins with every weight counted, nearly all of it in those 17 biases
+each; without them, 2.1% and 0.6%. The same run with ``--lr 2.1e-4`` (5% more) ends 17.5% and 7.8% away.
 
 The same folder also holds the run folder of pix2pix, CycleGAN, CUT and fast style after two steps
 (``<recipe>_step2/``: ``config.json``, ``last.pt``) as that code wrote it; resuming it to step three must give
@@ -30,6 +38,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from i2i.checkpoint import load
 from i2i.cli.main import app
 from tests.train.conftest import write_ab_dataset, write_style_inputs
 from tests.train.test_cyclegan import write_unpaired
@@ -93,12 +102,30 @@ def fingerprint(run_dir: Path) -> dict[str, object]:
         if record.get("kind") == "train":
             values = {k: v for k, v in record.items() if k not in TIMING and isinstance(v, (int, float))}
             losses.append((record["step"], values))
-    weights = {}
+    weights, free = {}, {}
     for path in sorted(run_dir.glob("*.pt")):
         if path.name != "last.pt":
             state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
             weights[path.name] = {k: v for k, v in state.items() if v.is_floating_point()}
-    return {"losses": losses, "weights": weights}
+            free[path.name] = gradient_free(path)
+    return {"losses": losses, "weights": weights, "free": free}
+
+
+def gradient_free(path: Path) -> set[str]:
+    """Names of the parameters of the released network at ``path`` that get no gradient by construction
+    (a bias a following norm cancels): zero, to float64 rounding, after a backward pass of a random
+    weighting of its output for two random images, in training mode."""
+    module = load(path).module.double().train()
+    first = next(m for m in module.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d))
+    gen = torch.Generator().manual_seed(0)
+    out = module(torch.rand(2, first.in_channels, 32, 32, generator=gen, dtype=torch.float64))
+    (out * torch.randn(out.shape, generator=gen, dtype=torch.float64)).sum().backward()
+    largest = max(float(p.grad.abs().max()) for p in module.parameters() if p.grad is not None)
+    return {
+        name
+        for name, p in module.named_parameters()
+        if p.grad is None or float(p.grad.abs().max()) <= 1e-10 * largest
+    }
 
 
 def assert_matches(got: dict[str, object], pinned: dict[str, object], lr: float) -> None:
@@ -110,10 +137,15 @@ def assert_matches(got: dict[str, object], pinned: dict[str, object], lr: float)
     assert got["weights"].keys() == pinned["weights"].keys()
     for name, state in pinned["weights"].items():
         assert got["weights"][name].keys() == state.keys(), name
-        now = torch.cat([got["weights"][name][k].flatten().double() for k in state])
-        then = torch.cat([state[k].flatten().double() for k in state])
+        free = got["free"][name]
+        learnt = [k for k in state if k not in free]
+        now = torch.cat([got["weights"][name][k].flatten().double() for k in learnt])
+        then = torch.cat([state[k].flatten().double() for k in learnt])
         moved = 3 * lr * math.sqrt(then.numel())
-        assert float((now - then).norm()) <= 0.02 * moved, (name, float((now - then).norm()), moved)
+        assert float((now - then).norm()) <= 0.05 * moved, (name, float((now - then).norm()), moved)
+        for k in free:
+            drift = float((got["weights"][name][k].double() - state[k].double()).abs().max())
+            assert drift <= 6.3 * lr, (name, k, drift)
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
@@ -122,7 +154,7 @@ def test_first_three_float32_steps_are_pinned(recipe: str, data: dict[str, Path]
     got = fingerprint(tmp_path / "run")
     if WRITE:
         PINNED.mkdir(exist_ok=True)
-        torch.save(got, PINNED / f"{recipe}.pt")
+        torch.save({k: v for k, v in got.items() if k != "free"}, PINNED / f"{recipe}.pt")
         step2 = PINNED / f"{recipe}_step2"
         shutil.rmtree(step2, ignore_errors=True)
     if WRITE and recipe in RESUMED:
