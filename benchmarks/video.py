@@ -44,7 +44,7 @@ import numpy as np
 
 from i2i.accel import describe_cpu
 from i2i.data.clips import CLIPS, sample_clip
-from i2i.imageio import crop_to
+from i2i.imageio import crop_to, to_uint8
 from i2i.runtime import open_session, resolve_model
 from i2i.runtime.engine import describe_session
 from i2i.runtime.tiling import pad_for_model
@@ -90,11 +90,6 @@ def floats(frames: list[np.ndarray]) -> list[np.ndarray]:
 def decoded(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as clip:
         return floats([f.to_ndarray(format="rgb24") for f in clip.decode(video=0)])
-
-
-def to_uint8(hwc: np.ndarray) -> np.ndarray:
-    """As the pipeline hands a frame to the encoder."""
-    return np.rint(np.clip(np.nan_to_num(hwc, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def bare(session, frames: list[np.ndarray], multiple: int) -> tuple[float, list[np.ndarray]]:

@@ -165,8 +165,22 @@ def from_float_chw(arr: np.ndarray) -> Image.Image:
         a = a.transpose(1, 2, 0)
     elif a.ndim != 2:
         raise ValueError(f"expected an array of shape (3, H, W), (1, H, W) or (H, W), got {a.shape}")
-    u8 = np.rint(np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
+    u8 = to_uint8(a)
     return Image.fromarray(np.ascontiguousarray(u8), mode="RGB" if u8.ndim == 3 else "L")
+
+
+def to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Float array in [0, 1], any shape -> C-contiguous uint8 array of that shape: scaled by 255 in
+    float32, rounded to the nearest level (ties to even) and clipped to 0..255; NaN becomes 0, +-inf 255
+    and 0.
+
+    One float32 buffer, changed in place: a video frame's worth of temporaries per step cost more than the
+    arithmetic (``fmax`` / ``fmin`` rather than ``clip``: they return the bound for NaN)."""
+    scaled = np.multiply(arr, np.float32(255.0), dtype=np.float32, order="C")
+    np.rint(scaled, out=scaled)
+    np.fmax(scaled, np.float32(0.0), out=scaled)
+    np.fmin(scaled, np.float32(255.0), out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def _pad_axis(arr: np.ndarray, axis: int, amount: int, mode: str) -> np.ndarray:

@@ -20,6 +20,7 @@ from i2i.imageio import (
     pad_to_multiple,
     read_image,
     to_float_chw,
+    to_uint8,
     write_image_atomic,
 )
 
@@ -49,6 +50,19 @@ def test_from_float_clips_and_rounds():
     out = np.asarray(from_float_chw(arr))
     assert out.shape == (1, 5, 3)
     assert out[0, :, 0].tolist() == [0, 0, 2, 255, 0]  # 0.4 -> 0, 1.6 -> 2: nearest level
+
+
+def test_to_uint8_is_clip_scale_round_in_one_buffer():
+    a = np.random.default_rng(3).uniform(-0.3, 1.3, (3, 9, 11)).astype(np.float32)
+    a[0, 0, :4] = [np.nan, np.inf, -np.inf, 2.5 / 255]  # 2.5 is a tie: to even, 2
+    before = a.copy()
+    for view in (a, a.transpose(1, 2, 0)):  # the pipeline hands it a (H, W, C) view of (C, H, W)
+        reference = np.rint(np.clip(np.nan_to_num(view, nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
+        out = to_uint8(view)
+        np.testing.assert_array_equal(out, reference)
+        assert out.dtype == np.uint8 and out.shape == view.shape and out.flags.c_contiguous
+    assert to_uint8(a)[0, 0, :4].tolist() == [0, 255, 0, 2]
+    np.testing.assert_array_equal(a, before)  # the input is not changed
 
 
 @pytest.mark.parametrize("shape", [(3, 1, 1), (3, 3, 5), (3, 17, 9), (2, 3, 1, 2)])

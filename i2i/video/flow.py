@@ -63,9 +63,12 @@ def consistency_mask(
     h, w = backward.shape[:2]
     where = grid + backward
     f_back = cv2.remap(forward, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    error = np.sum((backward + f_back) ** 2, axis=2)
-    bound = 0.01 * (np.sum(backward**2, axis=2) + np.sum(f_back**2, axis=2)) + 0.5
-    inside = (where[..., 0] >= 0) & (where[..., 0] <= w - 1) & (where[..., 1] >= 0) & (where[..., 1] <= h - 1)
+    # per component: numpy's sum over a last axis of length 2 costs several times these few passes
+    (bx, by), (fx, fy), (wx, wy) = (np.moveaxis(a, 2, 0) for a in (backward, f_back, where))
+    sx, sy = bx + fx, by + fy
+    error = sx * sx + sy * sy
+    bound = 0.01 * ((bx * bx + by * by) + (fx * fx + fy * fy)) + 0.5
+    inside = (wx >= 0) & (wx <= w - 1) & (wy >= 0) & (wy <= h - 1)
     return where, ((error <= bound) & inside).astype(np.float32)
 
 
@@ -77,9 +80,9 @@ class FlowEstimator:
     ``max_side``: flow and check are computed on luma scaled down so its long side is at most this many
     pixels (area averaging), then the flow is scaled back up (bilinear, vectors multiplied by the factor)
     and the mask taken at the nearest pixel; None computes at full size. The defaults are the
-    stabiliser's (:data:`STABILISER_FLOW`). At 640x272, one OpenCV thread of this project's CPU, a frame
-    (backward and forward flow and the check) costs about 11 ms with ``fast`` at 320 px, 21 ms with
-    ``medium`` at 320 px, 41 ms at 480 px and 54 ms at full size.
+    stabiliser's (:data:`STABILISER_FLOW`). At 640x272, on one OpenCV thread of an AVX2-only AMD EPYC, a
+    frame (backward and forward flow, the check, the scaling back) costs about 4.3 ms with ``fast`` at 320
+    px, 13 ms with ``medium`` at 320 px, 29 ms at 480 px and 51 ms at full size (docs/video.md).
     """
 
     PRESETS: ClassVar[dict[str, int]] = {"ultrafast": 0, "fast": 1, "medium": 2}
@@ -91,7 +94,7 @@ class FlowEstimator:
         self.dis = None if preset == "farneback" else cv2.DISOpticalFlow_create(self.PRESETS[preset])
         self.max_side = max_side
         self.previous: np.ndarray | None = None
-        self.grid: np.ndarray | None = None
+        self.grids: dict[tuple[int, int], np.ndarray] = {}
 
     def reset(self) -> None:
         self.previous = None
@@ -113,18 +116,19 @@ class FlowEstimator:
     def _upscale(self, warp: Warp, small: tuple[int, int], full: tuple[int, int]) -> Warp:
         cv2 = import_cv2()
         (hs, ws), (h, w) = small, full
-        flow = warp.map - self._grid(hs, ws)
+        # vectors scaled before resizing (bilinear interpolation commutes with it): a quarter of the pixels
+        flow = (warp.map - self._grid(hs, ws)) * np.array([w / ws, h / hs], dtype=np.float32)
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-        flow *= np.array([w / ws, h / hs], dtype=np.float32)
-        mask = cv2.resize(warp.mask, (w, h), interpolation=cv2.INTER_NEAREST)
-        return Warp(self._grid(h, w) + flow, mask)
+        flow += self._grid(h, w)
+        return Warp(flow, cv2.resize(warp.mask, (w, h), interpolation=cv2.INTER_NEAREST))
 
     def _grid(self, h: int, w: int) -> np.ndarray:
-        """(H, W, 2) float32 pixel coordinates (x, y), kept for the last size asked."""
-        if self.grid is None or self.grid.shape[:2] != (h, w):
+        """(H, W, 2) float32 pixel coordinates (x, y), kept for each size asked (a clip needs two: the
+        flow's and the frames')."""
+        if (h, w) not in self.grids:
             xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-            self.grid = np.stack([xs, ys], axis=2)
-        return self.grid
+            self.grids[h, w] = np.stack([xs, ys], axis=2)
+        return self.grids[h, w]
 
     def flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """float32 (H, W, 2): for each pixel of uint8 (H, W) ``a``, its displacement to ``b``."""

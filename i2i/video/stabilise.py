@@ -52,8 +52,11 @@ class Stabiliser:
         if not usable or warp.reliable < CUT_FRACTION:
             result = output
         else:
-            warped = warp.apply(previous)
-            result = output + (self.weight * warp.mask)[..., None] * (warped - output)
+            # output + w M (warped - output), in place on the warped copy: one buffer, not four
+            result = warp.apply(previous)
+            result -= output
+            result *= (self.weight * warp.mask)[..., None]
+            result += output
         self.previous = result
         return result
 
