@@ -19,6 +19,12 @@ temporary clip), with one session (``-m``; default ``apple2orange``, opened as `
 - wash-out: the mean change the model makes to the frames (mean |O - I| over RGB in [0, 1]) per-frame vs
   stabilised (aim: within 10%), before and after encoding.
 
+``--stages`` also gives the CPU time (all threads, as the pipeline runs each stage) per frame of the bare
+session and of each stage of the pipeline's own work run alone on the same frames (decode, conversion to the
+model's input, flow, blend, conversion to uint8, colour conversion and encoding), and the share of the bare
+session's rate that the pipeline can keep when inference already fills every core:
+session / (session + stages), per-frame and stabilised.
+
 ``--sweep 0.75,0.9 --flows fast@320,medium@320`` also runs the stabiliser offline on the bare session's
 outputs with each flow (DIS preset @ long side in pixels, ``full`` for none) and weight, and prints the
 same warping errors and wash-out before and after H.264, the flow's ms a frame, and the ratio under a
@@ -198,6 +204,69 @@ def sweep(clip, inputs, outputs, weights, flows, tmp) -> None:
                   f"     {wash:.3f} / {wash_after:.3f}", flush=True)  # fmt: skip
 
 
+def cpu_ms(fn, frames: int) -> tuple[float, object]:
+    """Process CPU time of ``fn()`` (every thread) in ms per frame, and its result."""
+    start = time.process_time()
+    result = fn()
+    return (time.process_time() - start) / frames * 1000, result
+
+
+def stage_costs(session, clip: Path, inputs: list[np.ndarray], multiple: int, tmp: str) -> None:
+    """CPU ms per frame of the bare session and of each of the pipeline's own stages, alone."""
+    n = len(inputs)
+    costs: dict[str, float] = {}
+    costs["session (pad, infer, crop)"], (_, outputs) = cpu_ms(lambda: bare(session, inputs, multiple), n)
+
+    def decode() -> list[np.ndarray]:
+        container, _ = open_clip(clip)
+        try:
+            return [f.rgb for f in read_clip(container) if isinstance(f, Frame)]
+        finally:
+            container.close()
+
+    def to_input() -> list[np.ndarray]:
+        tensors = [np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) for rgb in inputs]
+        for tensor in tensors:
+            tensor /= np.float32(255)
+        return tensors
+
+    costs["decode"], _ = cpu_ms(decode, n)
+    costs["to the model's input"], _ = cpu_ms(to_input, n)
+    flow = FlowEstimator()
+    costs["flow (stabilised only)"], warps = cpu_ms(lambda: [flow.step(rgb) for rgb in inputs], n)
+    stabilise = Stabiliser()
+    costs["blend (stabilised only)"], steady = cpu_ms(
+        lambda: [stabilise(o, w) for o, w in zip(outputs, warps, strict=True)], n
+    )
+    costs["to uint8"], frames = cpu_ms(lambda: [to_uint8(o) for o in steady], n)
+    container, info = open_clip(clip)
+    container.close()
+
+    def encode() -> None:
+        with VideoWriter(Path(tmp) / "stages.mp4", info) as writer:
+            for rgb in frames:
+                writer.write(rgb)
+
+    costs["to YUV and encode"], _ = cpu_ms(encode, n)
+    session_ms = costs.pop("session (pad, infer, crop)")
+    print(f"\nCPU ms a frame (all threads), each alone on the {n} frames:")
+    print(f"  {'session (pad, infer, crop)':28s} {session_ms:7.2f}")
+    for name, ms in costs.items():
+        print(f"  {name:28s} {ms:7.2f}")
+    per_frame = sum(ms for name, ms in costs.items() if "stabilised only" not in name)
+    everything = sum(costs.values())
+    print(f"  pipeline's own work: {per_frame:.2f} per-frame, {everything:.2f} stabilised")
+    kept = {
+        name: session_ms / (session_ms + ms)
+        for name, ms in (("per-frame", per_frame), ("stabilised", everything))
+    }
+    print(
+        "at most, with inference filling every core: "
+        + ", ".join(f"{name} {share:.3f}x" for name, share in kept.items())
+        + " the bare session's rate"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,6 +276,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100, help="first N frames (0: all)")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="timing rounds (0: no pipeline runs)")
+    parser.add_argument("--stages", action="store_true", help="CPU time of each stage, alone")
     parser.add_argument("--sweep", default="", help="stabiliser weights to try offline, e.g. 0.75,0.9")
     parser.add_argument("--flows", default="fast@320,medium@320", help="flows for --sweep: PRESET@SIDE")
     args = parser.parse_args()
@@ -260,6 +330,8 @@ def main() -> None:
                 gap = float(np.mean([np.abs(a - b).mean() for a, b in zip(s, p, strict=True)]))
                 print(f"change from input, {when} encoding: per-frame {cp:.4f}, stabilised {cs:.4f} "
                       f"({cs / cp:.3f}x; aim within 10%); mean |S - O| {gap:.4f}")  # fmt: skip
+        if args.stages:
+            stage_costs(session, clip, inputs, multiple, tmp)
         if args.sweep:
             weights = [float(x) for x in args.sweep.split(",") if x.strip()]
             sweep(clip, inputs, outputs["bare"], weights, args.flows.split(","), tmp)
