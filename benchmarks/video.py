@@ -50,7 +50,7 @@ import numpy as np
 
 from i2i.accel import describe_cpu
 from i2i.data.clips import CLIPS, sample_clip
-from i2i.imageio import crop_to, to_uint8
+from i2i.imageio import crop_to, rgb_to_float_chw, to_uint8
 from i2i.runtime import open_session, resolve_model
 from i2i.runtime.engine import describe_session
 from i2i.runtime.tiling import pad_for_model
@@ -104,7 +104,7 @@ def bare(session, frames: list[np.ndarray], multiple: int) -> tuple[float, list[
     outputs = []
     start = time.perf_counter()
     for rgb in frames:
-        x = np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) / np.float32(255)
+        x = rgb_to_float_chw(rgb)
         padded, (h, w) = pad_for_model(x[None], multiple)
         outputs.append(crop_to(session(padded)[0], h, w))
     seconds = time.perf_counter() - start
@@ -224,14 +224,8 @@ def stage_costs(session, clip: Path, inputs: list[np.ndarray], multiple: int, tm
         finally:
             container.close()
 
-    def to_input() -> list[np.ndarray]:
-        tensors = [np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32) for rgb in inputs]
-        for tensor in tensors:
-            tensor /= np.float32(255)
-        return tensors
-
     costs["decode"], _ = cpu_ms(decode, n)
-    costs["to the model's input"], _ = cpu_ms(to_input, n)
+    costs["to the model's input"], _ = cpu_ms(lambda: [rgb_to_float_chw(rgb) for rgb in inputs], n)
     flow = FlowEstimator()
     costs["flow (stabilised only)"], warps = cpu_ms(lambda: [flow.step(rgb) for rgb in inputs], n)
     stabilise = Stabiliser()

@@ -149,8 +149,14 @@ def resize_long_side(img: Image.Image, size: int) -> Image.Image:
 def to_float_chw(img: Image.Image) -> np.ndarray:
     """PIL image -> float32 array of shape (3, H, W) with values in [0, 1] (non-RGB input goes through
     :func:`to_rgb` first)."""
-    arr = np.asarray(to_rgb(img), dtype=np.float32)
-    return np.ascontiguousarray(arr.transpose(2, 0, 1)) / np.float32(255.0)
+    return rgb_to_float_chw(np.asarray(to_rgb(img)))
+
+
+def rgb_to_float_chw(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (or float 0..255) array (H, W, 3) -> C-contiguous float32 (3, H, W) in [0, 1], in one buffer."""
+    chw = np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32)
+    chw /= np.float32(255.0)
+    return chw
 
 
 def from_float_chw(arr: np.ndarray) -> Image.Image:

@@ -26,7 +26,7 @@ import numpy as np
 
 from i2i.batch import Tally, one_line, strip_prefix
 from i2i.errors import I2IError
-from i2i.imageio import crop_to, to_uint8
+from i2i.imageio import crop_to, rgb_to_float_chw, to_uint8
 from i2i.progress import StopControl
 from i2i.runtime.inputs import Job, Problem
 from i2i.runtime.tiling import Infer, pad_for_model, translate_tiled
@@ -150,8 +150,7 @@ def translate_video(
             if not isinstance(thing, Frame):
                 _put(decoded, thing, abort)  # an audio packet
                 continue
-            tensor = np.ascontiguousarray(thing.rgb.transpose(2, 0, 1), dtype=np.float32)
-            tensor /= np.float32(255)
+            tensor = rgb_to_float_chw(thing.rgb)
             if in_channels == 1:
                 tensor = np.tensordot(_LUMA, tensor, axes=1)[None].astype(np.float32)
             warp = flow.step(thing.rgb) if video.stabilise else None
